@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mqsql/mqsql/internal/testspool"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// The queries the README shows, run on the sample spool.
+const (
+	listQuery   = "SELECT queue, queue_id, size, sender, recipient_count, subject FROM messages WHERE queue != 'corrupt' ORDER BY queue, queue_id"
+	senderQuery = "SELECT sender, count(*) AS messages FROM messages WHERE queue != 'corrupt' GROUP BY sender ORDER BY 2 DESC, 1"
+)
+
+func TestRun(t *testing.T) {
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		golden string // compare stdout with testdata/<golden>.golden
+		stdout string // else: stdout must contain this
+		stderr string // stderr must contain this
+	}{
+		{name: "list csv", args: []string{listQuery}, golden: "list-csv"},
+		{name: "senders json", args: []string{"--format", "json", senderQuery}, golden: "senders-json"},
+		{name: "recipients jsonl", args: []string{"--format", "jsonl", "SELECT * FROM recipients WHERE queue_id = '4jc7PP1W6fzdXSJ' ORDER BY address"}, golden: "recipients-jsonl"},
+		{name: "sasl", args: []string{"--format", "csv", "SELECT sasl_username, count(*) FROM messages WHERE sasl_username IS NOT NULL GROUP BY 1"}, stdout: "hijacked@mqsql.test,1"},
+		{name: "regexp and domain", args: []string{"SELECT count(*) FROM recipients WHERE address REGEXP '^r[23]@' AND domain(address) = 'remote.test'"}, stdout: "\n2\n"},
+		{name: "several statements", args: []string{"SELECT 1 AS a; SELECT 2 AS b"}, stdout: "a\n1\nb\n2\n"},
+		{name: "stdin batch goes on after an error", stdin: "SELECT 1 AS a;\nSELECT nope FROM nowhere;\nSELECT 3 AS c;\n", code: 1, stdout: "a\n1\nc\n3\n", stderr: "near line 2: SQL logic error: no such table: nowhere"},
+		{name: "bail stops", args: []string{"--bail"}, stdin: "SELECT nope FROM nowhere;\nSELECT 3 AS c;\n", code: 1, stderr: "no such table"},
+		{name: "sql error", args: []string{"SELECT * FROM nosuch"}, code: 1, stderr: "no such table: nosuch"},
+		{name: "two arguments", args: []string{"SELECT", "1"}, code: 2, stderr: "quote the statement"},
+		{name: "unknown format", args: []string{"--format", "xml", "SELECT 1"}, code: 2, stderr: "unknown format"},
+		{name: "unknown flag", args: []string{"--nope"}, code: 2, stderr: "flag provided but not defined"},
+		{name: "help", args: []string{"--help"}, code: 0, stderr: "Usage: mqsql"},
+		{name: "missing spool", args: []string{"--spool", "/nonexistent/spool", "SELECT 1"}, code: 1, stderr: "/nonexistent/spool"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if !strings.HasPrefix(tt.name, "missing spool") {
+				args = append([]string{"--spool", dir}, args...)
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), args, strings.NewReader(tt.stdin), &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.stderr)
+			}
+			if tt.golden != "" {
+				checkGolden(t, tt.golden, stdout.Bytes())
+			} else if !strings.Contains(stdout.String(), tt.stdout) {
+				t.Errorf("stdout %q does not contain %q", stdout.String(), tt.stdout)
+			}
+		})
+	}
+}
+
+// TestWarmStart checks that a --db index gives the same answers on its second start and picks
+// up a deleted file.
+func TestWarmStart(t *testing.T) {
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	db := filepath.Join(t.TempDir(), "idx.db")
+	query := func() string {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"--spool", dir, "--db", db, listQuery}, nil, &out, &errb); code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		return out.String()
+	}
+	first := query()
+	if second := query(); second != first {
+		t.Errorf("second start differs:\n%s\nfirst:\n%s", second, first)
+	}
+	if err := os.Remove(filepath.Join(dir, "hold", "4jc86b0jCBz5bb9")); err != nil {
+		t.Fatal(err)
+	}
+	if third := query(); strings.Contains(third, "4jc86b0jCBz5bb9") || strings.Count(third, "\n") != strings.Count(first, "\n")-1 {
+		t.Errorf("after removing a file the index still shows it:\n%s", third)
+	}
+	st, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("index file mode %o, want 0600", st.Mode().Perm())
+	}
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s:\n%s\nwant:\n%s", path, got, want)
+	}
+}

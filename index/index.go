@@ -1,0 +1,143 @@
+// Package index keeps the SQLite mirror of a Postfix queue: it creates the schema, loads what
+// package spool reads, and keeps a persistent index in step with the spool by re-reading only
+// the files that changed. The spool is the truth; anything here can be rebuilt from it.
+package index
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/sqlfuncs"
+	"modernc.org/sqlite"
+)
+
+// schemaVersion changes whenever schema.sql does; an index file of another version is rebuilt.
+const schemaVersion = 1
+
+// driverName is the database/sql name of the SQLite driver that carries mqsql's functions.
+const driverName = "mqsql-sqlite"
+
+var registerOnce = sync.OnceValue(func() error {
+	d := &sqlite.Driver{}
+	if err := sqlfuncs.Register(d); err != nil {
+		return err
+	}
+	sql.Register(driverName, d)
+	return nil
+})
+
+// Index is an open mqsql index.
+type Index struct {
+	db   *sql.DB
+	path string
+}
+
+var memCounter atomic.Int64
+
+// Open opens the index in file path, creating it (mode 0600: it holds mail metadata) when
+// missing, or an index in memory when path is "". An index file written by another schema
+// version is emptied, since it can always be rebuilt.
+func Open(ctx context.Context, path string) (*Index, error) {
+	if err := registerOnce(); err != nil {
+		return nil, fmt.Errorf("register sqlite driver: %w", err)
+	}
+	dsn, err := dataSource(path)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open(driverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open index %s: %w", path, err)
+	}
+	ix := &Index{db: db, path: path}
+	if err := ix.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return ix, nil
+}
+
+// dataSource builds the DSN. A file index uses WAL so readers never block the writer; an
+// in-memory one uses the memdb VFS so every pooled connection sees the same database.
+func dataSource(path string) (string, error) {
+	const common = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
+	if path == "" {
+		return fmt.Sprintf("file:/mqsql-mem-%d-%d?vfs=memdb&%s", os.Getpid(), memCounter.Add(1), common), nil
+	}
+	if err := createPrivate(path); err != nil {
+		return "", err
+	}
+	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate&" + common, nil
+}
+
+// createPrivate creates the index file with mode 0600 before SQLite does, so that neither it
+// nor the WAL files SQLite derives from its mode are readable by others.
+func createPrivate(path string) error {
+	if strings.ContainsAny(path, "?#") {
+		return fmt.Errorf("index path %q: '?' and '#' are not allowed", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create index %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// migrate creates the tables of schema.sql, or recreates them when the file holds another
+// version.
+func (ix *Index) migrate(ctx context.Context) error {
+	var v int
+	if err := ix.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read index version: %w", err)
+	}
+	if v == schemaVersion {
+		return nil
+	}
+	tables, _ := schemaParts()
+	tx, err := ix.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	defer tx.Rollback()
+	for _, drop := range []string{"VIEW messages", "VIEW recipients", "TABLE queue_files", "TABLE queue_recipients"} {
+		if _, err := tx.ExecContext(ctx, "DROP "+strings.Replace(drop, " ", " IF EXISTS ", 1)); err != nil {
+			return fmt.Errorf("drop old schema: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, tables); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return fmt.Errorf("set index version: %w", err)
+	}
+	return tx.Commit()
+}
+
+// schemaParts splits schema.sql into the tables and views, and the secondary indexes that are
+// cheaper to build once after a bulk load.
+func schemaParts() (tables, indexes string) {
+	tables, indexes, _ = strings.Cut(mqsql.Schema, "-- @indexes")
+	if _, rest, ok := strings.Cut(indexes, "\n"); ok {
+		indexes = rest // the marker's comment line
+	}
+	return tables, indexes
+}
+
+// DB returns the database, for queries.
+func (ix *Index) DB() *sql.DB { return ix.db }
+
+// Path returns the index file, "" for an in-memory index.
+func (ix *Index) Path() string { return ix.path }
+
+// Close closes the database.
+func (ix *Index) Close() error { return ix.db.Close() }

@@ -1,0 +1,67 @@
+// Package testspool prepares copies of the queue trees in testdata for tests. Git keeps only
+// one bit of a file's mode, so a checked-out queue file is 0755 or 0644; Postfix's complete
+// files are 0700, and a checkout's group-execute bit would read as forced expiration. Tests
+// read a copy whose modes say what the checked-in bit means.
+package testspool
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// Dir returns the path of a folder under the module's testdata directory.
+func Dir(t testing.TB, rel string) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("testspool: cannot locate the module")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", rel)
+}
+
+// Copy copies the tree at src into a new temporary directory: files whose owner-execute bit
+// is set become 0700 (complete queue files), others 0600, directories 0700. It returns the
+// copy's path.
+func Copy(t testing.TB, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o700)
+		}
+		if d.Name() == ".gitkeep" {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		mode := fs.FileMode(0o600)
+		if info.Mode()&0o100 != 0 {
+			mode = 0o700
+		}
+		if err := os.WriteFile(target, b, mode); err != nil {
+			return err
+		}
+		return os.Chmod(target, mode) // WriteFile's mode is subject to the umask
+	})
+	if err != nil {
+		t.Fatalf("testspool: copy %s: %v", src, err)
+	}
+	return dst
+}

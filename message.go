@@ -1,0 +1,66 @@
+package mqsql
+
+// Message is one queue file as mqsql understands it: the envelope Postfix keeps, the few
+// headers admins search by, and the file facts needed to act on exactly this file later.
+// Field names follow the columns of the messages table.
+type Message struct {
+	QueueID string
+	Queue   Queue
+
+	// ArrivalTime is in unix seconds, taken as postqueue takes it: the first T record, or the
+	// file's mtime when there is none.
+	ArrivalTime int64
+	// Size is postqueue's message_size: the C record's content size, or the file size when
+	// the file has no usable C record (postdrop files in maildrop).
+	Size int64
+	// Sender is the envelope sender as stored, unquoted; "" is the null sender (MAILER-DAEMON).
+	Sender       string
+	ForcedExpire bool
+	// NextAttempt is the file's mtime in unix seconds: for deferred mail Postfix sets it to
+	// the time of the next delivery attempt.
+	NextAttempt int64
+
+	Subject    string
+	FromHeader string
+	MessageID  string
+
+	// Named attributes written by smtpd; "" when absent (Postfix never stores empty ones).
+	ClientAddress string
+	HeloName      string
+	SASLUsername  string
+
+	File FileInfo
+
+	// Error is "" when the file was read cleanly and otherwise says what is wrong with it.
+	// A damaged file is still a message: hiding it would hide mail.
+	Error string
+
+	Recipients []Recipient
+}
+
+// PendingCount is the number of recipients still to be delivered: what postqueue lists.
+func (m *Message) PendingCount() int {
+	n := 0
+	for _, r := range m.Recipients {
+		if r.Status == Pending {
+			n++
+		}
+	}
+	return n
+}
+
+// FileInfo holds the facts about a queue file that identify it on disk. Path is relative to
+// the spool. ModTimeNanos and Mode let an index tell whether a file changed since it was read,
+// and Inode lets a later action check it still has the same file.
+type FileInfo struct {
+	Path         string
+	Size         int64
+	Inode        uint64
+	Mode         uint32
+	ModTimeNanos int64
+
+	// The defer log's size and mtime as read with the message, -1 when it had none: a new
+	// delay reason changes the message without touching its queue file.
+	LogSize         int64
+	LogModTimeNanos int64
+}
