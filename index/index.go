@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"strings"
 	"sync"
@@ -18,8 +19,9 @@ import (
 	"modernc.org/sqlite"
 )
 
-// schemaVersion changes whenever schema.sql does; an index file of another version is rebuilt.
-const schemaVersion = 1
+// schemaVersion changes whenever schema.sql does (it is derived from the text), so an index
+// file written by another build of mqsql is rebuilt rather than misread.
+var schemaVersion = int32(crc32.ChecksumIEEE([]byte(mqsql.Schema)) & 0x7fffffff)
 
 // driverName is the database/sql name of the SQLite driver that carries mqsql's functions.
 const driverName = "mqsql-sqlite"
@@ -37,6 +39,9 @@ var registerOnce = sync.OnceValue(func() error {
 type Index struct {
 	db   *sql.DB
 	path string
+	// OnProgress, when set, is called from Sync every few thousand files read and once at
+	// the end, so a terminal can show a cold load advancing.
+	OnProgress func(Stats)
 }
 
 var memCounter atomic.Int64
@@ -96,7 +101,7 @@ func createPrivate(path string) error {
 // migrate creates the tables of schema.sql, or recreates them when the file holds another
 // version.
 func (ix *Index) migrate(ctx context.Context) error {
-	var v int
+	var v int32
 	if err := ix.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("read index version: %w", err)
 	}
@@ -109,10 +114,8 @@ func (ix *Index) migrate(ctx context.Context) error {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	defer tx.Rollback()
-	for _, drop := range []string{"VIEW messages", "VIEW recipients", "TABLE queue_files", "TABLE queue_recipients"} {
-		if _, err := tx.ExecContext(ctx, "DROP "+strings.Replace(drop, " ", " IF EXISTS ", 1)); err != nil {
-			return fmt.Errorf("drop old schema: %w", err)
-		}
+	if err := dropAll(ctx, tx); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, tables); err != nil {
 		return fmt.Errorf("create schema: %w", err)
@@ -121,6 +124,31 @@ func (ix *Index) migrate(ctx context.Context) error {
 		return fmt.Errorf("set index version: %w", err)
 	}
 	return tx.Commit()
+}
+
+// dropAll removes every table and view an older schema created; their indexes and triggers go
+// with them.
+func dropAll(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT type, name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'`)
+	if err != nil {
+		return fmt.Errorf("read old schema: %w", err)
+	}
+	var drops []string
+	for rows.Next() {
+		var typ, name string
+		if err := rows.Scan(&typ, &name); err != nil {
+			rows.Close()
+			return fmt.Errorf("read old schema: %w", err)
+		}
+		drops = append(drops, fmt.Sprintf("DROP %s IF EXISTS %q", strings.ToUpper(typ), name))
+	}
+	rows.Close()
+	for _, d := range drops {
+		if _, err := tx.ExecContext(ctx, d); err != nil {
+			return fmt.Errorf("drop old schema: %w", err)
+		}
+	}
+	return nil
 }
 
 // schemaParts splits schema.sql into the tables and views, and the secondary indexes that are

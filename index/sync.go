@@ -68,6 +68,10 @@ func (ix *Index) Sync(ctx context.Context, sp *spool.Spool) (Stats, error) {
 		return true
 	}, func(m *mqsql.Message) error {
 		st.Read++
+		if ix.OnProgress != nil && st.Read%progressEvery == 0 {
+			st.Elapsed = time.Since(start)
+			ix.OnProgress(st)
+		}
 		if m.Error != "" {
 			st.Damaged++
 		}
@@ -97,8 +101,14 @@ func (ix *Index) Sync(ctx context.Context, sp *spool.Spool) (Stats, error) {
 		return st, fmt.Errorf("commit index update: %w", err)
 	}
 	st.Elapsed = time.Since(start)
+	if ix.OnProgress != nil {
+		ix.OnProgress(st)
+	}
 	return st, nil
 }
+
+// progressEvery is how many files Sync reads between progress reports.
+const progressEvery = 5000
 
 func (s stamp) matches(e spool.Entry, log spool.LogStamp) bool {
 	if s.inode != int64(e.File.Inode) || s.size != e.File.Size || s.mode != int64(e.File.Mode) || s.mtimeNs != e.File.ModTimeNanos {

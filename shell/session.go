@@ -18,16 +18,33 @@ import (
 // Session is one user's conversation with an index: its output settings and where results
 // and errors go. The REPL and batch mode share it, so both print exactly the same way.
 type Session struct {
-	DB  *sql.DB
-	Out io.Writer
-	Err io.Writer
-	Opt output.Options
+	// Conn is the one connection every statement of the session runs on: TEMP objects and
+	// settings live per connection, so a pool could answer from a different one.
+	Conn *sql.Conn
+	Out  io.Writer
+	Err  io.Writer
+	Opt  output.Options
 	// Bail stops a script at its first error (sqlite3's -bail); otherwise errors are
 	// reported and the script goes on, and the exit status says something failed.
 	Bail bool
 	// BeforeStatement, when set, runs before each statement: the live index uses it to
 	// bring the index up to date so a query sees the queue as it is now.
 	BeforeStatement func(ctx context.Context) error
+	// Live is the index's watcher when the index is kept current while the session is open
+	// (the REPL); nil for a one-shot index. Dot-commands such as .rescan and .status use it.
+	Live Live
+	// Confirm asks the user a yes/no question before a statement changes the spool; the REPL
+	// sets it. Nil means nobody can be asked (batch mode), so only --yes lets writes happen.
+	Confirm func(question string) (bool, error)
+}
+
+// Live is what a session can ask of an index that is kept current by watching the spool.
+type Live interface {
+	// Rescan forces a full pass over the spool and returns when the index matches it.
+	Rescan(ctx context.Context) error
+	// Status describes the spool, rows per queue, the watcher's state and the time of the
+	// last change, for .status.
+	Status(ctx context.Context) (string, error)
 }
 
 // Exec runs one SQL statement and prints its result set, if it has one.
@@ -37,7 +54,7 @@ func (s *Session) Exec(ctx context.Context, stmt string) error {
 			return err
 		}
 	}
-	rows, err := s.DB.QueryContext(ctx, stmt)
+	rows, err := s.Conn.QueryContext(ctx, stmt)
 	if err != nil {
 		return err
 	}
