@@ -12,6 +12,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/output"
 )
 
@@ -36,6 +37,11 @@ type Session struct {
 	// Confirm asks the user a yes/no question before a statement changes the spool; the REPL
 	// sets it. Nil means nobody can be asked (batch mode), so only --yes lets writes happen.
 	Confirm func(question string) (bool, error)
+	// Guard classifies each statement before it runs and refuses any that would change the
+	// index; DELETE and UPDATE on messages become plans for Writes. Nil: no checks (tests).
+	Guard *index.Guard
+	// Writes says how write statements act on the spool; nil refuses them.
+	Writes *Writes
 }
 
 // Live is what a session can ask of an index that is kept current by watching the spool.
@@ -52,6 +58,15 @@ func (s *Session) Exec(ctx context.Context, stmt string) error {
 	if s.BeforeStatement != nil {
 		if err := s.BeforeStatement(ctx); err != nil {
 			return err
+		}
+	}
+	if s.Guard != nil {
+		st, err := s.Guard.Classify(ctx, stmt)
+		if err != nil {
+			return err
+		}
+		if st.Kind != index.Read {
+			return s.execWrite(ctx, st)
 		}
 	}
 	rows, err := s.Conn.QueryContext(ctx, stmt)

@@ -55,13 +55,18 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return exitError
 	}
 	defer ix.Close()
-	conn, err := ix.DB().Conn(ctx)
+	sp, err := openSpool(ctx, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql: %v\n", err)
 		return exitError
 	}
-	defer conn.Close()
-	s := &shell.Session{Conn: conn, Out: stdout, Err: stderr, Opt: opt, Bail: o.bail}
+	defer sp.Close()
+	s, closeSession, err := openSession(ctx, o, ix, sp, sessionIO{stdout: stdout, stderr: stderr, out: opt})
+	if err != nil {
+		fmt.Fprintf(stderr, "mqsql: %v\n", err)
+		return exitError
+	}
+	defer closeSession()
 	var in io.Reader = stdin
 	switch {
 	case o.sql != "":

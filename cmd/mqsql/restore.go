@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/spool"
+)
+
+func init() { subcommands["restore"] = runRestore }
+
+// runRestore is `mqsql restore [--spool DIR] PATH…`: it puts the messages of backup folders
+// back into the queue through maildrop, as postsuper -r requeues mail, so they are delivered
+// as normal under new queue IDs.
+func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mqsql restore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("spool", "", "Postfix queue directory (default: postconf -h queue_directory)")
+	wait := fs.Duration("wait", 30*time.Second, "how long to wait for Postfix's pickup to take the messages in and report their new queue IDs (live Postfix only)")
+	audit := fs.String("backup", "/var/lib/mqsql/quarantine", "where the audit log is kept")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: mqsql restore [--spool DIR] BACKUP_FOLDER…\n\nPuts deleted messages back into the queue from the folders mqsql's DELETE made.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "mqsql restore: name at least one backup folder")
+		return exitUsage
+	}
+	sp, err := openSpool(ctx, &options{spool: *dir})
+	if err != nil {
+		fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
+		return exitError
+	}
+	defer sp.Close()
+	start := time.Now()
+	var restored []spool.Restored
+	failed := 0
+	for _, path := range fs.Args() {
+		rs, err := sp.Restore(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
+			failed++
+			continue
+		}
+		for _, r := range rs {
+			if r.Err != nil {
+				fmt.Fprintf(stderr, "mqsql restore: %s: %v\n", r.QueueID, r.Err)
+				failed++
+				continue
+			}
+			restored = append(restored, r)
+		}
+	}
+	live := livePostfix(ctx, sp.Dir())
+	newIDs := map[string]string{}
+	if live && len(restored) > 0 {
+		newIDs = awaitPickup(ctx, sp, restored, start, *wait)
+	}
+	for _, r := range restored {
+		fmt.Fprintf(stdout, "%s -> %s\n", r.QueueID, describeNew(r, newIDs, live))
+	}
+	recordRestore(*audit, sp.Dir(), fs.Args(), len(restored), failed, stderr)
+	fmt.Fprintf(stdout, "Restored: %d, failed: %d.\n", len(restored), failed)
+	if failed > 0 {
+		return exitError
+	}
+	return exitOK
+}
+
+func describeNew(r spool.Restored, newIDs map[string]string, live bool) string {
+	if id := newIDs[r.MaildropName]; id != "" {
+		return id
+	}
+	if live {
+		return "maildrop/" + r.MaildropName + " (pickup has not taken it in yet; it gets a new queue ID when it does)"
+	}
+	return "maildrop/" + r.MaildropName + " (Postfix's pickup gives it a new queue ID when it runs on this spool)"
+}
+
+// awaitPickup wakes Postfix's pickup, waits until it has taken the restored files from
+// maildrop, and finds the new queue IDs: pickup keeps each message's arrival time and sender.
+func awaitPickup(ctx context.Context, sp *spool.Spool, restored []spool.Restored, start time.Time, wait time.Duration) map[string]string {
+	if path, err := exec.LookPath("postkick"); err == nil {
+		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
+	} else if path, err := exec.LookPath("/usr/sbin/postkick"); err == nil {
+		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
+	}
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) && inMaildrop(ctx, sp, restored) > 0 {
+		time.Sleep(200 * time.Millisecond)
+	}
+	type key struct {
+		arrival int64
+		sender  string
+	}
+	want := map[key][]string{}
+	for _, r := range restored {
+		k := key{r.ArrivalTime, r.Sender}
+		want[k] = append(want[k], r.MaildropName)
+	}
+	found := map[string]string{}
+	_ = sp.Walk(ctx, func(e spool.Entry) error {
+		if e.Queue == mqsql.Maildrop || e.Queue == mqsql.Corrupt || e.File.ModTimeNanos < start.UnixNano() {
+			return nil
+		}
+		m, err := sp.Read(e)
+		if err != nil {
+			return nil
+		}
+		k := key{m.ArrivalTime, m.Sender}
+		if names := want[k]; len(names) > 0 {
+			found[names[0]] = m.QueueID
+			want[k] = names[1:]
+		}
+		return nil
+	})
+	return found
+}
+
+func inMaildrop(ctx context.Context, sp *spool.Spool, restored []spool.Restored) int {
+	names := map[string]bool{}
+	for _, r := range restored {
+		names[r.MaildropName] = true
+	}
+	n := 0
+	_ = sp.WalkQueue(ctx, mqsql.Maildrop, func(e spool.Entry) error {
+		if names[e.QueueID] {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+func recordRestore(base, spoolDir string, paths []string, restored, failed int, stderr io.Writer) {
+	abs := make([]string, len(paths))
+	for i, p := range paths {
+		abs[i], _ = filepath.Abs(p)
+	}
+	rec := spool.AuditRecord{Time: time.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
+		Backend: "maildrop", Plan: map[string]map[string]int{"restore": {"maildrop": restored + failed}},
+		Outcomes: map[string]int{"done": restored, "failed": failed}}
+	if err := spool.AppendAudit(base, rec); err != nil {
+		fmt.Fprintf(stderr, "mqsql restore: warning: %v\n", err)
+	}
+}

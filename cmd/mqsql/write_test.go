@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mqsql/mqsql/internal/testspool"
+	"github.com/mqsql/mqsql/spool"
+)
+
+// treeHash summarizes a directory tree byte for byte: names, modes, sizes, mtimes, contents.
+func treeHash(t *testing.T, dir string) string {
+	t.Helper()
+	var lines []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		line := fmt.Sprintf("%s %o %d %d", rel, info.Mode(), info.Size(), info.ModTime().UnixNano())
+		if info.Mode().IsRegular() {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			h := sha256.Sum256(b)
+			line += " " + hex.EncodeToString(h[:])
+		}
+		lines = append(lines, line)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+type runResult struct {
+	code           int
+	stdout, stderr string
+}
+
+func runMQSQL(t *testing.T, stdin string, args ...string) runResult {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return runResult{code, out.String(), errb.String()}
+}
+
+func exists(dir, rel string) bool {
+	_, err := os.Lstat(filepath.Join(dir, rel))
+	return err == nil
+}
+
+// TestWritesRefusedOrDryRun checks that every refusal and every dry run leaves the spool
+// byte for byte as it was.
+func TestWritesRefusedOrDryRun(t *testing.T) {
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	backup := t.TempDir()
+	before := treeHash(t, dir)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"no where", []string{"--yes", "DELETE FROM messages"}, 1, "", "without WHERE"},
+		{"no where update", []string{"--yes", "UPDATE messages SET queue = 'hold'"}, 1, "", "without WHERE"},
+		{"other column", []string{"--yes", "UPDATE messages SET sender = 'x' WHERE 1"}, 1, "", "column sender cannot be changed"},
+		{"bad queue value", []string{"--yes", "UPDATE messages SET queue = 'corrupt' WHERE 1"}, 1, "", "queue can be set to"},
+		{"unexpire", []string{"--yes", "UPDATE messages SET forced_expire = 0 WHERE 1"}, 1, "", "forced_expire can only be set to 1"},
+		{"both columns", []string{"--yes", "UPDATE messages SET queue = 'hold', forced_expire = 1 WHERE 1"}, 1, "", "not both"},
+		{"recipients", []string{"--yes", "DELETE FROM recipients WHERE 1"}, 1, "", "recipients cannot be changed"},
+		{"insert", []string{"--yes", "INSERT INTO messages (queue_id) VALUES ('x')"}, 1, "", "INSERT INTO messages is not possible"},
+		{"table behind the view", []string{"--yes", "DELETE FROM queue_files WHERE 1"}, 1, "", "queue_files cannot be changed"},
+		{"attach", []string{"ATTACH '/tmp/x.db' AS x"}, 1, "", "ATTACH and DETACH are not allowed"},
+		{"pragma write", []string{"PRAGMA journal_mode = delete"}, 1, "", "PRAGMA journal_mode is not allowed"},
+		{"drop", []string{"DROP VIEW messages"}, 1, "", "cannot be changed"},
+		{"load extension", []string{"SELECT load_extension('/tmp/x.so')"}, 1, "", "extensions"},
+		{"no yes in batch", []string{"DELETE FROM messages WHERE sender = 'brief-long@x.test'"}, 1, "Plan: Delete 2 messages (deferred 2).", "--yes"},
+		{"dry run", []string{"--dry-run", "DELETE FROM messages WHERE sender = 'brief-long@x.test'"}, 0, "Dry run: nothing was changed.", ""},
+		{"dry run all", []string{"--dry-run", "--force", "UPDATE messages SET queue = 'hold' WHERE 1"}, 0, "Plan: Hold 15 messages (deferred 15).", ""},
+		{"nothing matches", []string{"--yes", "DELETE FROM messages WHERE sender = 'nobody@nowhere'"}, 0, "No messages match", ""},
+		{"already held", []string{"--yes", "UPDATE messages SET queue = 'hold' WHERE queue = 'hold'"}, 0, "already in hold", ""},
+		{"scratch temp table is fine", []string{"CREATE TEMP TABLE t AS SELECT queue_id FROM messages; SELECT count(*) FROM t"}, 0, "18", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--spool", dir, "--backup", backup}, tt.args...)
+			r := runMQSQL(t, "", args...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("exit %d (want %d)\nstdout: %s\nstderr: %s\nwant stdout with %q, stderr with %q", r.code, tt.code, r.stdout, r.stderr, tt.stdout, tt.stderr)
+			}
+			if after := treeHash(t, dir); after != before {
+				t.Fatalf("the spool changed")
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(backup); len(entries) != 0 {
+		t.Errorf("backup folder has %d entries after refusals and dry runs", len(entries))
+	}
+}
+
+// TestDirectDeleteAndRestore deletes one sender's mail from an offline spool copy, checks the
+// backup and audit log, and restores it through maildrop.
+func TestDirectDeleteAndRestore(t *testing.T) {
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	backup := t.TempDir()
+	r := runMQSQL(t, "", "--spool", dir, "--backup", backup, "--yes", "DELETE FROM messages WHERE sender = 'brief-long@x.test'")
+	if r.code != 0 || !strings.Contains(r.stdout, "Done: 2, skipped: 0, failed: 0.") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, gone := range []string{"deferred/C/4jc7Q05hx6zdZKt", "defer/C/4jc7Q05hx6zdZKt", "deferred/9/4jc7R74XMszdZL1", "defer/9/4jc7R74XMszdZL1"} {
+		if exists(dir, gone) {
+			t.Errorf("%s still exists", gone)
+		}
+	}
+	if !exists(dir, "deferred/3/4jc7PP1W6fzdXSJ") {
+		t.Error("another sender's message was deleted")
+	}
+	folders, _ := filepath.Glob(filepath.Join(backup, "2*"))
+	if len(folders) != 1 {
+		t.Fatalf("backup folders: %v", folders)
+	}
+	m, err := spool.ReadManifest(folders[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Messages) != 2 || m.SQL == "" || m.Messages[0].Sender != "brief-long@x.test" || len(m.Messages[0].Recipients) != 1 || len(m.Messages[0].Logs) != 1 {
+		t.Errorf("manifest: %+v", m)
+	}
+	checkPrivate(t, folders[0], 0o700)
+	checkPrivate(t, filepath.Join(backup, spool.AuditName), 0o600)
+	audit, _ := os.ReadFile(filepath.Join(backup, spool.AuditName))
+	var rec spool.AuditRecord
+	if err := json.Unmarshal(bytes.TrimSpace(audit), &rec); err != nil || rec.Outcomes["done"] != 2 || rec.Plan["delete"]["deferred"] != 2 || rec.Backup != folders[0] {
+		t.Errorf("audit record %s: %v", audit, err)
+	}
+
+	r = runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, folders[0])
+	if r.code != 0 || !strings.Contains(r.stdout, "Restored: 2, failed: 0.") {
+		t.Fatalf("restore: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = runMQSQL(t, "", "--spool", dir, "SELECT queue, count(*) FROM messages WHERE sender = 'brief-long@x.test' GROUP BY 1")
+	if !strings.Contains(r.stdout, "maildrop,2") {
+		t.Errorf("after restore: %s %s", r.stdout, r.stderr)
+	}
+}
+
+// TestDirectUpdates holds, releases, requeues, flushes and expires on an offline spool copy.
+func TestDirectUpdates(t *testing.T) {
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	backup := t.TempDir()
+	steps := []struct {
+		sql   string
+		check string // a query whose csv output must contain want
+		want  string
+	}{
+		{"UPDATE messages SET queue = 'hold' WHERE queue_id = '4jc7PP1W6fzdXSJ'", "SELECT queue, path FROM messages WHERE queue_id = '4jc7PP1W6fzdXSJ'", "hold,hold/4jc7PP1W6fzdXSJ"},
+		{"UPDATE messages SET queue = 'deferred' WHERE queue_id = '4jc7PP1W6fzdXSJ'", "SELECT queue, path FROM messages WHERE queue_id = '4jc7PP1W6fzdXSJ'", "deferred,deferred/3/4jc7PP1W6fzdXSJ"},
+		{"UPDATE messages SET forced_expire = 1 WHERE queue_id = '4jc7PP1W6fzdXSJ'", "SELECT forced_expire FROM messages WHERE queue_id = '4jc7PP1W6fzdXSJ'", "\n1\n"},
+		{"UPDATE messages SET forced_expire = 1 WHERE queue = 'hold'", "SELECT queue, forced_expire FROM messages WHERE queue_id = '4jc86b0jCBz5bb9'", "deferred,1"},
+		{"UPDATE messages SET queue = 'active' WHERE queue_id = '4jc7Pl4JPWzdZKp'", "SELECT queue FROM messages WHERE queue_id = '4jc7Pl4JPWzdZKp'", "incoming"},
+		{"UPDATE messages SET queue = 'maildrop' WHERE queue_id = '4jc7Pl6TNDzdZKr'", "SELECT queue FROM messages WHERE queue_id = '4jc7Pl6TNDzdZKr'", "maildrop"},
+	}
+	for _, s := range steps {
+		r := runMQSQL(t, "", "--spool", dir, "--backup", backup, "--yes", s.sql)
+		if r.code != 0 || !strings.Contains(r.stdout, "Done: 1, skipped: 0, failed: 0.") {
+			t.Fatalf("%s: exit %d\n%s\n%s", s.sql, r.code, r.stdout, r.stderr)
+		}
+		r = runMQSQL(t, "", "--spool", dir, s.check)
+		if !strings.Contains(r.stdout, s.want) {
+			t.Errorf("after %s: %s gives %q, want %q", s.sql, s.check, r.stdout, s.want)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(dir, "incoming", "4jc7Pl4JPWzdZKp")); err != nil || st.Mode().Perm()&0o040 == 0 {
+		t.Errorf("flushed file: %v, mode %v; want group read set as postqueue -i sets it", err, st)
+	}
+}
+
+func checkPrivate(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != want {
+		t.Errorf("%s: mode %o, want %o", path, st.Mode().Perm(), want)
+	}
+}
