@@ -76,7 +76,7 @@ func (b *Backup) Save(sp *Spool, t mqsql.Target) error {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
 	rel := filepath.Join(t.QueueID, string(t.Queue))
-	if err := writeSynced(filepath.Join(b.Dir, rel), data); err != nil {
+	if err := writePrivate(filepath.Join(b.Dir, rel), data); err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
 	entry := BackedUpMessage{QueueID: t.QueueID, Queue: string(t.Queue), OriginalPath: t.Path, ArrivalTime: t.ArrivalTime,
@@ -91,7 +91,7 @@ func (b *Backup) Save(sp *Spool, t mqsql.Target) error {
 			return fmt.Errorf("back up %s log of %s: %w", log, t.QueueID, err)
 		}
 		logRel := filepath.Join(t.QueueID, log+".log")
-		if err := writeSynced(filepath.Join(b.Dir, logRel), logData); err != nil {
+		if err := writePrivate(filepath.Join(b.Dir, logRel), logData); err != nil {
 			return fmt.Errorf("back up %s log of %s: %w", log, t.QueueID, err)
 		}
 		entry.Logs = append(entry.Logs, logRel)
@@ -100,14 +100,19 @@ func (b *Backup) Save(sp *Spool, t mqsql.Target) error {
 	return nil
 }
 
-// Close writes the manifest. A backup without a manifest is incomplete; restore refuses it.
+// Close writes the manifest and flushes the whole backup to disk, so that a backup that says
+// it exists survives a crash right after the delete. A backup without a manifest is
+// incomplete; restore refuses it.
 func (b *Backup) Close() error {
 	data, err := json.MarshalIndent(b.manifest, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write backup manifest: %w", err)
 	}
-	if err := writeSynced(filepath.Join(b.Dir, ManifestName), append(data, '\n')); err != nil {
+	if err := writePrivate(filepath.Join(b.Dir, ManifestName), append(data, '\n')); err != nil {
 		return fmt.Errorf("write backup manifest: %w", err)
+	}
+	if err := syncFS(b.Dir); err != nil {
+		return fmt.Errorf("flush backup %s to disk: %w", b.Dir, err)
 	}
 	return nil
 }
@@ -147,9 +152,8 @@ func recipientsOf(data []byte) []string {
 	return rs
 }
 
-// writeSynced writes a private file and flushes it to disk, so a backup that says it exists
-// survives a crash right after the delete.
-func writeSynced(path string, data []byte) error {
+// writePrivate writes a new file readable by its owner only; Close flushes them all at once.
+func writePrivate(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
@@ -159,12 +163,11 @@ func writeSynced(path string, data []byte) error {
 		os.Remove(path)
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	if err := f.Close(); err != nil {
 		os.Remove(path)
 		return err
 	}
-	return f.Close()
+	return nil
 }
 
 func sha(b []byte) string {
