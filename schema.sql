@@ -52,6 +52,117 @@ CREATE VIEW recipients AS
 SELECT queue_id, address, orig_address, domain, status, delay_reason, dsn_status, diag_text
 FROM queue_recipients;
 
+-- What the watcher saw move: one row per change of a queue ID (mqsql watch, or a REPL that is
+-- open). time is unix seconds with a fraction (REAL), so datetime(time, 'unixepoch') and
+-- comparisons with unixepoch() work. Kept for the retention period (default 7 days).
+CREATE TABLE events (
+	time       REAL    NOT NULL,  -- when the change was first noticed, unix seconds
+	queue_id   TEXT    NOT NULL,
+	event      TEXT    NOT NULL,  -- arrived, moved, left, changed
+	from_queue TEXT,              -- NULL for arrived
+	to_queue   TEXT,              -- NULL for left
+	sender     TEXT,              -- envelope sender as stored ('' = null sender)
+	size       INTEGER            -- message_size; for left, of the row that left. Both NULL
+	                              -- for mail that came and went between two looks
+);
+
+-- qshape: Postfix's qshape(1) as a view. Per queue and recipient domain, the undelivered
+-- recipients by the age of their message, in qshape's default buckets: column "5" counts mail
+-- younger than 5 minutes, "10" from 5 to 10 minutes, and so on doubling to "1280" (640 to 1280
+-- minutes) and "1280+" (older). It counts what qshape counts the way qshape counts it, so
+--   SELECT * FROM qshape WHERE queue = 'deferred'
+-- shows the figures of `qshape deferred`; the row whose domain is 'TOTAL' is qshape's first
+-- line (there is one for each message queue, even an empty one, so leave it out when summing).
+-- Ages are taken when the query runs. Like qshape it reads only files that cleanup wrote
+-- (maildrop files from postdrop are left out), that are complete and not expired (mode 0700
+-- under the mask 0733), whose names are six or more letters and digits, and that read to the
+-- end; it counts only R records, under the domain qshape_domain() gives.
+CREATE VIEW qshape AS
+WITH counted AS (
+	SELECT f.queue AS queue, qshape_domain(r.address) AS domain,
+	       qshape_bucket(unixepoch() - f.arrival_time) AS bucket
+	FROM queue_files f JOIN queue_recipients r ON r.file_id = f.id
+	WHERE r.status = 'pending'
+	  AND f.queue IN ('maildrop', 'incoming', 'active', 'deferred', 'hold')
+	  AND length(f.queue_id) >= 6 AND f.queue_id NOT GLOB '*[^A-Za-z0-9]*'
+	  AND (f.mode & 475) = 448 AND f.size < f.file_size
+	  AND (f.error IS NULL OR f.error LIKE 'misplaced:%')
+),
+queues(queue) AS (VALUES ('maildrop'), ('incoming'), ('active'), ('deferred'), ('hold')),
+shape AS (
+	SELECT q.queue AS queue, 'TOTAL' AS domain, count(c.bucket) AS total,
+	       count(*) FILTER (WHERE c.bucket = '5') AS "5", count(*) FILTER (WHERE c.bucket = '10') AS "10",
+	       count(*) FILTER (WHERE c.bucket = '20') AS "20", count(*) FILTER (WHERE c.bucket = '40') AS "40",
+	       count(*) FILTER (WHERE c.bucket = '80') AS "80", count(*) FILTER (WHERE c.bucket = '160') AS "160",
+	       count(*) FILTER (WHERE c.bucket = '320') AS "320", count(*) FILTER (WHERE c.bucket = '640') AS "640",
+	       count(*) FILTER (WHERE c.bucket = '1280') AS "1280", count(*) FILTER (WHERE c.bucket = '1280+') AS "1280+"
+	FROM queues q LEFT JOIN counted c ON c.queue = q.queue GROUP BY q.queue
+	UNION ALL
+	SELECT queue, domain, count(*),
+	       count(*) FILTER (WHERE bucket = '5'), count(*) FILTER (WHERE bucket = '10'),
+	       count(*) FILTER (WHERE bucket = '20'), count(*) FILTER (WHERE bucket = '40'),
+	       count(*) FILTER (WHERE bucket = '80'), count(*) FILTER (WHERE bucket = '160'),
+	       count(*) FILTER (WHERE bucket = '320'), count(*) FILTER (WHERE bucket = '640'),
+	       count(*) FILTER (WHERE bucket = '1280'), count(*) FILTER (WHERE bucket = '1280+')
+	FROM counted GROUP BY queue, domain
+)
+SELECT * FROM shape ORDER BY queue, domain <> 'TOTAL', total DESC, length(domain), domain;
+
+-- qshape_senders: qshape -s as a view, the same counts by sender domain: one per message (the
+-- null sender is MAILER-DAEMON), for messages that still have an undelivered R record.
+CREATE VIEW qshape_senders AS
+WITH counted AS (
+	SELECT f.queue AS queue, qshape_domain(f.sender) AS domain,
+	       qshape_bucket(unixepoch() - f.arrival_time) AS bucket
+	FROM queue_files f
+	WHERE f.queue IN ('maildrop', 'incoming', 'active', 'deferred', 'hold')
+	  AND length(f.queue_id) >= 6 AND f.queue_id NOT GLOB '*[^A-Za-z0-9]*'
+	  AND (f.mode & 475) = 448 AND f.size < f.file_size
+	  AND (f.error IS NULL OR f.error LIKE 'misplaced:%')
+	  AND EXISTS (SELECT 1 FROM queue_recipients r WHERE r.file_id = f.id AND r.status = 'pending')
+),
+queues(queue) AS (VALUES ('maildrop'), ('incoming'), ('active'), ('deferred'), ('hold')),
+shape AS (
+	SELECT q.queue AS queue, 'TOTAL' AS domain, count(c.bucket) AS total,
+	       count(*) FILTER (WHERE c.bucket = '5') AS "5", count(*) FILTER (WHERE c.bucket = '10') AS "10",
+	       count(*) FILTER (WHERE c.bucket = '20') AS "20", count(*) FILTER (WHERE c.bucket = '40') AS "40",
+	       count(*) FILTER (WHERE c.bucket = '80') AS "80", count(*) FILTER (WHERE c.bucket = '160') AS "160",
+	       count(*) FILTER (WHERE c.bucket = '320') AS "320", count(*) FILTER (WHERE c.bucket = '640') AS "640",
+	       count(*) FILTER (WHERE c.bucket = '1280') AS "1280", count(*) FILTER (WHERE c.bucket = '1280+') AS "1280+"
+	FROM queues q LEFT JOIN counted c ON c.queue = q.queue GROUP BY q.queue
+	UNION ALL
+	SELECT queue, domain, count(*),
+	       count(*) FILTER (WHERE bucket = '5'), count(*) FILTER (WHERE bucket = '10'),
+	       count(*) FILTER (WHERE bucket = '20'), count(*) FILTER (WHERE bucket = '40'),
+	       count(*) FILTER (WHERE bucket = '80'), count(*) FILTER (WHERE bucket = '160'),
+	       count(*) FILTER (WHERE bucket = '320'), count(*) FILTER (WHERE bucket = '640'),
+	       count(*) FILTER (WHERE bucket = '1280'), count(*) FILTER (WHERE bucket = '1280+')
+	FROM counted GROUP BY queue, domain
+)
+SELECT * FROM shape ORDER BY queue, domain <> 'TOTAL', total DESC, length(domain), domain;
+
+-- reasons: why mail is stuck. One row per delay reason of the defer logs, with the messages
+-- and the undelivered recipients it holds up, over how many recipient domains, and the
+-- arrival time (unix seconds) of the oldest of those messages. Most held up first.
+CREATE VIEW reasons AS
+SELECT r.delay_reason AS reason, count(DISTINCT r.file_id) AS messages, count(*) AS recipients,
+       count(DISTINCT r.domain) AS domains, min(f.arrival_time) AS oldest
+FROM queue_recipients r JOIN queue_files f ON f.id = r.file_id
+WHERE r.status = 'pending' AND r.delay_reason IS NOT NULL
+GROUP BY r.delay_reason
+ORDER BY recipients DESC, messages DESC, reason;
+
+-- senders: who fills the queue. One row per envelope sender ('' is the null sender) with its
+-- messages, their undelivered recipients, their bytes (message_size) and the arrival time
+-- (unix seconds) of the oldest. Files in corrupt/ are not mail and are left out. Biggest first.
+CREATE VIEW senders AS
+SELECT sender, count(*) AS messages, sum(recipient_count) AS recipients, sum(size) AS bytes,
+       min(arrival_time) AS oldest
+FROM queue_files
+WHERE queue <> 'corrupt'
+GROUP BY sender
+ORDER BY messages DESC, bytes DESC, sender;
+
 -- @indexes: built after a bulk load, which is faster than maintaining them row by row.
 CREATE INDEX IF NOT EXISTS queue_files_queue_id ON queue_files(queue_id);
 CREATE INDEX IF NOT EXISTS queue_files_sender ON queue_files(sender);
@@ -60,3 +171,5 @@ CREATE INDEX IF NOT EXISTS queue_files_arrival ON queue_files(arrival_time);
 CREATE INDEX IF NOT EXISTS queue_recipients_file ON queue_recipients(file_id);
 CREATE INDEX IF NOT EXISTS queue_recipients_queue_id ON queue_recipients(queue_id);
 CREATE INDEX IF NOT EXISTS queue_recipients_domain ON queue_recipients(domain);
+CREATE INDEX IF NOT EXISTS events_time ON events(time);
+CREATE INDEX IF NOT EXISTS events_queue_id ON events(queue_id);

@@ -11,29 +11,17 @@ import (
 	"hash/crc32"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/sqlfuncs"
-	"modernc.org/sqlite"
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // schemaVersion changes whenever schema.sql does (it is derived from the text), so an index
 // file written by another build of mqsql is rebuilt rather than misread.
 var schemaVersion = int32(crc32.ChecksumIEEE([]byte(mqsql.Schema)) & 0x7fffffff)
-
-// driverName is the database/sql name of the SQLite driver that carries mqsql's functions.
-const driverName = "mqsql-sqlite"
-
-var registerOnce = sync.OnceValue(func() error {
-	d := &sqlite.Driver{}
-	if err := sqlfuncs.Register(d); err != nil {
-		return err
-	}
-	sql.Register(driverName, d)
-	return nil
-})
 
 // Index is an open mqsql index.
 type Index struct {
@@ -42,6 +30,8 @@ type Index struct {
 	// OnProgress, when set, is called from Sync every few thousand files read and once at
 	// the end, so a terminal can show a cold load advancing.
 	OnProgress func(Stats)
+	// content is the spool header(), body() and postcat() read (see UseSpool).
+	content *sqlfuncs.Source
 }
 
 var memCounter atomic.Int64
@@ -50,18 +40,16 @@ var memCounter atomic.Int64
 // missing, or an index in memory when path is "". An index file written by another schema
 // version is emptied, since it can always be rebuilt.
 func Open(ctx context.Context, path string) (*Index, error) {
-	if err := registerOnce(); err != nil {
-		return nil, fmt.Errorf("register sqlite driver: %w", err)
-	}
 	dsn, err := dataSource(path)
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open(driverName, dsn)
+	content := &sqlfuncs.Source{}
+	db, err := openDB(dsn, content)
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", path, err)
 	}
-	ix := &Index{db: db, path: path}
+	ix := &Index{db: db, path: path, content: content}
 	if err := ix.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -169,3 +157,25 @@ func (ix *Index) Path() string { return ix.path }
 
 // Close closes the database.
 func (ix *Index) Close() error { return ix.db.Close() }
+
+// memdbLimit is the largest an in-memory index may grow. SQLite's memdb stops at 1 GiB by
+// default, which a queue of about 900,000 messages fills; its buffer can grow to just under
+// 2 GiB, SQLite's largest single allocation (SQLITE_MAX_ALLOCATION_SIZE), about 1.7 million
+// messages. Bigger queues need --db.
+const memdbLimit = 2147483391
+
+func init() { raiseMemdbLimit() }
+
+// raiseMemdbLimit sets SQLITE_CONFIG_MEMDB_MAXSIZE the way modernc.org/sqlite itself calls
+// sqlite3_config. SQLite accepts it only before its first connection opens, which an init
+// function precedes; should it refuse, the default limit stays.
+func raiseMemdbLimit() {
+	tls := libc.NewTLS()
+	defer tls.Close()
+	va := libc.Xmalloc(tls, 8)
+	if va == 0 {
+		return
+	}
+	defer libc.Xfree(tls, va)
+	sqlite3.Xsqlite3_config(tls, sqlite3.SQLITE_CONFIG_MEMDB_MAXSIZE, libc.VaList(va, int64(memdbLimit)))
+}

@@ -2,10 +2,15 @@ package index
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"io"
 	"runtime"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mqsql/mqsql"
@@ -28,6 +33,9 @@ type stamp struct {
 	inode, size, mode   int64
 	mtimeNs             int64
 	logSize, logMtimeNs int64
+	// seen is set by Sync when the walk finds the file still there; ambiguous marks a
+	// path whose hash another row's path shares (see knownFiles).
+	seen, ambiguous bool
 }
 
 // Sync makes the index equal to the spool: it reads the files that are new or whose inode,
@@ -37,61 +45,47 @@ type stamp struct {
 func (ix *Index) Sync(ctx context.Context, sp *spool.Spool) (Stats, error) {
 	start := time.Now()
 	var st Stats
-	known, err := ix.stamps(ctx)
+	defer debug.SetGCPercent(debug.SetGCPercent(warmGCPercent))
+	known, err := ix.known(ctx, sp)
 	if err != nil {
 		return st, err
 	}
-	logs, err := sp.LogStamps(ctx, "defer")
-	if err != nil {
-		return st, fmt.Errorf("list defer logs: %w", err)
-	}
+	cold := known.empty()
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
 		return st, fmt.Errorf("begin index update: %w", err)
 	}
 	defer tx.Rollback()
+	if cold {
+		debug.SetGCPercent(bulkGCPercent) // the deferred call above restores the caller's
+	}
 	w, err := newWriter(ctx, tx)
 	if err != nil {
 		return st, err
 	}
 	defer w.close()
+	for _, id := range known.ambiguous {
+		if err := w.remove(ctx, id); err != nil {
+			return st, err
+		}
+	}
 
-	seen := make(map[string]bool, len(known))
-	err = ix.load(ctx, sp, func(e spool.Entry) bool {
+	incomplete, err := ix.load(ctx, sp, cold, func(e spool.Entry) (bool, int64) {
 		st.Files++
-		seen[e.File.Path] = true
-		old, ok := known[e.File.Path]
-		if ok && old.matches(e, logs[e.QueueID]) {
+		read, oldID := known.want(e)
+		if !read {
 			st.Unchanged++
-			return false
 		}
-		return true
-	}, func(m *mqsql.Message) error {
-		st.Read++
-		if ix.OnProgress != nil && st.Read%progressEvery == 0 {
-			st.Elapsed = time.Since(start)
-			ix.OnProgress(st)
-		}
-		if m.Error != "" {
-			st.Damaged++
-		}
-		if old, ok := known[m.File.Path]; ok {
-			if err := w.remove(ctx, old.id); err != nil {
-				return err
-			}
-		}
-		return w.insert(ctx, m)
+		return read, oldID
+	}, func(batch []result) error {
+		return ix.storeBatch(ctx, w, batch, &st, start)
 	})
+	st.Files -= incomplete // files the walk left for the readers to find still being written
 	if err != nil {
 		return st, err
 	}
-	for path, old := range known {
-		if !seen[path] {
-			if err := w.remove(ctx, old.id); err != nil {
-				return st, err
-			}
-			st.Removed++
-		}
+	if st.Removed, err = known.removeUnseen(ctx, w); err != nil {
+		return st, err
 	}
 	_, indexes := schemaParts()
 	if _, err := tx.ExecContext(ctx, indexes); err != nil {
@@ -105,6 +99,33 @@ func (ix *Index) Sync(ctx context.Context, sp *spool.Spool) (Stats, error) {
 		ix.OnProgress(st)
 	}
 	return st, nil
+}
+
+// storeBatch replaces the rows of the files in batch by what was read, and counts them.
+func (ix *Index) storeBatch(ctx context.Context, w *writer, batch []result, st *Stats, start time.Time) error {
+	msgs := make([]*mqsql.Message, len(batch))
+	rows := make([]rowValues, len(batch))
+	for i, r := range batch {
+		msgs[i], rows[i] = r.msg, r.rows
+		if r.msg.Error != "" {
+			st.Damaged++
+		}
+		if r.oldID != 0 {
+			if err := w.remove(ctx, r.oldID); err != nil {
+				return err
+			}
+		}
+	}
+	if err := w.insertRows(ctx, msgs, rows); err != nil {
+		return err
+	}
+	before := st.Read
+	st.Read += len(batch)
+	if ix.OnProgress != nil && st.Read/progressEvery != before/progressEvery {
+		st.Elapsed = time.Since(start)
+		ix.OnProgress(*st)
+	}
+	return nil
 }
 
 // progressEvery is how many files Sync reads between progress reports.
@@ -139,61 +160,122 @@ func (ix *Index) stamps(ctx context.Context) (map[string]stamp, error) {
 	return known, rows.Err()
 }
 
-// load walks the spool, reads the entries want selects on all cores, and hands each message
-// to store, one at a time, in the calling goroutine.
-func (ix *Index) load(ctx context.Context, sp *spool.Spool, want func(spool.Entry) bool, store func(*mqsql.Message) error) error {
+// batchSize is how many files travel together between the walk, the readers and the writer:
+// handing over files one by one costs more in goroutine switches than reading them.
+const batchSize = 64
+
+// work is a file to read, with the row it replaces (0 = none).
+type work struct {
+	entry spool.Entry
+	oldID int64
+}
+
+// result is a message read, the values of its rows, and the row it replaces.
+type result struct {
+	msg   *mqsql.Message
+	rows  rowValues
+	oldID int64
+}
+
+// load walks the spool, reads the entries want selects on several goroutines, and hands the
+// messages to store a batch at a time, in the calling goroutine. want says whether to read a
+// file and which row, if any, it replaces; the walking goroutines call it one at a time. With
+// all (the index is empty, every file is read), the walk does not lstat the files and load
+// returns how many the readers found still being written.
+func (ix *Index) load(ctx context.Context, sp *spool.Spool, all bool, want func(spool.Entry) (bool, int64), store func([]result) error) (incomplete int, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	entries := make(chan spool.Entry, 256)
-	results := make(chan *mqsql.Message, 256)
+	batches := make(chan []work, 8)
+	results := make(chan []result, 8)
 	var walkErr error
 	go func() {
-		defer close(entries)
-		walkErr = sp.Walk(ctx, func(e spool.Entry) error {
-			if !want(e) {
-				return nil
-			}
-			select {
-			case entries <- e:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
+		defer close(batches)
+		walkErr = walkBatches(ctx, sp, all, want, batches)
 	}()
 	var wg sync.WaitGroup
 	var readErr error
 	var once sync.Once
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for e := range entries {
-				m, err := sp.Read(e)
-				if errors.Is(err, spool.ErrGone) {
-					continue
-				}
-				if err != nil {
-					once.Do(func() { readErr = err; cancel() })
-					continue
-				}
-				select {
-				case results <- m:
-				case <-ctx.Done():
-				}
-			}
-		}()
+	var skipped atomic.Int64
+	fail := func(err error) { once.Do(func() { readErr = err; cancel() }) }
+	for range readers() {
+		wg.Go(func() { readBatches(ctx, sp, batches, results, &skipped, fail) })
 	}
 	go func() { wg.Wait(); close(results) }()
 	var storeErr error
-	for m := range results {
-		if storeErr == nil {
-			if storeErr = store(m); storeErr != nil {
+	for batch := range results {
+		if storeErr == nil && len(batch) > 0 {
+			if storeErr = store(batch); storeErr != nil {
 				cancel()
 			}
 		}
 	}
-	return errors.Join(storeErr, readErr, ignoreCanceled(walkErr, storeErr != nil || readErr != nil))
+	return int(skipped.Load()), errors.Join(storeErr, readErr, ignoreCanceled(walkErr, storeErr != nil || readErr != nil))
+}
+
+// walkBatches walks the spool and sends the files want selects, batchSize at a time. The
+// walk runs on several goroutines; want and the batch are used by one at a time. When all the
+// files are to be read anyway, the walk leaves checking them to the readers (WalkForRead).
+func walkBatches(ctx context.Context, sp *spool.Spool, all bool, want func(spool.Entry) (bool, int64), out chan<- []work) error {
+	var mu sync.Mutex
+	batch := make([]work, 0, batchSize)
+	send := func() error {
+		select {
+		case out <- batch:
+			batch = make([]work, 0, batchSize)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	walk := sp.WalkParallel
+	if all {
+		walk = sp.WalkForRead
+	}
+	err := walk(ctx, func(e spool.Entry) error {
+		mu.Lock()
+		defer mu.Unlock()
+		read, oldID := want(e)
+		if !read {
+			return nil
+		}
+		batch = append(batch, work{e, oldID})
+		if len(batch) == batchSize {
+			return send()
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = send()
+	}
+	return err
+}
+
+// readBatches reads the files of each batch and sends the messages on; files gone since the
+// walk are dropped, files still being written dropped and counted in skipped, and any other
+// error stops the load through fail.
+func readBatches(ctx context.Context, sp *spool.Spool, in <-chan []work, out chan<- []result, skipped *atomic.Int64, fail func(error)) {
+	for batch := range in {
+		msgs := make([]result, 0, len(batch))
+		for _, w := range batch {
+			m, err := sp.Read(w.entry)
+			if errors.Is(err, spool.ErrGone) {
+				continue
+			}
+			if errors.Is(err, spool.ErrIncomplete) {
+				skipped.Add(1)
+				continue
+			}
+			if err != nil {
+				fail(err)
+				continue
+			}
+			msgs = append(msgs, result{m, valuesOf(m), w.oldID})
+		}
+		select {
+		case out <- msgs:
+		case <-ctx.Done():
+		}
+	}
 }
 
 func ignoreCanceled(err error, canceledByUs bool) error {
@@ -201,4 +283,196 @@ func ignoreCanceled(err error, canceledByUs bool) error {
 		return nil
 	}
 	return err
+}
+
+// bulkGCPercent is the garbage collector's target during a full load. Reading a file leaves
+// several kilobytes of short-lived garbage while the live heap stays small (the rows go to
+// SQLite's own memory), so the default target collects every few hundred files; a higher
+// one collects a fifth as often for a few tens of megabytes more.
+const bulkGCPercent = 400
+
+// warmGCPercent is the garbage collector's target while Sync compares the index with the
+// spool. What lives then is knownFiles, pointer-free and so cheap to mark however big, while
+// reading the index and listing the spool leave much garbage: collecting at half the live size
+// again, not the whole, keeps the peak memory of a warm start at a million messages well below
+// 400 MB.
+const warmGCPercent = 50
+
+// readers is how many files are read at once. Reading a big queue is mostly waiting: for the
+// disk when the spool is not in the page cache, for the kernel otherwise; more reads in flight
+// than cores keep both the disk's queue and the cores busy.
+func readers() int { return 4 * runtime.GOMAXPROCS(0) }
+
+// knownFiles is what a warm Sync knows about the index's files and the defer logs, kept
+// compactly: a million paths and queue IDs as map keys would cost more memory than the rest
+// of the sync. The files' stamps sit in one slice, found by a 64-bit hash of the path; the
+// logs' stamps by one of the queue ID. Should two rows' paths (or two logs' IDs) share a hash,
+// the key is marked ambiguous: the rows are dropped up front and every file with that key is
+// read again, so a collision costs a re-read, never a wrong answer.
+type knownFiles struct {
+	stamps    []stamp
+	files     map[uint64]int32 // path hash → index in stamps
+	logs      map[uint64]knownLog
+	ambiguous []int64 // ids of the rows with an ambiguous key
+}
+
+// knownLog is a defer log's stamp in knownFiles; a Size of ambiguousLog marks an ambiguous
+// key.
+type knownLog = spool.LogStamp
+
+const ambiguousLog = -2
+
+// keySeed seeds the hashes of knownFiles.
+var keySeed = maphash.MakeSeed()
+
+// keyOf hashes a path or queue ID for knownFiles; tests replace it to force collisions.
+var keyOf = func(s string) uint64 { return maphash.String(keySeed, s) }
+
+func (k *knownFiles) empty() bool { return len(k.stamps) == 0 }
+
+// known loads what the index knows and, unless it is empty (then every file is read anyway,
+// with its log), the defer logs' stamps: both at once, since each is a long wait on a
+// different thing.
+func (ix *Index) known(ctx context.Context, sp *spool.Spool) (*knownFiles, error) {
+	var rows int
+	if err := ix.db.QueryRowContext(ctx, "SELECT count(*) FROM queue_files").Scan(&rows); err != nil {
+		return nil, fmt.Errorf("read index: %w", err)
+	}
+	k := &knownFiles{stamps: make([]stamp, 0, rows), files: make(map[uint64]int32, rows)}
+	if rows == 0 {
+		return k, nil
+	}
+	var logErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		logErr = k.loadLogs(ctx, sp, rows)
+	}()
+	err := k.loadFiles(ctx, ix)
+	<-done
+	if logErr != nil {
+		return nil, errors.Join(err, fmt.Errorf("list defer logs: %w", logErr))
+	}
+	return k, err
+}
+
+// loadFiles reads the stamps of the index's files. It reads the rows from the driver
+// directly: database/sql's conversions would cost as much again as reading them.
+func (k *knownFiles) loadFiles(ctx context.Context, ix *Index) error {
+	conn, err := ix.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("read index: %w", err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return errors.New("the SQLite driver cannot query")
+		}
+		rows, err := q.QueryContext(ctx, "SELECT id, path, inode, file_size, mode, mtime_ns, log_size, log_mtime_ns FROM queue_files", nil)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		vals := make([]driver.Value, 8)
+		for {
+			if err := rows.Next(vals); errors.Is(err, io.EOF) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			s, path, err := stampOf(vals)
+			if err != nil {
+				return err
+			}
+			k.add(path, s)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("read index: %w", err)
+	}
+	return nil
+}
+
+// stampOf takes a stamp from the values of a row of loadFiles's query: id, path, inode,
+// file_size, mode, mtime_ns, log_size, log_mtime_ns.
+func stampOf(vals []driver.Value) (stamp, string, error) {
+	var s stamp
+	path, ok := vals[1].(string)
+	for _, c := range [...]struct {
+		col int
+		dst *int64
+	}{{0, &s.id}, {2, &s.inode}, {3, &s.size}, {4, &s.mode}, {5, &s.mtimeNs}, {6, &s.logSize}, {7, &s.logMtimeNs}} {
+		v, isInt := vals[c.col].(int64)
+		ok = ok && isInt
+		*c.dst = v
+	}
+	if !ok {
+		return s, "", fmt.Errorf("unexpected column types in %v", vals)
+	}
+	return s, path, nil
+}
+
+// add records the stamp of the file at path, marking both rows ambiguous should another
+// row's path have the same hash.
+func (k *knownFiles) add(path string, s stamp) {
+	key := keyOf(path)
+	if i, dup := k.files[key]; dup {
+		if old := &k.stamps[i]; !old.ambiguous {
+			k.ambiguous = append(k.ambiguous, old.id)
+			*old = stamp{ambiguous: true}
+		}
+		k.ambiguous = append(k.ambiguous, s.id)
+		return
+	}
+	k.files[key] = int32(len(k.stamps))
+	k.stamps = append(k.stamps, s)
+}
+
+// loadLogs lists the defer logs; hint is about how many there are.
+func (k *knownFiles) loadLogs(ctx context.Context, sp *spool.Spool, hint int) error {
+	k.logs = make(map[uint64]knownLog, hint)
+	var mu sync.Mutex
+	return sp.EachLogStamp(ctx, "defer", func(id string, st spool.LogStamp) {
+		key := keyOf(id)
+		mu.Lock()
+		defer mu.Unlock()
+		if _, dup := k.logs[key]; dup {
+			k.logs[key] = knownLog{Size: ambiguousLog}
+			return
+		}
+		k.logs[key] = st
+	})
+}
+
+// want says whether a file the walk found must be read, and which row it replaces, and marks
+// its row seen.
+func (k *knownFiles) want(e spool.Entry) (bool, int64) {
+	i, ok := k.files[keyOf(e.File.Path)]
+	if !ok {
+		return true, 0
+	}
+	old := &k.stamps[i]
+	old.seen = true
+	if old.ambiguous {
+		return true, 0 // its rows were dropped up front
+	}
+	if log := k.logs[keyOf(e.QueueID)]; log.Size != ambiguousLog && old.matches(e, log) {
+		return false, 0
+	}
+	return true, old.id
+}
+
+// removeUnseen drops the rows of files the walk did not find.
+func (k *knownFiles) removeUnseen(ctx context.Context, w *writer) (int, error) {
+	n := 0
+	for _, old := range k.stamps {
+		if !old.seen && !old.ambiguous {
+			if err := w.remove(ctx, old.id); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
 }

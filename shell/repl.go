@@ -7,123 +7,78 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 
 	"github.com/peterh/liner"
+	"golang.org/x/term"
 )
 
-// Prompts, as sqlite3 shows them, with mqsql's name.
-const (
-	mainPrompt = "mqsql> "
-	contPrompt = "   ...> "
-)
-
-// REPL reads statements from a terminal until Ctrl-D, with line editing and history. Ctrl-C
-// clears the statement being typed, or cancels the query that is running. It returns the
-// exit status: 0, since errors inside the REPL were shown and the user moved on.
+// REPL reads statements from a terminal until Ctrl-D, with line editing, completion and
+// history. Ctrl-C clears the statement being typed, or cancels what is running. It returns
+// the exit status: 0, since errors inside the REPL were shown and the user moved on. When
+// standard output is not a terminal (mqsql > file), it reads standard input as a script
+// instead, without prompts.
 func REPL(ctx context.Context, s *Session, stdin io.Reader, stdout io.Writer) int {
-	ln := liner.NewLiner()
-	defer ln.Close()
-	ln.SetCtrlCAborts(true)
-	hist := historyPath()
-	loadHistory(ln, hist)
-	defer saveHistory(ln, hist, s.Err)
-
-	var sp Splitter
-	var entry []string
-	for {
-		prompt := mainPrompt
-		if !sp.Empty() {
-			prompt = contPrompt
-		}
-		line, err := ln.Prompt(prompt)
-		if errors.Is(err, liner.ErrPromptAborted) {
-			sp.Reset()
-			entry = nil
-			continue
-		}
-		if err != nil { // io.EOF: Ctrl-D
-			fmt.Fprintln(stdout)
-			return 0
-		}
-		if sp.Empty() {
-			switch strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line), ";")) {
-			case "quit", "exit", ".quit", ".exit":
-				return 0
-			case "":
-				continue
+	if !isTerminal(stdout) {
+		if err := s.RunScript(ctx, stdin); err != nil {
+			if !errors.Is(err, ErrFailed) {
+				fmt.Fprintf(s.Err, "mqsql: %v\n", err)
 			}
+			return exitError
 		}
-		entry = append(entry, line)
-		stmts := sp.Feed(line + "\n")
-		if sp.Empty() {
-			ln.AppendHistory(strings.Join(entry, " "))
-			entry = nil
-		}
-		for _, stmt := range stmts {
-			s.execInteractive(ctx, stmt)
-		}
+		return 0
 	}
-}
+	ed := newLinerEditor()
+	defer ed.Close()
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, os.Interrupt)
+	defer signal.Stop(interrupts)
 
-// execInteractive runs one statement so that Ctrl-C cancels it instead of ending mqsql.
-func (s *Session) execInteractive(ctx context.Context, stmt string) {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
-	if err := s.Exec(ctx, stmt); err != nil {
-		if ctx.Err() != nil {
-			err = errors.New("interrupted")
-		}
-		s.reportError(0, err)
-	}
-}
-
-// historyPath is ~/.mqsql_history unless MQSQL_HISTORY names another file.
-func historyPath() string {
-	if p := os.Getenv("MQSQL_HISTORY"); p != "" {
-		return p
-	}
-	home, err := os.UserHomeDir()
+	hist, entries, err := OpenHistory(HistoryPath())
 	if err != nil {
-		return ""
+		fmt.Fprintf(s.Err, "mqsql: %v\n", err)
 	}
-	return filepath.Join(home, ".mqsql_history")
+	for _, e := range entries {
+		ed.AppendHistory(e)
+	}
+	in := &Interactive{Session: s, Editor: ed, History: hist, Interrupts: interrupts,
+		BeforePrompt: func() { fitTerminal(s, stdout) }}
+	ed.st.SetWordCompleter(in.Complete)
+	fmt.Fprintln(stdout, `mqsql: SQL on the Postfix queue. Enter ".help" for help, Ctrl-D to leave.`)
+	return in.Run(ctx)
 }
 
-func loadHistory(ln *liner.State, path string) {
-	if path == "" {
+// fitTerminal fits tables to the terminal's width, which the user may have changed.
+func fitTerminal(s *Session, stdout io.Writer) {
+	f, ok := stdout.(*os.File)
+	if !ok || s.redirect != nil {
 		return
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+		s.Opt.Width = w
 	}
-	defer f.Close()
-	ln.ReadHistory(f)
 }
 
-// saveHistory writes the history through a private temporary file renamed into place: the
-// history holds addresses, and a crash must not leave half a file.
-func saveHistory(ln *liner.State, path string, stderr io.Writer) {
-	if path == "" {
-		return
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".mqsql_history-*")
-	if err != nil {
-		fmt.Fprintf(stderr, "mqsql: save history: %v\n", err)
-		return
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := ln.WriteHistory(tmp); err != nil {
-		tmp.Close()
-		fmt.Fprintf(stderr, "mqsql: save history: %v\n", err)
-		return
-	}
-	if err := tmp.Close(); err == nil {
-		err = os.Rename(tmp.Name(), path)
-		if err != nil {
-			fmt.Fprintf(stderr, "mqsql: save history: %v\n", err)
-		}
-	}
+// linerEditor is the LineEditor of a terminal.
+type linerEditor struct {
+	st *liner.State
 }
+
+func newLinerEditor() *linerEditor {
+	st := liner.NewLiner()
+	st.SetCtrlCAborts(true)
+	st.SetTabCompletionStyle(liner.TabPrints)
+	return &linerEditor{st: st}
+}
+
+func (e *linerEditor) Prompt(prompt string) (string, error) {
+	line, err := e.st.Prompt(prompt)
+	if errors.Is(err, liner.ErrPromptAborted) {
+		return "", ErrInterrupt
+	}
+	return line, err
+}
+
+func (e *linerEditor) AppendHistory(entry string) { e.st.AppendHistory(entry) }
+
+// Close gives the terminal back its modes.
+func (e *linerEditor) Close() error { return e.st.Close() }

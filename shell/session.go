@@ -4,10 +4,8 @@
 package shell
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -42,6 +40,16 @@ type Session struct {
 	Guard *index.Guard
 	// Writes says how write statements act on the spool; nil refuses them.
 	Writes *Writes
+
+	// Terminal says that Out is a terminal although it is no *os.File (a test's recorder);
+	// an *os.File terminal is recognized without it. On a terminal, control characters from
+	// mail are escaped in every output format, and .cat escapes the message it shows.
+	Terminal bool
+
+	// Set by dot-commands.
+	timer    bool      // .timer: print the run time of each statement
+	redirect *redirect // .output or .once: where results go instead of Out
+	terminal *bool     // whether the original Out is a terminal; nil until first asked
 }
 
 // Live is what a session can ask of an index that is kept current by watching the spool.
@@ -109,54 +117,6 @@ func (s *Session) render(rows *sql.Rows, cols []string) error {
 		return err
 	}
 	return r.End()
-}
-
-// ErrFailed reports that at least one statement of a script failed; each failure was already
-// printed.
-var ErrFailed = errors.New("shell: a statement failed")
-
-// RunScript runs every statement in r (batch mode: no prompts, no history), printing errors as
-// it goes. It returns ErrFailed when any statement failed, after the whole script ran unless
-// Bail is set.
-func (s *Session) RunScript(ctx context.Context, r io.Reader) error {
-	var sp Splitter
-	failed := false
-	line := 0
-	run := func(stmts []string) bool {
-		for _, stmt := range stmts {
-			if err := s.Exec(ctx, stmt); err != nil {
-				s.reportError(line, err)
-				failed = true
-				if s.Bail || ctx.Err() != nil {
-					return false
-				}
-			}
-		}
-		return true
-	}
-	br := bufio.NewReader(r)
-	for {
-		text, err := br.ReadString('\n')
-		if text != "" {
-			line++
-			if !run(sp.Feed(text)) {
-				return ErrFailed
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("read statements: %w", err)
-		}
-	}
-	if last := sp.Pending(); last != "" {
-		run([]string{last})
-	}
-	if failed {
-		return ErrFailed
-	}
-	return nil
 }
 
 func (s *Session) reportError(line int, err error) {

@@ -12,6 +12,8 @@ type Splitter struct {
 	closing byte
 	// hasSQL is true once the current statement has something besides space and comments.
 	hasSQL bool
+	// commentAt is where, in the text given to the last Feed, the last -- comment started.
+	commentAt int
 }
 
 type splitState int
@@ -40,7 +42,7 @@ func (s *Splitter) Feed(text string) []string {
 				s.hasSQL = false
 				continue
 			case c == '-' && i+1 < len(text) && text[i+1] == '-':
-				s.state = lineComment
+				s.state, s.commentAt = lineComment, i
 			case c == '/' && i+1 < len(text) && text[i+1] == '*':
 				s.state = blockComment
 				s.buf.WriteString("/*")

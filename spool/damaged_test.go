@@ -65,6 +65,7 @@ func TestDamagedFiles(t *testing.T) {
 		{"truncated payload", good[:len(good)-5], "truncated"},
 		{"no end record", good[:len(good)-2], "no end record"},
 		{"not a queue file", []byte("hello world, not a queue file"), "not a queue file"},
+		{"no sender", recs(rec('T', "1 1"), rec('M', ""), rec('X', ""), rec('E', "")), "no sender record"},
 		{"length too long", append([]byte{'T', 0xff, 0xff, 0xff, 0xff, 0x01}, good...), "too many bytes"},
 		{"length over limit", append([]byte{'T', 0x80, 0x80, 0x80, 0x01}, good...), "exceeds"},
 		{"pointer loop", loop, "pointer loop"},

@@ -28,8 +28,13 @@ const maxLogLine = 64 << 10
 // name=value lines separated by empty lines. An entry at the end of the file without its
 // closing empty line is dropped, as Postfix drops it: the writer may still be appending it.
 func parseLog(r io.Reader) ([]LogEntry, error) {
+	return parseLogBuf(r, make([]byte, 0, 4096))
+}
+
+// parseLogBuf is parseLog with the caller's line buffer, which bulk readers reuse.
+func parseLogBuf(r io.Reader, buf []byte) ([]LogEntry, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxLogLine)
+	sc.Buffer(buf, maxLogLine)
 	var entries []LogEntry
 	var cur *LogEntry
 	for sc.Scan() {
@@ -83,6 +88,9 @@ func (e *LogEntry) set(name, value string) {
 // printable replaces control bytes and invalid UTF-8 with '?', as Postfix's log reader does, so
 // reasons compare equal to what postqueue shows.
 func printable(b []byte) string {
+	if plainASCII(b) {
+		return string(b)
+	}
 	out := make([]byte, 0, len(b))
 	for len(b) > 0 {
 		r, n := utf8.DecodeRune(b)
@@ -97,4 +105,14 @@ func printable(b []byte) string {
 		b = b[n:]
 	}
 	return string(out)
+}
+
+// plainASCII reports whether b is printable ASCII only, which printable leaves as it is.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }

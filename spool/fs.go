@@ -41,6 +41,16 @@ var errSymlink = errors.New("symbolic link in path")
 // open opens rel (slash-separated, relative to the root) read-only. It fails with an error
 // wrapping errSymlink, rather than following, when any component is a symbolic link.
 func (r *root) open(rel string, dir bool) (*os.File, error) {
+	fd, err := r.openFD(rel, dir)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), rel), nil
+}
+
+// openFD is open returning the bare descriptor, for the bulk reader: an os.File costs two
+// more system calls (it tries to register the descriptor with the poller) and a finalizer.
+func (r *root) openFD(rel string, dir bool) (int, error) {
 	flags := unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW | unix.O_NONBLOCK
 	if dir {
 		flags |= unix.O_DIRECTORY
@@ -57,9 +67,9 @@ func (r *root) open(rel string, dir bool) (*os.File, error) {
 		err = fmt.Errorf("%w: %w", errSymlink, err)
 	}
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: rel, Err: err}
+		return -1, &os.PathError{Op: "open", Path: rel, Err: err}
 	}
-	return os.NewFile(uintptr(fd), rel), nil
+	return fd, nil
 }
 
 // openByComponent is open for kernels without openat2: it walks rel one directory at a time,

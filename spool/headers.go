@@ -13,13 +13,20 @@ import (
 
 // headerReader collects the primary header block of a message from content records, the way
 // postcat decides where it ends: at the first line that is neither a header nor a continuation
-// line, unless that line continues an unterminated (L) record.
+// line, unless that line continues an unterminated (L) record. Of the lines it takes it keeps
+// only those of keptHeaders (with their continuation lines): copying every header of a
+// million messages would cost more than reading them.
 type headerReader struct {
 	lines   []string
 	partial []byte // an L record's text waiting for the rest of its line
-	bytes   int
+	bytes   int    // bytes of the header lines taken so far, kept or not
+	count   int    // header lines taken so far, kept or not
+	keeping bool   // the last header line taken is one of keptHeaders
 	done    bool
 }
+
+// keptHeaders are the headers the messages table shows.
+var keptHeaders = [...]string{"Subject", "From", "Message-ID"}
 
 // add takes one content record. cont is true for an L record (text without line end).
 func (h *headerReader) add(cont bool, data []byte) {
@@ -34,14 +41,52 @@ func (h *headerReader) add(cont bool, data []byte) {
 		line = append(h.partial, data...)
 		h.partial = nil
 	}
-	if !isHeaderLine(line) && !(len(h.lines) > 0 && isContinuation(line)) {
+	if !isHeaderLine(line) && !(h.count > 0 && isContinuation(line)) {
 		h.done = true
 		return
 	}
 	if h.bytes < maxHeaderBytes {
-		h.lines = append(h.lines, string(line))
+		h.count++
 		h.bytes += len(line)
+		if !isContinuation(line) {
+			h.keeping = isKept(line)
+		}
+		if h.keeping {
+			h.lines = append(h.lines, string(line))
+		}
 	}
+}
+
+// isKept reports whether a header line is one of keptHeaders, by the test Header applies.
+func isKept(line []byte) bool {
+	name, _, _ := bytes.Cut(line, []byte(":"))
+	for _, k := range keptHeaders {
+		if asciiEqualFold(name, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiEqualFold is strings.EqualFold for header names, which isHeaderLine limits to
+// printable ASCII, without converting name to a string.
+func asciiEqualFold(name []byte, k string) bool {
+	if len(name) != len(k) {
+		return false
+	}
+	for i := range name {
+		a, b := name[i], k[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
 }
 
 func isContinuation(line []byte) bool {

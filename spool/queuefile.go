@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/mqsql/mqsql"
 )
@@ -33,7 +34,7 @@ func (s segment) String() string {
 
 func (s segment) accepts(typ byte) bool {
 	set := [...]string{envelopeTypes, contentTypes, extractedTypes}[s]
-	return typ == recPtr || bytes.IndexByte([]byte(set), typ) >= 0
+	return typ == recPtr || strings.IndexByte(set, typ) >= 0
 }
 
 // sizeRecord holds the fields of the C record that locate the segments.
@@ -67,18 +68,16 @@ type fileParser struct {
 func parseQueueFile(r io.ReaderAt, size int64, msg *mqsql.Message) error {
 	p := &fileParser{rr: newRecordReader(r, size), msg: msg}
 	err := p.run()
+	p.rr.release()
 	p.keepHeaders()
 	return err
 }
 
 // keepHeaders copies the headers the messages table shows into msg, decoded.
 func (p *fileParser) keepHeaders() {
-	for _, h := range []struct {
-		name string
-		dst  *string
-	}{{"Subject", &p.msg.Subject}, {"From", &p.msg.FromHeader}, {"Message-ID", &p.msg.MessageID}} {
-		if v, ok := p.headers.Header(h.name); ok {
-			*h.dst = decodeHeader(v)
+	for i, dst := range [len(keptHeaders)]*string{&p.msg.Subject, &p.msg.FromHeader, &p.msg.MessageID} {
+		if v, ok := p.headers.Header(keptHeaders[i]); ok {
+			*dst = decodeHeader(v)
 		}
 	}
 }
@@ -104,10 +103,23 @@ func (p *fileParser) run() error {
 			continue
 		}
 		done, err := p.handle(rec)
-		if err != nil || done {
+		if err != nil {
 			return err
 		}
+		if done {
+			return p.complete()
+		}
 	}
+}
+
+// complete checks what a queue file must have besides its end record: a sender. Postfix's
+// showq lists a message only once it reaches the sender record, so a file without one is not
+// mail Postfix would show or deliver.
+func (p *fileParser) complete() error {
+	if !p.sawSender {
+		return errors.New("no sender record")
+	}
+	return nil
 }
 
 // first checks that the file starts like a queue file and reads the C record if there is one
@@ -202,15 +214,18 @@ func (p *fileParser) attribute(data []byte) {
 	if !ok {
 		return
 	}
-	v := string(bytes.TrimSpace(value))
+	var dst *string
 	switch string(bytes.TrimSpace(name)) {
 	case "client_address":
-		p.msg.ClientAddress = v
+		dst = &p.msg.ClientAddress
 	case "helo_name":
-		p.msg.HeloName = v
+		dst = &p.msg.HeloName
 	case "sasl_username":
-		p.msg.SASLUsername = v
+		dst = &p.msg.SASLUsername
+	default:
+		return
 	}
+	*dst = string(bytes.TrimSpace(value))
 }
 
 // recipient handles O (which belongs to the next recipient record) and R, D and / records.
@@ -293,8 +308,20 @@ func parseSizeRecord(data []byte) sizeRecord {
 			return sizeRecord{}
 		}
 	}
-	f := bytes.Fields(data)
-	if len(f) == 0 {
+	var f [3][]byte
+	n := 0
+	for rest := data; n < len(f); n++ {
+		rest = bytes.TrimLeft(rest, " ")
+		if len(rest) == 0 {
+			break
+		}
+		end := bytes.IndexByte(rest, ' ')
+		if end < 0 {
+			end = len(rest)
+		}
+		f[n], rest = rest[:end], rest[end:]
+	}
+	if n == 0 {
 		return sizeRecord{}
 	}
 	var s sizeRecord
@@ -303,7 +330,7 @@ func parseSizeRecord(data []byte) sizeRecord {
 		return sizeRecord{}
 	}
 	s.sizeOK = true
-	if len(f) < 3 {
+	if n < 3 {
 		return s
 	}
 	if s.dataOffset, err = strconv.ParseInt(string(f[1]), 10, 64); err == nil && s.contentSize > 0 && s.dataOffset > 0 {

@@ -7,7 +7,9 @@ package spool
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"sync"
 
 	"github.com/mqsql/mqsql"
 	"golang.org/x/sys/unix"
@@ -17,13 +19,32 @@ import (
 // normal on a live queue, where Postfix moves mail all the time.
 var ErrGone = errors.New("spool: queue file is gone")
 
+// ErrIncomplete reports, for an entry of WalkForRead, a file still being written (its owner
+// rwx bits are not all set): not a message yet, which Walk would not have listed.
+var ErrIncomplete = errors.New("spool: queue file is still being written")
+
+// PermissionError reports a queue directory or file mqsql may not read. It is an error, not
+// a warning: going on without it would hide the mail in it.
+type PermissionError struct {
+	Path string
+	Err  error
+}
+
+func (e *PermissionError) Error() string {
+	return fmt.Sprintf("cannot read %s: permission denied: reading the Postfix queue needs root (or Postfix's mail_owner)", e.Path)
+}
+
+func (e *PermissionError) Unwrap() error { return e.Err }
+
 // Spool is a Postfix queue directory opened for reading.
 type Spool struct {
 	cfg  Config
 	root *root
 	// Warn receives problems that do not belong to any message (a symbolic link where a
-	// queue file should be, an unreadable directory). Nil discards them.
-	Warn func(error)
+	// queue file should be, an unreadable directory). Nil discards them. It is never called
+	// from two goroutines at once, even by a parallel walk.
+	Warn   func(error)
+	warnMu sync.Mutex
 }
 
 // Open opens the queue directory cfg.QueueDirectory for reading.
@@ -46,6 +67,8 @@ func (s *Spool) Config() Config { return s.cfg }
 
 func (s *Spool) warn(err error) {
 	if s.Warn != nil {
+		s.warnMu.Lock()
+		defer s.warnMu.Unlock()
 		s.Warn(err)
 	}
 }
@@ -58,30 +81,40 @@ type Entry struct {
 	// Misplaced is "" normally; otherwise where Postfix expects the file. Postfix does not
 	// see a file outside its hashed path until postsuper -s moves it.
 	Misplaced string
+	// lazy marks an entry of WalkForRead: File has only Path, and Read checks whether the
+	// file is complete.
+	lazy bool
 }
 
 // Read reads the queue file of e and its defer log. Problems with the file's content are
 // reported in Message.Error, never as an error: a damaged file is still mail. The error is
-// ErrGone when the file no longer exists where the walk saw it, or another error when it
-// could not be opened (permissions).
+// ErrGone when the file no longer exists where the walk saw it, ErrIncomplete for an entry of
+// WalkForRead that is still being written, or another error when it could not be opened
+// (permissions).
 func (s *Spool) Read(e Entry) (*mqsql.Message, error) {
-	f, err := s.root.open(e.File.Path, false)
+	fd, err := s.root.openFD(e.File.Path, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrGone
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return nil, &PermissionError{Path: e.File.Path, Err: err}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", e.File.Path, err)
 	}
-	defer f.Close()
+	defer unix.Close(fd)
 	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, fmt.Errorf("stat %s: %w", e.File.Path, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || (e.File.Inode != 0 && st.Ino != e.File.Inode) {
 		return nil, ErrGone
 	}
+	if e.lazy && e.Queue != mqsql.Corrupt && st.Mode&0o700 != 0o700 {
+		return nil, ErrIncomplete
+	}
 	m := &mqsql.Message{QueueID: e.QueueID, Queue: e.Queue, File: fileInfo(e.File.Path, &st), Size: -1, ArrivalTime: -1}
-	if err := parseQueueFile(f, st.Size, m); err != nil {
+	if err := parseQueueFile(fdReader(fd), st.Size, m); err != nil {
 		m.Error = err.Error()
 	}
 	if e.Misplaced != "" && m.Error == "" {
@@ -109,7 +142,7 @@ func (s *Spool) finish(m *mqsql.Message) {
 	m.File.LogSize, m.File.LogModTimeNanos = -1, -1
 	entries, st, err := s.readLog("defer", m.QueueID)
 	if st != nil {
-		m.File.LogSize, m.File.LogModTimeNanos = st.Size(), st.ModTime().UnixNano()
+		m.File.LogSize, m.File.LogModTimeNanos = st.Size, st.ModTimeNanos
 	}
 	if err != nil {
 		if m.Error == "" {
@@ -121,26 +154,77 @@ func (s *Spool) finish(m *mqsql.Message) {
 }
 
 // readLog reads the log of one message from the named log directory (defer, bounce); a missing
-// log is no entries.
-func (s *Spool) readLog(dir, id string) ([]LogEntry, fs.FileInfo, error) {
+// log is no entries. It reads as many bytes as fstat reported, in one system call for the usual
+// small log: the size and mtime it returns then describe exactly the bytes parsed.
+func (s *Spool) readLog(dir, id string) ([]LogEntry, *LogStamp, error) {
 	rel := s.cfg.RelPath(dir, id)
-	f, err := s.root.open(rel, false)
+	fd, err := s.root.openFD(rel, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", rel, err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, nil, fmt.Errorf("read %s: not a regular file", rel)
 	}
-	entries, err := parseLog(f)
+	stamp := &LogStamp{Size: st.Size, ModTimeNanos: st.Mtim.Sec*1e9 + st.Mtim.Nsec}
+	buf := logBuffers.Get().(*[]byte)
+	defer logBuffers.Put(buf)
+	entries, err := parseLogBuf(&sizedReader{fd: fd, size: st.Size}, (*buf)[:0])
 	if err != nil {
-		return nil, st, fmt.Errorf("read %s: %w", rel, err)
+		return nil, stamp, fmt.Errorf("read %s: %w", rel, err)
 	}
-	return entries, st, nil
+	return entries, stamp, nil
+}
+
+// logBuffers hold the line buffers of defer-log parsing, so that reading a million logs does
+// not allocate a million buffers.
+var logBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// fdReader reads a file by descriptor at any offset.
+type fdReader int
+
+func (fd fdReader) ReadAt(p []byte, off int64) (int, error) {
+	total := 0
+	for total < len(p) {
+		n, err := unix.Pread(int(fd), p[total:], off+int64(total))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return total, err
+		}
+		if n == 0 {
+			return total, io.EOF
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// sizedReader reads a file by descriptor from the start up to size bytes, and reports the end
+// there without asking the kernel again.
+type sizedReader struct {
+	fd        int
+	off, size int64
+}
+
+func (r *sizedReader) Read(p []byte) (int, error) {
+	if r.off >= r.size {
+		return 0, io.EOF
+	}
+	if rest := r.size - r.off; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	n, err := fdReader(r.fd).ReadAt(p, r.off)
+	r.off += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
 }
 
 func fileInfo(path string, st *unix.Stat_t) mqsql.FileInfo {

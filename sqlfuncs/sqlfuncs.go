@@ -1,6 +1,7 @@
 // Package sqlfuncs is the SQL vocabulary mqsql adds to SQLite for mail: functions that take
-// addresses apart and match patterns, so questions about the queue read like the questions
-// admins ask.
+// addresses apart and match patterns, tell ages and sizes the way people say them, read any
+// header or the body of a message from the spool on demand, and bucket the queue exactly as
+// Postfix's qshape does, so questions about the queue read like the questions admins ask.
 package sqlfuncs
 
 import (
@@ -14,24 +15,41 @@ import (
 )
 
 // Register adds mqsql's functions to d. Functions reach only connections d opens afterwards,
-// so tests can build a fresh driver each.
-func Register(d *sqlite.Driver) error {
+// so tests can build a fresh driver each. header(), body() and postcat() read messages through
+// src, the spool of the index d serves; with a nil src, or one not yet given a spool, they fail
+// with an error that says so.
+func Register(d *sqlite.Driver, src *Source) error {
 	fns := []struct {
-		name string
-		n    int32
-		fn   func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error)
+		name          string
+		n             int32
+		deterministic bool
+		fn            func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error)
 	}{
-		{"domain", 1, domainFunc},
-		{"localpart", 1, localPartFunc},
-		{"regexp", 2, newRegexpFunc()},
+		{"domain", 1, true, domainFunc},
+		{"localpart", 1, true, localPartFunc},
+		{"regexp", 2, true, newRegexpFunc()},
+		{"human_size", 1, true, humanSizeFunc},
+		{"qshape_bucket", 1, true, qshapeBucketFunc},
+		{"qshape_domain", 1, true, qshapeDomainFunc},
+		// The clock and the spool change under a query: never let SQLite reuse a result.
+		{"age", 1, false, ageFunc},
+		{"ago", 1, false, agoFunc},
+		{"header", 2, false, src.headerFunc},
+		{"body", 1, false, src.bodyFunc},
+		{"postcat", -1, false, src.postcatFunc},
 	}
 	for _, f := range fns {
-		if err := d.RegisterDeterministicScalarFunction(f.name, f.n, f.fn); err != nil {
+		impl := &sqlite.FunctionImpl{NArgs: f.n, Deterministic: f.deterministic, Scalar: f.fn}
+		if err := d.RegisterFunction(f.name, impl); err != nil {
 			return fmt.Errorf("register %s: %w", f.name, err)
 		}
 	}
 	return nil
 }
+
+// Names lists the SQL functions Register adds, for completion and help.
+var Names = []string{"domain", "localpart", "regexp", "age", "ago", "human_size", "header", "body",
+	"postcat", "qshape_bucket", "qshape_domain"}
 
 // text returns a SQL argument as a string; ok is false for NULL.
 func text(v driver.Value) (string, bool) {

@@ -57,18 +57,36 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
+// usage is --help: what mqsql is, examples an admin can paste, the tables, views and
+// commands to know, then the flags.
 func usage(fs *flag.FlagSet) {
 	w := fs.Output()
 	fmt.Fprint(w, `Usage: mqsql [flags] [SQL]
+       mqsql watch --db FILE [flags]
+       mqsql restore [--spool DIR] BACKUP_FOLDER...
 
-mqsql reads the Postfix mail queue into an SQL index (tables messages and recipients) and
-runs SQL on it. With SQL as an argument it runs it and exits; with no argument it reads
-statements from standard input, or opens a REPL when standard input is a terminal.
+mqsql reads the Postfix mail queue into an SQL index and answers SQL about it. With SQL as an
+argument it runs it and exits; with no argument it reads statements from standard input, or
+opens a REPL when standard input is a terminal (statements end with ";", Tab completes,
+Ctrl-C cancels, Ctrl-D leaves, .help lists the dot-commands).
 
 Examples:
-  mqsql "SELECT sender, count(*) FROM messages GROUP BY sender ORDER BY 2 DESC"
-  mqsql --format json "SELECT * FROM messages WHERE queue = 'deferred'"
-  mqsql --spool testdata/spool "SELECT queue_id, sender, subject FROM messages"
+  mqsql "SELECT sender, count(*) FROM messages GROUP BY sender ORDER BY 2 DESC LIMIT 10"
+  mqsql "SELECT * FROM qshape WHERE queue = 'deferred'"        # qshape deferred
+  mqsql "SELECT * FROM qshape_senders WHERE queue = 'deferred'" # qshape -s deferred
+  mqsql "SELECT reason, messages, recipients FROM reasons"     # why mail is stuck
+  mqsql "SELECT queue_id, ago(arrival_time), subject FROM messages WHERE queue = 'hold'"
+  mqsql "SELECT queue_id, header(queue_id, 'X-Mailer') FROM messages WHERE sender LIKE '%@example.com'"
+  mqsql --format json "SELECT * FROM messages WHERE queue = 'deferred'" | jq .
+  echo ".cat -h 4jc7PP1W6fzdXSJ" | mqsql                      # postcat -hq
+  mqsql --spool testdata/spool --format table "SELECT queue, queue_id, sender, subject FROM messages"
+
+Tables: messages, recipients, events. Views: qshape, qshape_senders, reasons, senders.
+Functions: domain(addr), localpart(addr), regexp(pattern, text), age(t), ago(t),
+  human_size(bytes), header(queue_id, name), body(queue_id), postcat(queue_id, options),
+  qshape_bucket(age_seconds), qshape_domain(addr).
+Output: control characters from mail are shown escaped (\x1b) in table, line, markdown and
+  list output and in any output to a terminal. See mqsql(1) for the details.
 
 Flags:
 `)

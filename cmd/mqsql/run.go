@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 
 	"github.com/mqsql/mqsql/output"
@@ -49,6 +50,11 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintf(stderr, "mqsql: %v\n", err)
 		return exitUsage
 	}
+	// Ctrl-C stops indexing and scripts between steps, so a delete ends between messages
+	// with its report and audit record. The REPL handles Ctrl-C itself, per statement.
+	replCtx := ctx
+	ctx, stopInterrupt := signal.NotifyContext(ctx, os.Interrupt)
+	defer stopInterrupt()
 	ix, err := openIndex(ctx, o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql: %v\n", err)
@@ -61,6 +67,7 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return exitError
 	}
 	defer sp.Close()
+	ix.UseSpool(sp) // header(), body() and .cat read messages from it
 	s, closeSession, err := openSession(ctx, o, ix, sp, sessionIO{stdout: stdout, stderr: stderr, out: opt})
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql: %v\n", err)
@@ -72,6 +79,17 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case o.sql != "":
 		in = strings.NewReader(o.sql)
 	case isTerminal(stdin):
+		stopInterrupt()
+		ctx = replCtx
+		if live, stopLive, err := startLive(ctx, o, ix, sp); err != nil {
+			fmt.Fprintf(stderr, "mqsql: warning: the index will not follow the queue: %v\n", err)
+		} else {
+			defer stopLive()
+			s.Live = live
+			if s.Writes != nil {
+				s.Writes.Refresh = live.Rescan // the watcher is the index's one writer
+			}
+		}
 		return shell.REPL(ctx, s, stdin, stdout)
 	}
 	if err := s.RunScript(ctx, in); err != nil {

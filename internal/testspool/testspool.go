@@ -5,6 +5,7 @@
 package testspool
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -64,4 +65,27 @@ func Copy(t testing.TB, src string) string {
 		t.Fatalf("testspool: copy %s: %v", src, err)
 	}
 	return dst
+}
+
+// Clone fills queue (a directory under spoolDir, created if missing) with n complete copies
+// of the queue file at src, named with distinct valid short queue IDs, for tests that need a
+// big spool of real files. It returns the IDs.
+func Clone(t testing.TB, spoolDir, queue, src string, n int) []string {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatalf("testspool: %v", err)
+	}
+	dir := filepath.Join(spoolDir, queue)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatalf("testspool: %v", err)
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("F%05X%06X", i&0xfffff, i)
+		if err := os.WriteFile(filepath.Join(dir, ids[i]), data, 0o700); err != nil {
+			t.Fatalf("testspool: %v", err)
+		}
+	}
+	return ids
 }

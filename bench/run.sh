@@ -1,0 +1,415 @@
+#!/usr/bin/env bash
+# bench/run.sh: mqsql side by side with Postfix's own tools, in one run, on one generated queue.
+#
+# Run as root, from the repository root, on a machine set up with .ci/postfix-setup:
+#
+#     sudo bash bench/run.sh                        # 100,000 and 1,000,000 messages, 5 runs
+#     sudo SIZES=20000 RUNS=3 bash bench/run.sh     # a quick look (a few minutes)
+#
+# Settings (environment):
+#   SIZES   queue sizes to measure, in messages (default "100000 1000000")
+#   RUNS    runs of each measurement, alternated between the tools (default 5)
+#   WORK    scratch directory for the spools, index files and results (default
+#           /var/tmp/mqsql-bench; a 1,000,000-message spool takes about 10 GB)
+#   DELETE  the mqsql side of "delete by sender": auto (on when this mqsql can run DELETE),
+#           1 or 0 (default auto)
+#   KEEP    1 keeps the generated spools and index files (default: deleted at the end)
+#
+# It generates a queue of each size with bench/genspool (owned by postfix; deferred and held
+# mail with a far-future retry time; every recipient in a .test domain). Then, for each size,
+# holding the queue lock of internal/postfixtest (/run/mqsql-postfixtest.lock) while it
+# measures, it stops Postfix, moves the live queue directories aside and the generated ones
+# into the queue directory (renames: inode numbers, and with them the queue IDs, stay valid),
+# and measures, alternating the tools from run to run so that a noisy neighbour slows all of
+# them alike:
+#
+#   cold        mqsql --spool Q "SELECT count(*) FROM messages"      (index built in memory)
+#               postqueue -j > /dev/null                          (Postfix down: showq direct)
+#               find Q/{maildrop,incoming,active,deferred,hold,defer} -type f | xargs cat
+#                                                                 (the raw read floor)
+#   cold --db   the same mqsql statement building an index file (--db), from scratch
+#   warm        mqsql --db with the spool unchanged, against postqueue -j again
+#   senders     postqueue -p | tail | grep | awk | sort | uniq -c  against  mqsql --db "SELECT
+#               sender, count(*) ... GROUP BY sender", and the SQL alone on the built index
+#               (bench/querytime), with GROUP BY domain on recipients
+#   delete      mailq | grep | cut | postsuper -d -  and  mqsql --db --yes --include-active
+#               "DELETE FROM messages WHERE sender = ..." (--include-active: the pipeline deletes
+#               mail in active too) for one busy sender; the deleted files are put back after
+#               each run
+#
+# Wall time, CPU time and peak RSS come from /usr/bin/time. After each size (also when
+# interrupted) the live queue is put back, Postfix started again if it was running, and the
+# lock released. The report is
+# written to $WORK/results.md and printed; raw numbers are in $WORK/raw/.
+set -euo pipefail
+export PATH="/usr/local/go/bin:/usr/sbin:/usr/bin:/sbin:/bin:${PATH}"
+export LC_ALL=C
+
+SIZES="${SIZES:-100000 1000000}"
+RUNS="${RUNS:-5}"
+WORK="${WORK:-/var/tmp/mqsql-bench}"
+DELETE="${DELETE:-auto}"
+KEEP="${KEEP:-0}"
+LOCK=/run/mqsql-postfixtest.lock
+MARKER='# mqsql-test-config'
+QUEUES=(maildrop incoming active deferred hold corrupt defer bounce trace)
+
+die() { echo "bench: $*" >&2; exit 1; }
+log() { printf '%s bench: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (the queue and postsuper are root's)"
+[ -f go.mod ] && grep -q '^module github.com/mqsql/mqsql$' go.mod || die "run from the repository root"
+[ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
+QDIR="$(postconf -h queue_directory)"
+grep -qxF "$MARKER" "$(postconf -h config_directory)/main.cf" ||
+	die "this Postfix was not configured by .ci/postfix-setup; refusing to touch its queue"
+
+mkdir -p "$WORK/bin" "$WORK/raw"
+BIN="$WORK/bin"
+RAW="$WORK/raw"
+REPORT="$WORK/results.md"
+ASIDE=""
+INSTALLED=""
+WAS_RUNNING=0
+
+# ---------------------------------------------------------------- the live queue
+
+# install moves the live queue directories aside and the generated spool's into their place,
+# with the live directories' owners and modes.
+install_spool() {
+	local spool="$1"
+	ASIDE="$(mktemp -d "${QDIR%/}.bench-aside.XXXXXX")"
+	for q in "${QUEUES[@]}"; do
+		read -r owner group mode < <(stat -c '%U %G %a' "$QDIR/$q")
+		mv "$QDIR/$q" "$ASIDE/$q"
+		mkdir -p "$spool/$q"
+		mv "$spool/$q" "$QDIR/$q"
+		chown "$owner:$group" "$QDIR/$q"
+		chmod "$mode" "$QDIR/$q"
+	done
+	INSTALLED="$spool"
+}
+
+# uninstall puts the generated directories back into the spool and the live ones into the
+# queue directory.
+uninstall_spool() {
+	[ -n "$INSTALLED" ] || return 0
+	for q in "${QUEUES[@]}"; do
+		if [ -d "$ASIDE/$q" ]; then
+			[ -d "$QDIR/$q" ] && mv "$QDIR/$q" "$INSTALLED/$q"
+			mv "$ASIDE/$q" "$QDIR/$q"
+		fi
+	done
+	rmdir "$ASIDE"
+	INSTALLED=""
+	ASIDE=""
+}
+
+# take_queue takes the queue lock of internal/postfixtest (no test may use the queue while it
+# holds generated mail) and stops Postfix; give_queue undoes both. The lock is held while one
+# size is measured, not while spools are generated.
+take_queue() {
+	exec 9>>"$LOCK"
+	log "waiting for ${LOCK}"
+	flock -w 3600 9 || die "could not take ${LOCK} within an hour"
+	WAS_RUNNING=0
+	if postfix status >/dev/null 2>&1; then
+		WAS_RUNNING=1
+		postfix stop >/dev/null 2>&1
+	fi
+}
+
+give_queue() {
+	uninstall_spool || echo "bench: could not put the live queue back: see ${ASIDE}" >&2
+	if [ "$WAS_RUNNING" = 1 ]; then
+		postfix start >/dev/null 2>&1 || echo "bench: postfix start failed" >&2
+		WAS_RUNNING=0
+	fi
+	flock -u 9 2>/dev/null || true
+}
+
+restore() {
+	local rc=$?
+	give_queue
+	if [ "$KEEP" != 1 ]; then
+		rm -rf "$WORK"/spool-* "$WORK"/index-* "$WORK/stash" "$WORK/postfix-conf"
+	fi
+	exit "$rc"
+}
+trap restore EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- measuring
+
+# measure NAME CMD... runs CMD (a shell command line) under /usr/bin/time and appends
+# "wall user sys maxrss_kb" to $RAW/NAME; stdout goes to $RAW/NAME.out, stderr to
+# $RAW/NAME.err.
+measure() {
+	local name="$1"
+	shift
+	/usr/bin/time -f '%e %U %S %M' -o "$RAW/$name.time" bash -c "$*" >"$RAW/$name.out" 2>>"$RAW/$name.err" ||
+		die "$name failed: $* (see $RAW/$name.err)"
+	cat "$RAW/$name.time" >>"$RAW/$name"
+}
+
+# median NAME COLUMN prints the median of one column (1 wall, 2 user, 3 sys, 4 rss) of $RAW/NAME.
+median() {
+	awk -v c="$2" '{ print $c }' "$RAW/$1" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "n/a"; exit }
+		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# cpu NAME prints the median of user+sys.
+cpu() {
+	awk '{ print $2 + $3 }' "$RAW/$1" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
+
+# alternate ROUND NAME... prints the names rotated by ROUND, so that each tool runs first,
+# second and last in turn.
+alternate() {
+	local round="$1"
+	shift
+	local n=$#
+	local names=("$@")
+	for ((i = 0; i < n; i++)); do
+		echo "${names[$(((i + round) % n))]}"
+	done
+}
+
+# ---------------------------------------------------------------- the commands
+
+cmd_mqsql_cold() { echo "$BIN/mqsql --spool $QDIR 'SELECT count(*) FROM messages'"; }
+cmd_postqueue_j() { echo "postqueue -j 2>/dev/null >/dev/null"; }
+cmd_floor() {
+	echo "find $QDIR/maildrop $QDIR/incoming $QDIR/active $QDIR/deferred $QDIR/hold $QDIR/defer -type f -print0 | xargs -0 cat >/dev/null"
+}
+cmd_mqsql_db() { echo "$BIN/mqsql --spool $QDIR --db $DB 'SELECT count(*) FROM messages'"; }
+cmd_pipeline_senders() {
+	echo "postqueue -p 2>/dev/null | tail -n +2 | grep -v '^ *(' | awk 'BEGIN { RS = \"\" } { print \$7 }' | sort | uniq -c | sort -rn"
+}
+cmd_mqsql_senders() {
+	echo "$BIN/mqsql --spool $QDIR --db $DB --format tsv --header=false 'SELECT count(*), sender FROM messages GROUP BY sender ORDER BY 1 DESC'"
+}
+SENDER_SQL="SELECT sender, count(*) FROM messages GROUP BY sender"
+DOMAIN_SQL="SELECT domain, count(*) FROM recipients GROUP BY domain"
+
+# ---------------------------------------------------------------- delete by sender
+
+# stash copies the victim's queue files and defer logs, to put them back after a deletion.
+stash() {
+	rm -rf "$WORK/stash"
+	mkdir -p "$WORK/stash"
+	awk -F'\t' -v s="$VICTIM" '$5 == s { print $3; if ($4 != "") print $4 }' "$MANIFEST" |
+		(cd "$QDIR" && xargs cp -a --parents -t "$WORK/stash")
+}
+
+unstash() { cp -a "$WORK/stash/." "$QDIR/"; }
+
+# altconf makes the configuration postsuper runs with in the delete pipelines. With Postfix
+# stopped there is no postlogd, so postsuper (running as mail_owner) opens maillog_file itself,
+# and this machine's /var/log/postfix.log is root's: a copy of the configuration that logs to a
+# file mail_owner may write, passed in MAIL_CONFIG, changes nothing else.
+altconf() {
+	ALTCONF="$WORK/postfix-conf"
+	rm -rf "$ALTCONF"
+	cp -a "$(postconf -h config_directory)" "$ALTCONF"
+	: >"$WORK/postsuper.log"
+	chown "$(postconf -h mail_owner)" "$WORK/postsuper.log"
+	postconf -c "$ALTCONF" -e "maillog_file = $WORK/postsuper.log"
+}
+
+cmd_pipeline_delete() {
+	local re
+	re="$(printf '%s' "$VICTIM" | sed 's/[.[\*^$+?(){}|]/\\&/g')"
+	echo "mailq 2>/dev/null | grep -E '^[0-9A-Za-z]+[*!#]* .* ${re}\$' | cut -d' ' -f1 | tr -d '*!#' | MAIL_CONFIG=$ALTCONF postsuper -d -"
+}
+
+cmd_mqsql_delete() {
+	echo "MAIL_CONFIG=$ALTCONF $BIN/mqsql --spool $QDIR --db $DB --yes --no-backup --include-active \"DELETE FROM messages WHERE sender = '$VICTIM'\""
+}
+
+# delete_supported reports whether this mqsql acts on DELETE, trying it on an empty spool.
+delete_supported() {
+	case "$DELETE" in
+	1) return 0 ;;
+	0) return 1 ;;
+	esac
+	local empty
+	empty="$(mktemp -d)"
+	mkdir -p "$empty/deferred"
+	local ok=1
+	"$BIN/mqsql" --spool "$empty" --dry-run "DELETE FROM messages WHERE sender = 'nobody@bench.invalid'" >/dev/null 2>&1 || ok=0
+	rm -rf "$empty"
+	[ "$ok" = 1 ]
+}
+
+# ---------------------------------------------------------------- one size
+
+# generate writes the spool of one size (outside the queue lock).
+generate() {
+	local n="$1"
+	rm -rf "$WORK/spool-$n"
+	log "generating $n messages in $WORK/spool-$n"
+	"$BIN/genspool" -n "$n" -out "$WORK/spool-$n" -owner postfix -retry far -seed 1 -senders 5 \
+		-manifest "$WORK/spool-$n.manifest" >"$RAW/gen-$n.txt"
+}
+
+bench_size() {
+	local n="$1"
+	local spool="$WORK/spool-$n"
+	DB="$WORK/index-$n.db"
+	MANIFEST="$WORK/spool-$n.manifest"
+	rm -f "$DB" "$DB"-*
+	# The victim of "delete by sender": the least busy of the five busiest senders, not <>.
+	VICTIM="$(awk -F'\t' 'NR > 1 && $2 != "<>" { s = $2 } END { print s }' "$RAW/gen-$n.txt")"
+	take_queue
+	install_spool "$spool"
+
+	log "warming the page cache"
+	bash -c "$(cmd_floor)"
+	bash -c "$(cmd_postqueue_j)"
+	bash -c "$(cmd_mqsql_cold)" >/dev/null
+
+	log "cold: mqsql in memory / postqueue -j / raw read, $RUNS runs"
+	for ((r = 0; r < RUNS; r++)); do
+		for t in $(alternate "$r" mqsql_cold postqueue_j floor); do
+			measure "$t-$n" "$(cmd_$t)"
+		done
+	done
+	local listed counted
+	listed="$(postqueue -j 2>/dev/null | wc -l)"
+	counted="$(tail -n 1 "$RAW/mqsql_cold-$n.out")"
+	[ "$listed" = "$counted" ] || die "mqsql counts $counted messages, postqueue -j lists $listed"
+
+	log "cold --db: building an index file, $RUNS runs"
+	for ((r = 0; r < RUNS; r++)); do
+		rm -f "$DB" "$DB"-*
+		measure "mqsql_db_cold-$n" "$(cmd_mqsql_db)"
+	done
+
+	log "warm --db: spool unchanged, against postqueue -j, $RUNS runs"
+	for ((r = 0; r < RUNS; r++)); do
+		for t in $(alternate "$r" mqsql_db postqueue_j); do
+			measure "warm_$t-$n" "$(cmd_$t)"
+		done
+	done
+
+	log "count by sender: pipeline / mqsql --db / the SQL alone, $RUNS runs"
+	for ((r = 0; r < RUNS; r++)); do
+		for t in $(alternate "$r" pipeline_senders mqsql_senders); do
+			measure "$t-$n" "$(cmd_$t)"
+		done
+	done
+	local top_pipe top_sql
+	top_pipe="$(head -n 1 "$RAW/pipeline_senders-$n.out" | awk '{ print $1 }')"
+	top_sql="$(head -n 1 "$RAW/mqsql_senders-$n.out" | cut -f1)"
+	[ "$top_pipe" = "$top_sql" ] || die "busiest sender: pipeline counts $top_pipe, mqsql $top_sql"
+	"$BIN/querytime" -db "$DB" -runs "$RUNS" "$SENDER_SQL" >"$RAW/sql_sender-$n"
+	"$BIN/querytime" -db "$DB" -runs "$RUNS" "$DOMAIN_SQL" >"$RAW/sql_domain-$n"
+
+	log "delete by sender ($VICTIM): pipeline, $RUNS runs"
+	for ((r = 0; r < RUNS; r++)); do
+		stash
+		measure "pipeline_delete-$n" "$(cmd_pipeline_delete)"
+		grep -o 'Deleted: [0-9]*' "$RAW/pipeline_delete-$n.err" | tail -n 1 >"$RAW/deleted-$n"
+		unstash
+	done
+	if delete_supported; then
+		log "delete by sender: mqsql, $RUNS runs"
+		for ((r = 0; r < RUNS; r++)); do
+			stash
+			measure "mqsql_delete-$n" "$(cmd_mqsql_delete)"
+			grep -o '^Done: [0-9]*' "$RAW/mqsql_delete-$n.out" | tail -n 1 >"$RAW/mqsql_deleted-$n"
+			unstash
+		done
+	else
+		log "delete by sender: this mqsql cannot run DELETE yet; its side is pending"
+	fi
+	give_queue
+	report_size "$n"
+}
+
+# ---------------------------------------------------------------- the report
+
+row() { printf '| %s | %s | %s | %s | %s |\n' "$@"; }
+row4() { printf '| %s | %s | %s | %s |\n' "$@"; }
+
+report_size() {
+	local n="$1"
+	local pq pqw floor cold db warm pipe e2e sqls sqld pdel mdel
+	pq="$(median "postqueue_j-$n" 1)"
+	pqw="$(median "warm_postqueue_j-$n" 1)"
+	floor="$(median "floor-$n" 1)"
+	cold="$(median "mqsql_cold-$n" 1)"
+	db="$(median "mqsql_db_cold-$n" 1)"
+	warm="$(median "warm_mqsql_db-$n" 1)"
+	pipe="$(median "pipeline_senders-$n" 1)"
+	e2e="$(median "mqsql_senders-$n" 1)"
+	sqls="$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' "$RAW/sql_sender-$n")"
+	sqld="$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' "$RAW/sql_domain-$n")"
+	pdel="$(median "pipeline_delete-$n" 1)"
+	{
+		echo
+		echo "### $n messages"
+		echo
+		echo "Spool: $(head -n 1 "$RAW/gen-$n.txt" | sed 's/^genspool: //')"
+		echo
+		echo "| measurement | median wall s | median CPU s (user+sys) | median peak RSS MB | runs |"
+		echo "| --- | ---: | ---: | ---: | ---: |"
+		for m in mqsql_cold postqueue_j floor mqsql_db_cold warm_mqsql_db warm_postqueue_j pipeline_senders mqsql_senders pipeline_delete mqsql_delete; do
+			[ -s "$RAW/$m-$n" ] || continue
+			row "$m" "$(median "$m-$n" 1)" "$(cpu "$m-$n")" "$(mb "$(median "$m-$n" 4)")" "$(wc -l <"$RAW/$m-$n")"
+		done
+		echo
+		echo "SQL alone on the built index (bench/querytime, $RUNS runs): \`$SENDER_SQL\` $(cat "$RAW/sql_sender-$n");" \
+			"\`$DOMAIN_SQL\` $(cat "$RAW/sql_domain-$n")."
+		echo
+		echo "| target | measured | target | ratio |"
+		echo "| --- | ---: | ---: | ---: |"
+		row4 "cold index / postqueue -j" "${cold} s / ${pq} s" "≤ 1.0" "$(ratio "$cold" "$pq")"
+		row4 "cold index / raw read floor" "${cold} s / ${floor} s" "≤ 2.0" "$(ratio "$cold" "$floor")"
+		row4 "warm start / postqueue -j" "${warm} s / ${pqw} s" "≤ 0.2" "$(ratio "$warm" "$pqw")"
+		row4 "GROUP BY sender (SQL)" "${sqls} ms" "< 300 ms" ""
+		row4 "pipeline / GROUP BY sender (SQL)" "${pipe} s / ${sqls} ms" "≥ 20" "$(ratio "$pipe" "$(awk -v m="$sqls" 'BEGIN { print m / 1000 }')")"
+		row4 "pipeline / mqsql --db GROUP BY sender (whole command)" "${pipe} s / ${e2e} s" "" "$(ratio "$pipe" "$e2e")"
+		row4 "peak RSS, --db cold" "$(mb "$(median "mqsql_db_cold-$n" 4)") MB" "< 400 MB at 1M" ""
+		row4 "peak RSS, --db warm" "$(mb "$(median "warm_mqsql_db-$n" 4)") MB" "< 400 MB at 1M" ""
+		row4 "peak RSS, in memory" "$(mb "$(median "mqsql_cold-$n" 4)") MB" "" ""
+		echo
+		echo "Delete by sender (\`$VICTIM\`, $(cat "$RAW/deleted-$n" 2>/dev/null) per run): pipeline ${pdel} s;" \
+			"mqsql: $([ -s "$RAW/mqsql_delete-$n" ] && echo "$(median "mqsql_delete-$n" 1) s ($(cat "$RAW/mqsql_deleted-$n") per run)" || echo "pending (this mqsql cannot run DELETE yet)")."
+	} >>"$REPORT"
+}
+
+machine() {
+	echo "## Run of $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo
+	echo "- CPU: $(nproc) × $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo); memory $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo); kernel $(uname -r)"
+	echo "- Disk: $(df -h "$WORK" | awk 'NR == 2 { print $1 ", " $2 " (" $5 " used)" }'), $(stat -f -c %T "$WORK")"
+	echo "- $(go version | cut -d' ' -f3); Postfix $(postconf -h mail_version); mqsql $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD 2>/dev/null || echo '+changes')"
+	echo "- Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "- Settings: SIZES=\"$SIZES\" RUNS=$RUNS"
+}
+
+# ---------------------------------------------------------------- main
+
+log "building mqsql, genspool and querytime"
+go build -o "$BIN/mqsql" ./cmd/mqsql
+go build -o "$BIN/genspool" ./bench/genspool
+go build -o "$BIN/querytime" ./bench/querytime
+altconf
+rm -f "$RAW"/*
+machine >"$REPORT"
+for n in $SIZES; do
+	generate "$n"
+done
+for n in $SIZES; do
+	bench_size "$n"
+done
+echo >>"$REPORT"
+echo "- Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$REPORT"
+cat "$REPORT"

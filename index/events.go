@@ -1,0 +1,130 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/mqsql/mqsql"
+)
+
+// The values of events.event: what happened to a queue ID between two looks at it.
+const (
+	// EventArrived: the queue ID is in a queue and was in none before.
+	EventArrived = "arrived"
+	// EventMoved: the queue ID is in another queue than before (from_queue → to_queue).
+	EventMoved = "moved"
+	// EventLeft: the queue ID is gone from every queue (delivered, bounced, deleted).
+	EventLeft = "left"
+	// EventChanged: same queue, but the file or its defer log changed (a recipient done, a new
+	// delay reason, a retry time, a forced expiry).
+	EventChanged = "changed"
+)
+
+// change is one row of the events table: the net effect one refresh had on one queue ID.
+type change struct {
+	at       time.Time
+	queueID  string
+	kind     string
+	from, to string
+	sender   string
+	size     int64
+	// unknown: sender and size are not known (NULL), for mail that came and went between
+	// two looks.
+	unknown bool
+}
+
+// state is where a queue ID is, as far as events care: its queue, sender and size. The zero
+// value (queue "") means it is in no queue.
+type state struct {
+	queue  mqsql.Queue
+	sender string
+	size   int64
+}
+
+// classify turns the state of a queue ID before and after a refresh into an events row;
+// touched says whether any of its rows were rewritten, d is what the events said. It returns
+// false when nothing a user would call a change happened.
+func classify(id string, d *dirtyID, before, after state, touched bool) (change, bool) {
+	c := change{at: d.since, queueID: id, from: string(before.queue), to: string(after.queue), sender: after.sender, size: after.size}
+	switch {
+	case before.queue == "" && after.queue == "":
+		return passedThrough(id, d)
+	case before.queue == "":
+		c.kind = EventArrived
+	case after.queue == "":
+		c.kind, c.sender, c.size = EventLeft, before.sender, before.size
+	case before.queue != after.queue:
+		c.kind = EventMoved
+	case touched:
+		c.kind = EventChanged
+	default:
+		return change{}, false
+	}
+	return c, true
+}
+
+// passedThrough is the events row of mail that arrived and left between two looks (a local
+// delivery takes milliseconds): never indexed, gone now, but events named it in a queue only
+// complete mail reaches. It left from the last such queue; sender and size are unknown. Events
+// only in incoming or maildrop prove nothing: a file there may never have been complete.
+func passedThrough(id string, d *dirtyID) (change, bool) {
+	for i := len(d.hints) - 1; i >= 0; i-- {
+		q, ok := queueOfPath(d.hints[i])
+		if ok && q != mqsql.Incoming && q != mqsql.Maildrop {
+			return change{at: d.since, queueID: id, kind: EventLeft, from: string(q), unknown: true}, true
+		}
+	}
+	return change{}, false
+}
+
+// insertEvents writes events rows inside the refresh's transaction, so a reader sees the rows
+// and the events that explain them together.
+func insertEvents(ctx context.Context, tx *sql.Tx, changes []change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO events (time, queue_id, event, from_queue, to_queue, sender, size) VALUES (?,?,?,?,?,?,?)`)
+	if err != nil {
+		return fmt.Errorf("record events: %w", err)
+	}
+	defer st.Close()
+	for _, c := range changes {
+		secs := float64(c.at.UnixMicro()) / 1e6
+		var sender, size any = c.sender, c.size
+		if c.unknown {
+			sender, size = nil, nil
+		}
+		if _, err := st.ExecContext(ctx, secs, c.queueID, c.kind, null(c.from), null(c.to), sender, size); err != nil {
+			return fmt.Errorf("record event for %s: %w", c.queueID, err)
+		}
+	}
+	return nil
+}
+
+// pruneBatch bounds how many events rows one pruning transaction deletes, so that pruning a
+// week of a storm never holds the write lock long.
+const pruneBatch = 5000
+
+// PruneEvents deletes events rows older than before, in short transactions, and returns how
+// many it deleted. The watcher calls it to keep the table within its retention period.
+func (ix *Index) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	cutoff := float64(before.UnixMicro()) / 1e6
+	var total int64
+	for {
+		res, err := ix.db.ExecContext(ctx, `DELETE FROM events WHERE rowid IN
+			(SELECT rowid FROM events WHERE time < ? LIMIT ?)`, cutoff, pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("prune events: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("prune events: %w", err)
+		}
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/mqsql/mqsql/internal/testspool"
+	"github.com/mqsql/mqsql/spool"
+)
+
+// TestWarmSyncHashCollisions makes the hashes of knownFiles collide, all of them or some,
+// and checks that a warm sync still ends with the rows a cold sync gives: a collision may
+// cost a re-read, never a wrong row.
+func TestWarmSyncHashCollisions(t *testing.T) {
+	for name, hash := range map[string]func(string) uint64{
+		"all collide":  func(string) uint64 { return 1 },
+		"some collide": func(s string) uint64 { return uint64(len(s) % 3) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			saved := keyOf
+			keyOf = hash
+			defer func() { keyOf = saved }()
+			ctx := context.Background()
+			dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+			sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sp.Close()
+			warm, err := Open(ctx, filepath.Join(t.TempDir(), "warm.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer warm.Close()
+			if _, err := warm.Sync(ctx, sp); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Remove(filepath.Join(dir, "hold", "4jc86b0jCBz5bb9")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(filepath.Join(dir, "deferred", "3", "4jc7PP1W6fzdXSJ"), 0o710); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second sync finds nothing changed
+				if _, err := warm.Sync(ctx, sp); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cold, err := Open(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cold.Close()
+			if _, err := cold.Sync(ctx, sp); err != nil {
+				t.Fatal(err)
+			}
+			const q = "SELECT m.*, r.* FROM messages m LEFT JOIN recipients r USING (queue_id) ORDER BY m.path, r.address, r.status"
+			if w, c := rowsOf(t, warm.db, q), rowsOf(t, cold.db, q); !slices.Equal(w, c) {
+				t.Errorf("warm rows\n%q\ncold rows\n%q", w, c)
+			}
+		})
+	}
+}
+
+func rowsOf(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var out []string
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(vals...))
+	}
+	return out
+}

@@ -1,0 +1,309 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/spool"
+	"golang.org/x/sys/unix"
+)
+
+// dirtyID is a queue ID that may have changed: the paths events named for it (relative to the
+// spool) and when it was first noticed, which becomes the time of its events row.
+type dirtyID struct {
+	hints []string
+	since time.Time
+	// anywhere: the ID may have gone somewhere no event named (it was renamed, or a full pass
+	// found it changed), so when it is not where it was, every queue must be looked at. A file
+	// that was only deleted or written needs no such search.
+	anywhere bool
+}
+
+// indexedFile is one queue_files row, as a refresh needs it.
+type indexedFile struct {
+	rowID                      int64
+	queueID                    string
+	queue                      mqsql.Queue
+	path                       string
+	inode, fileSize, mode      int64
+	mtimeNs, logSize, logMtime int64
+	sender                     string
+	size                       int64
+	errText                    sql.NullString
+}
+
+// onDisk is a file that is a message right now: where it is and, once read, its content.
+type onDisk struct {
+	entry spool.Entry
+	msg   *mqsql.Message
+}
+
+// logStamp is the size and mtime of a defer log, -1 and -1 when there is none: the values
+// the index stores in log_size and log_mtime_ns.
+type logStamp struct{ size, mtimeNs int64 }
+
+// refreshChunk bounds how many queue IDs one write transaction covers, so that readers of an
+// in-memory index, which wait for the writer, never wait long.
+const refreshChunk = 1000
+
+// refresh re-reads the given queue IDs from the spool and makes their rows match: each ID is
+// looked for where events and the index say it is, and when it is in none of those places at
+// its computed path in every queue (findFiles); rows of files that are gone are dropped, new
+// and changed files are read and stored. Each chunk is one transaction that also records the
+// events rows. It returns the changes recorded.
+func (ix *Index) refresh(ctx context.Context, sp *spool.Spool, batch map[string]*dirtyID) ([]change, error) {
+	ids := make([]string, 0, len(batch))
+	for id := range batch {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var all []change
+	for len(ids) > 0 {
+		n := min(len(ids), refreshChunk)
+		changes, err := ix.refreshChunk(ctx, sp, ids[:n], batch)
+		all = append(all, changes...)
+		if err != nil {
+			return all, err
+		}
+		ids = ids[n:]
+	}
+	return all, nil
+}
+
+// refreshChunk is refresh for at most refreshChunk IDs. The spool is read before the write
+// transaction begins, so the transaction only writes.
+func (ix *Index) refreshChunk(ctx context.Context, sp *spool.Spool, ids []string, batch map[string]*dirtyID) ([]change, error) {
+	before, err := indexedFiles(ctx, ix.db, ids)
+	if err != nil {
+		return nil, err
+	}
+	found := make([][]*onDisk, len(ids))
+	foundLogs := make([]logStamp, len(ids))
+	parallel(len(ids), func(i int) error {
+		id := ids[i]
+		found[i] = findFiles(sp, id, batch[id], before[id])
+		if len(found[i]) > 0 {
+			foundLogs[i] = statLog(sp, id)
+		}
+		return nil
+	})
+	disk := make(map[string][]*onDisk, len(ids))
+	logs := make(map[string]logStamp, len(ids))
+	var toRead []*onDisk
+	for i, id := range ids {
+		disk[id], logs[id] = found[i], foundLogs[i]
+		for _, f := range found[i] {
+			old := byPath(before[id], f.entry.File.Path)
+			if old != nil && old.same(f.entry, logs[id]) {
+				continue
+			}
+			if movable(before[id], nil, f.entry, logs[id]) == nil { // a rename needs no reading
+				toRead = append(toRead, f)
+			}
+		}
+	}
+	if err := readAll(sp, toRead); err != nil {
+		return nil, err
+	}
+	return ix.store(ctx, sp, ids, batch, disk, logs)
+}
+
+// querier is what indexedFiles needs of a *sql.DB or *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// indexedFiles loads the rows of the given queue IDs, by ID.
+func indexedFiles(ctx context.Context, q querier, ids []string) (map[string][]indexedFile, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("read index rows: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id, queue_id, queue, path, inode, file_size, mode, mtime_ns,
+		log_size, log_mtime_ns, sender, size, error FROM queue_files
+		WHERE queue_id IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("read index rows: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string][]indexedFile, len(ids))
+	for rows.Next() {
+		var r indexedFile
+		if err := rows.Scan(&r.rowID, &r.queueID, &r.queue, &r.path, &r.inode, &r.fileSize, &r.mode,
+			&r.mtimeNs, &r.logSize, &r.logMtime, &r.sender, &r.size, &r.errText); err != nil {
+			return nil, fmt.Errorf("read index rows: %w", err)
+		}
+		out[r.queueID] = append(out[r.queueID], r)
+	}
+	return out, rows.Err()
+}
+
+// findFiles looks for every file that is queue ID id right now. It never opens anything: it
+// only lstats, so a queue ID that changed nothing costs a few system calls. It looks where
+// events and the index say the ID is; when it is in none of those places and it may have
+// moved (or nothing says where it is), it also looks at the ID's computed path in every queue,
+// so that an ID is never taken for gone while it sits somewhere an event has not named yet (a
+// rename into a hash directory created a moment ago). Lookups of names that do not exist are
+// what waits longest in directories Postfix is busy in, so a file that was deleted, or is
+// still being written, does without them.
+func findFiles(sp *spool.Spool, id string, d *dirtyID, rows []indexedFile) []*onDisk {
+	var files []*onDisk
+	seen := map[string]bool{}
+	look := func(cs []candidate) {
+		for _, c := range cs {
+			if seen[c.path] {
+				continue
+			}
+			seen[c.path] = true
+			if e, ok := statEntry(sp, c.queue, id, c.path); ok {
+				files = append(files, &onDisk{entry: e})
+			}
+		}
+	}
+	near := known(d.hints, rows)
+	look(near)
+	if len(files) == 0 && (d.anywhere || len(near) == 0) {
+		look(computed(sp.Config(), id))
+	}
+	return files
+}
+
+// candidate is a path where a queue ID might be, with the queue that path belongs to.
+type candidate struct {
+	queue mqsql.Queue
+	path  string
+}
+
+// known lists the paths events named for an ID and the paths the index has for it (a
+// misplaced file is found by a walk, not by computing).
+func known(hints []string, rows []indexedFile) []candidate {
+	var out []candidate
+	for _, h := range hints {
+		if q, ok := queueOfPath(h); ok {
+			out = append(out, candidate{q, h})
+		}
+	}
+	for _, r := range rows {
+		out = append(out, candidate{r.queue, r.path})
+	}
+	return out
+}
+
+// computed lists where Postfix would keep id: its computed path in every queue, or only
+// corrupt/ for a name Postfix would not accept as a queue ID.
+func computed(cfg spool.Config, id string) []candidate {
+	if !spool.ValidQueueID(id) {
+		return []candidate{{mqsql.Corrupt, string(mqsql.Corrupt) + "/" + id}}
+	}
+	out := make([]candidate, 0, len(mqsql.AllQueues))
+	for _, q := range mqsql.AllQueues {
+		out = append(out, candidate{q, cfg.RelPath(string(q), id)})
+	}
+	return out
+}
+
+// queueOfPath returns the queue a spool-relative path is in.
+func queueOfPath(rel string) (mqsql.Queue, bool) {
+	dir, _, ok := cutFirst(rel)
+	q := mqsql.Queue(dir)
+	return q, ok && q.Valid()
+}
+
+// statEntry lstats one candidate and returns it as a walk would: a regular file that, outside
+// corrupt/, is complete (owner rwx). Symbolic links are not messages.
+func statEntry(sp *spool.Spool, q mqsql.Queue, id, rel string) (spool.Entry, bool) {
+	var st unix.Stat_t
+	if err := unix.Lstat(filepath.Join(sp.Dir(), rel), &st); err != nil {
+		return spool.Entry{}, false
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || (q != mqsql.Corrupt && st.Mode&0o700 != 0o700) {
+		return spool.Entry{}, false
+	}
+	e := spool.Entry{Queue: q, QueueID: id, File: mqsql.FileInfo{
+		Path:         rel,
+		Size:         st.Size,
+		Inode:        st.Ino,
+		Mode:         st.Mode & 0o7777,
+		ModTimeNanos: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
+	}}
+	if q != mqsql.Corrupt {
+		if want := sp.Config().RelPath(string(q), id); want != rel {
+			e.Misplaced = want
+		}
+	}
+	return e, true
+}
+
+// statLog returns the stamp of id's defer log.
+func statLog(sp *spool.Spool, id string) logStamp {
+	if !spool.ValidQueueID(id) {
+		return logStamp{-1, -1}
+	}
+	var st unix.Stat_t
+	err := unix.Lstat(filepath.Join(sp.Dir(), sp.Config().RelPath("defer", id)), &st)
+	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return logStamp{-1, -1}
+	}
+	return logStamp{st.Size, st.Mtim.Sec*1e9 + st.Mtim.Nsec}
+}
+
+// ioWorkers is how many lstats and reads a refresh runs at once. They mostly wait, not
+// compute: during a storm Postfix holds the queue directories' locks and the file system
+// journal for its own creates, renames and fsyncs, and a lookup in such a directory waits its
+// turn. Overlapping the waits keeps one slow directory from delaying the whole batch.
+const ioWorkers = 8
+
+// readAll reads the files; a file that is gone keeps msg nil.
+func readAll(sp *spool.Spool, files []*onDisk) error {
+	return parallel(len(files), func(i int) error { return readOne(sp, files[i]) })
+}
+
+// parallel calls fn for 0..n-1 on up to ioWorkers goroutines and joins the errors.
+func parallel(n int, fn func(i int) error) error {
+	if n == 1 {
+		return fn(0)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for range min(ioWorkers, n) {
+		wg.Go(func() {
+			for i := range next {
+				if err := fn(i); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// readOne reads one file into f.msg. A file that vanished or was replaced since it was
+// stat'ed is left unread: whatever replaced it caused an event of its own.
+func readOne(sp *spool.Spool, f *onDisk) error {
+	m, err := sp.Read(f.entry)
+	if errors.Is(err, spool.ErrGone) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	f.msg = m
+	return nil
+}

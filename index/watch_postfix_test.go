@@ -1,0 +1,304 @@
+package index_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/internal/postfixtest"
+)
+
+// postqueueDiff lists how the index differs from what postqueue -j listed; empty when equal.
+// It is compareWithPostqueue without failing, for waiting until the index has caught up.
+func postqueueDiff(t *testing.T, db *sql.DB, entries []postfixtest.Entry) []string {
+	t.Helper()
+	got := loadIndexed(t, db)
+	var diffs []string
+	seen := map[string]bool{}
+	for _, e := range entries {
+		key := e.QueueName + "/" + e.QueueID
+		seen[key] = true
+		m := got[key]
+		switch {
+		case m == nil:
+			diffs = append(diffs, key+": missing from the index")
+		case m.arrival != e.ArrivalTime || m.size != e.MessageSize || m.forced != e.ForcedExpire || shown(m.sender, true) != e.Sender:
+			diffs = append(diffs, key+": fields differ")
+		case !slices.Equal(sortRecipients(e.Recipients), sortRecipients(postqueueView(m.rcpts))):
+			diffs = append(diffs, key+": recipients differ")
+		}
+	}
+	for key := range got {
+		if !seen[key] {
+			diffs = append(diffs, key+": in the index, not in postqueue")
+		}
+	}
+	return diffs
+}
+
+// followsPostqueue waits until the index equals postqueue -j, for at most within after
+// Postfix has settled, then checks it field for field.
+func followsPostqueue(ctx context.Context, t *testing.T, pf *postfixtest.Postfix, db *sql.DB, within time.Duration) []postfixtest.Entry {
+	t.Helper()
+	if err := pf.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for {
+		entries, err := pf.PostqueueJSON(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		diffs := postqueueDiff(t, db, entries)
+		if len(diffs) == 0 || time.Since(start) > within {
+			if len(diffs) > 0 {
+				t.Errorf("%d differences %v after Postfix settled, e.g. %v", len(diffs), within, diffs[:min(5, len(diffs))])
+			}
+			compareWithPostqueue(t, db, entries)
+			return entries
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// eventCount counts the events rows of one queue ID matching an event and from/to queues
+// ("" matches anything).
+func eventCount(t *testing.T, db *sql.DB, id, event, from, to string) int {
+	t.Helper()
+	var n int
+	err := db.QueryRow(`SELECT count(*) FROM events WHERE queue_id = ? AND event = ?
+		AND (? = '' OR from_queue = ?) AND (? = '' OR to_queue = ?)`, id, event, from, from, to, to).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestWatchFollowsPostfix runs a watcher on a persistent index while real Postfix takes mail
+// and an admin works on the queue, and checks after each step that the index equals
+// postqueue -j and that events recorded what happened.
+func TestWatchFollowsPostfix(t *testing.T) {
+	pf := postfixtest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	if err := pf.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open(ctx, filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	w, err := ix.Watch(ctx, liveSpool(t), index.WatchOptions{Reconcile: time.Hour, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	db := ix.DB()
+	const within = time.Second
+
+	var ids []string
+	t.Run("arrivals", func(t *testing.T) {
+		c, err := pf.Dial(ctx, "watch.client.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 30 {
+			id, err := c.Send(ctx, &postfixtest.Message{From: fmt.Sprintf("watch%d@sender.test", i%3),
+				To: []string{fmt.Sprintf("r%d@remote.test", i)}, BodySize: 2000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		c.Quit(ctx)
+		followsPostqueue(ctx, t, pf, db, within)
+		for _, id := range ids {
+			if eventCount(t, db, id, index.EventArrived, "", "") != 1 {
+				t.Errorf("%s: no arrived event", id)
+			}
+		}
+	})
+	if len(ids) < 30 {
+		t.Fatal("arrivals failed")
+	}
+	t.Run("hold and release", func(t *testing.T) {
+		runPostsuper(ctx, t, pf, "-h", ids[:5]...)
+		followsPostqueue(ctx, t, pf, db, within)
+		runPostsuper(ctx, t, pf, "-H", ids[:5]...)
+		followsPostqueue(ctx, t, pf, db, within)
+		for _, id := range ids[:5] {
+			if eventCount(t, db, id, index.EventMoved, "deferred", "hold") != 1 || eventCount(t, db, id, index.EventMoved, "hold", "deferred") != 1 {
+				t.Errorf("%s: hold and release not both recorded as moves", id)
+			}
+		}
+	})
+	t.Run("requeue", func(t *testing.T) {
+		runPostsuper(ctx, t, pf, "-r", ids[5])
+		kickPickup(ctx, t)
+		followsPostqueue(ctx, t, pf, db, within)
+		if eventCount(t, db, ids[5], index.EventLeft, "", "") != 1 {
+			t.Errorf("%s: requeued (it gets a new queue ID) but no left event", ids[5])
+		}
+	})
+	t.Run("local delivery", func(t *testing.T) {
+		id, err := pf.SendMessage(ctx, &postfixtest.Message{From: "local@sender.test", To: []string{"root@localhost"}, BodySize: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		followsPostqueue(ctx, t, pf, db, within)
+		if eventCount(t, db, id, index.EventLeft, "", "") != 1 {
+			t.Errorf("%s: delivered locally but no left event", id)
+		}
+	})
+	t.Run("postsuper -d behind its back", func(t *testing.T) {
+		runPostsuper(ctx, t, pf, "-d", ids[10:20]...)
+		followsPostqueue(ctx, t, pf, db, within)
+		for _, id := range ids[10:20] {
+			if eventCount(t, db, id, index.EventLeft, "deferred", "") != 1 {
+				t.Errorf("%s: deleted but no left event from deferred", id)
+			}
+		}
+		var sender string
+		if err := db.QueryRow(`SELECT sender FROM events WHERE queue_id = ? AND event = 'left'`, ids[10]).Scan(&sender); err != nil || sender != "watch1@sender.test" {
+			t.Errorf("left event sender %q (%v), want watch1@sender.test", sender, err)
+		}
+	})
+	t.Run("what left in the last hour", func(t *testing.T) {
+		rows, err := db.Query(`SELECT queue_id, from_queue, coalesce(sender, '?') FROM events
+			WHERE event = 'left' AND time > unixepoch('now', '-1 hour') ORDER BY time`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		left := map[string]bool{}
+		for rows.Next() {
+			var id, from, sender string
+			if err := rows.Scan(&id, &from, &sender); err != nil {
+				t.Fatal(err)
+			}
+			left[id] = true
+		}
+		want := append([]string{ids[5]}, ids[10:20]...) // requeued and deleted; plus the local delivery
+		for _, id := range want {
+			if !left[id] {
+				t.Errorf("%s left in the last hour but the query does not list it", id)
+			}
+		}
+		if len(left) != len(want)+1 {
+			t.Errorf("the query lists %d messages that left, want %d", len(left), len(want)+1)
+		}
+	})
+	t.Run("burst", func(t *testing.T) {
+		n := populationSize(t, 3000)
+		_, err := pf.SMTPSource(ctx, "-s", "20", "-m", strconv.Itoa(n), "-l", "1500", "-N",
+			"-f", "burst@sender.test", "-t", "burst@remote.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries := followsPostqueue(ctx, t, pf, db, 3*time.Second)
+		var arrived int
+		if err := db.QueryRow(`SELECT count(DISTINCT queue_id) FROM events WHERE sender = 'burst@sender.test' AND event = 'arrived'`).Scan(&arrived); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("burst of %d: %d in postqueue, %d arrived events; watcher state %+v", n, len(entries), arrived, w.State())
+		if arrived < n {
+			t.Errorf("%d arrived events for a burst of %d", arrived, n)
+		}
+	})
+}
+
+// runPostsuper runs postsuper op on each ID.
+func runPostsuper(ctx context.Context, t *testing.T, pf *postfixtest.Postfix, op string, ids ...string) {
+	t.Helper()
+	var args []string
+	for _, id := range ids {
+		args = append(args, op, id)
+	}
+	if out, err := pf.Postsuper(ctx, args...); err != nil {
+		t.Fatalf("postsuper %v: %v: %s", args, err, out)
+	}
+}
+
+// kickPickup wakes pickup, which otherwise looks at maildrop once a minute.
+func kickPickup(ctx context.Context, t *testing.T) {
+	t.Helper()
+	path, err := exec.LookPath("postkick")
+	if err != nil {
+		path = "/usr/sbin/postkick"
+	}
+	if out, err := exec.CommandContext(ctx, path, "public", "pickup", "W").CombinedOutput(); err != nil {
+		t.Fatalf("postkick: %v: %s", err, out)
+	}
+}
+
+// TestWatchRecoversUnderPostfix loses every inotify event while real Postfix takes a burst
+// and an admin deletes and holds mail, then reports an overflow: the rescan it triggers must
+// leave the index equal to postqueue -j, with the changes recorded as events.
+func TestWatchRecoversUnderPostfix(t *testing.T) {
+	pf := postfixtest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := pf.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var src *lossySource
+	ix, err := index.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	// The first arrival makes the index "loaded", so the rescan below records events.
+	first, err := pf.SendMessage(ctx, &postfixtest.Message{From: "first@sender.test", To: []string{"x@remote.test"}, BodySize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pf.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w, err := ix.Watch(ctx, liveSpool(t), index.WatchOptions{Reconcile: time.Hour, Logf: t.Logf,
+		NewSource: func() (index.EventSource, error) {
+			var err error
+			src, err = newLossySource()
+			return src, err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	src.drop.Store(true)
+	if _, err := pf.SMTPSource(ctx, "-s", "10", "-m", "500", "-l", "800", "-N", "-f", "lost@sender.test", "-t", "lost@remote.test"); err != nil {
+		t.Fatal(err)
+	}
+	runPostsuper(ctx, t, pf, "-h", first)
+	if err := pf.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if eventCount(t, ix.DB(), first, index.EventMoved, "deferred", "hold") != 0 {
+		t.Fatal("the watcher saw a change whose events were all dropped: the test proves nothing")
+	}
+	src.drop.Store(false)
+	src.inject(fsnotify.ErrEventOverflow)
+	followsPostqueue(ctx, t, pf, ix.DB(), 2*time.Second)
+	if eventCount(t, ix.DB(), first, index.EventMoved, "deferred", "hold") != 1 {
+		t.Errorf("%s: the hold found by the rescan is not recorded", first)
+	}
+	var arrived int
+	if err := ix.DB().QueryRow(`SELECT count(*) FROM events WHERE sender = 'lost@sender.test' AND event = 'arrived'`).Scan(&arrived); err != nil {
+		t.Fatal(err)
+	}
+	if arrived != 500 {
+		t.Errorf("%d arrived events for 500 messages found by the rescan", arrived)
+	}
+	if st := w.State(); st.Overflows != 1 || st.Rescans < 1 {
+		t.Errorf("watcher state %+v: want one overflow and a rescan", st)
+	}
+}

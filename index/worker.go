@@ -1,0 +1,174 @@
+package index
+
+import (
+	"time"
+)
+
+// pruneEvery is how often the worker deletes events rows past the retention period.
+const pruneEvery = time.Minute
+
+// retryDelay is how long the worker waits before a full pass after a failed update (a busy
+// or full disk): retrying at once would spin.
+const retryDelay = time.Second
+
+// work is the watcher's only writer: it applies dirty queue IDs when the event loop says a
+// burst is due, runs full passes (overflow, the reconcile interval, polling, Rescan), and
+// prunes old events.
+func (w *Watcher) work() {
+	defer w.wg.Done()
+	reconcile := time.NewTicker(w.opt.Reconcile)
+	defer reconcile.Stop()
+	prune := time.NewTicker(pruneEvery)
+	defer prune.Stop()
+	var poll *time.Ticker
+	var pollC <-chan time.Time
+	defer func() {
+		if poll != nil {
+			poll.Stop()
+		}
+	}()
+	w.prune()
+	w.signal() // events noted during the first pass
+	for {
+		if pollC == nil {
+			if st := w.State(); st.Mode == "poll" {
+				poll = time.NewTicker(st.Poll)
+				pollC = poll.C
+			}
+		}
+		select {
+		case <-w.ctx.Done():
+			return
+		case <-w.wake:
+		case <-reconcile.C:
+			w.requestRescan("periodic reconcile")
+		case <-pollC:
+			w.requestRescan("poll")
+		case <-prune.C:
+			w.prune()
+		}
+		w.runPending()
+	}
+}
+
+// pendingWork is what the worker takes over from the event loop in one go.
+type pendingWork struct {
+	batch   map[string]*dirtyID
+	dirs    map[string]bool
+	rescan  string
+	waiters []chan error
+}
+
+func (w *Watcher) take() pendingWork {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := pendingWork{batch: w.pending, dirs: w.newDirs, rescan: w.rescan, waiters: w.waiters}
+	w.pending, w.newDirs, w.rescan, w.waiters = map[string]*dirtyID{}, map[string]bool{}, "", nil
+	return p
+}
+
+// runPending does what has accumulated: a full pass when one is wanted (it covers the dirty
+// IDs too), else the new directories and the dirty IDs.
+func (w *Watcher) runPending() {
+	p := w.take()
+	var err error
+	if p.rescan != "" {
+		err = w.fullPass(p.rescan)
+	} else {
+		w.watchNewDirs(p.dirs, p.batch)
+		if len(p.batch) > 0 {
+			var changes []change
+			changes, err = w.ix.refresh(w.ctx, w.sp, p.batch)
+			w.noteChanges(len(changes))
+		}
+	}
+	for _, c := range p.waiters {
+		c <- err
+	}
+	if err != nil && w.ctx.Err() == nil {
+		w.noteError(err)
+		w.retryLater()
+	}
+}
+
+// fullPass re-adds the watches (a directory may have been recreated) and reconciles.
+func (w *Watcher) fullPass(reason string) error {
+	if w.watching() {
+		if err := w.watchTree(); err != nil {
+			w.fallBack(err)
+		}
+	}
+	st, err := w.ix.Reconcile(w.ctx, w.sp)
+	w.noteChanges(st.Changes)
+	w.noteRescan(reason, st)
+	return err
+}
+
+func (w *Watcher) watching() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.src != nil
+}
+
+// noteRescan records a full pass, and tells the operator when it found the index behind,
+// which means the watcher missed something (polling finds differences by design).
+func (w *Watcher) noteRescan(reason string, st ReconcileStats) {
+	w.mu.Lock()
+	w.st.LastRescan = time.Now()
+	w.st.LastRescanReason = reason
+	w.st.LastRescanTook = st.Elapsed
+	w.st.Rescans++
+	w.mu.Unlock()
+	if st.Dirty > 0 && reason != "poll" {
+		w.opt.Logf("%s: re-read %d queue IDs that differed from the index (events in flight, or missed) in %v; %d events; %d files in the spool",
+			reason, st.Dirty, st.Elapsed.Round(time.Millisecond), st.Changes, st.Files)
+	}
+}
+
+func (w *Watcher) noteChanges(n int) {
+	if n == 0 {
+		return
+	}
+	w.mu.Lock()
+	w.st.LastChange = time.Now()
+	w.st.Changes += int64(n)
+	w.mu.Unlock()
+}
+
+func (w *Watcher) noteError(err error) {
+	w.mu.Lock()
+	w.st.LastError = err.Error()
+	w.st.LastErrorAt = time.Now()
+	w.mu.Unlock()
+	w.opt.Logf("error: %v", err)
+}
+
+// retryLater schedules one full pass after retryDelay; further failures meanwhile share it.
+func (w *Watcher) retryLater() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.retrying {
+		return
+	}
+	w.retrying = true
+	time.AfterFunc(retryDelay, func() {
+		w.mu.Lock()
+		w.retrying = false
+		w.mu.Unlock()
+		w.requestRescan("retry after an error")
+	})
+}
+
+// prune deletes events rows older than the retention period.
+func (w *Watcher) prune() {
+	n, err := w.ix.PruneEvents(w.ctx, time.Now().Add(-w.opt.Retention))
+	if err != nil {
+		if w.ctx.Err() == nil {
+			w.noteError(err)
+		}
+		return
+	}
+	if n > 0 {
+		w.opt.Logf("pruned %d events older than %v", n, w.opt.Retention)
+	}
+}

@@ -1,0 +1,162 @@
+package shell_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/internal/testspool"
+	"github.com/mqsql/mqsql/output"
+	"github.com/mqsql/mqsql/shell"
+	"github.com/mqsql/mqsql/spool"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// Queue IDs of the test spool.
+const (
+	m3ID      = "4jc7PP1W6fzdXSJ" // three recipients, one delivered
+	hostileID = "4jcHOST1LEz5xx1" // a spammer's message, in hold
+)
+
+// rec encodes one queue-file record: type, base-128 length, payload.
+func rec(typ byte, payload string) []byte {
+	b := []byte{typ}
+	for n := len(payload); ; {
+		c := byte(n & 0x7f)
+		if n >>= 7; n > 0 {
+			b = append(b, c|0x80)
+			continue
+		}
+		b = append(b, c)
+		break
+	}
+	return append(b, payload...)
+}
+
+// hostileMessage is a queue file whose header a spammer wrote: terminal escapes raw and
+// RFC 2047-encoded (an encoded newline too), a bidi override, wide characters, and a body that
+// tries to clear the screen.
+func hostileMessage() []byte {
+	envelope := bytes.Join([][]byte{
+		rec('T', "1795865417 207798"), rec('A', "create_time=1795865417"), rec('S', "spam@evil.test"),
+		rec('O', "victim@remote.test"), rec('R', "victim@remote.test"), rec('M', "")}, nil)
+	content := bytes.Join([][]byte{
+		rec('N', "Subject: \x1b]0;pwned\x07\x1b[2J\u202egnp.exe 件名"),
+		rec('N', "From: =?UTF-8?Q?Boss=1B[31m=0Afake_prompt$?= <boss@evil.test>"),
+		rec('N', "X-Mailer: \tspam\x1b[1mcannon"),
+		rec('N', ""), rec('N', "\x1b[2Jbody\ttabbed"), rec('N', "end")}, nil)
+	dataOffset := 97 + len(envelope)
+	size := rec('C', fmt.Sprintf("%15d %15d %15d %15d %15d %15d", len(content), dataOffset, 1, 0, len(content), 0))
+	return bytes.Join([][]byte{size, envelope, content, rec('X', ""), rec('E', "")}, nil)
+}
+
+// testSpool copies testdata/spool and adds the hostile message to hold.
+func testSpool(t testing.TB) string {
+	t.Helper()
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	if err := os.WriteFile(filepath.Join(dir, "hold", hostileID), hostileMessage(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// openSession indexes the spool at dir and returns a session on it that writes results and
+// errors to out, as a terminal shows them interleaved.
+func openSession(t testing.TB, dir string, out io.Writer) *shell.Session {
+	t.Helper()
+	ctx := context.Background()
+	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.Close() })
+	ix, err := index.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	if _, err := ix.Sync(ctx, sp); err != nil {
+		t.Fatal(err)
+	}
+	ix.UseSpool(sp)
+	conn, err := ix.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	g, err := index.NewGuard(ctx, conn) // as mqsql runs every session
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &shell.Session{Conn: conn, Out: out, Err: out, Guard: g,
+		Opt: output.Options{Format: output.Table, Headers: true, Escape: true, Width: 100}}
+}
+
+// scriptEditor is a LineEditor that types the lines of a script, echoing prompt and line to
+// out as a terminal would. "^C" is Ctrl-C; the end of the script is Ctrl-D.
+type scriptEditor struct {
+	mu      sync.Mutex
+	out     io.Writer
+	lines   []string
+	history []string
+}
+
+func (e *scriptEditor) Prompt(prompt string) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.lines) == 0 {
+		fmt.Fprintf(e.out, "%s^D\n", prompt)
+		return "", io.EOF
+	}
+	line := e.lines[0]
+	e.lines = e.lines[1:]
+	fmt.Fprintf(e.out, "%s%s\n", prompt, line)
+	if line == "^C" {
+		return "", shell.ErrInterrupt
+	}
+	return line, nil
+}
+
+// AppendHistory drops an entry equal to the last one, as liner does.
+func (e *scriptEditor) AppendHistory(entry string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.history) == 0 || e.history[len(e.history)-1] != entry {
+		e.history = append(e.history, entry)
+	}
+}
+
+// checkGolden compares got with testdata/name.golden, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// lines splits a transcript script written one line per line.
+func lines(s string) []string {
+	return strings.Split(strings.TrimPrefix(s, "\n"), "\n")
+}

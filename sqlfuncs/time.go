@@ -1,0 +1,91 @@
+package sqlfuncs
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+)
+
+// integer returns a SQL argument as an int64: integers as they are, reals truncated, text when
+// it holds a number. ok is false for NULL; err names the function for anything else.
+func integer(fn string, v driver.Value) (n int64, ok bool, err error) {
+	switch x := v.(type) {
+	case nil:
+		return 0, false, nil
+	case int64:
+		return x, true, nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return 0, false, fmt.Errorf("%s: %v is not a number of seconds or bytes", fn, x)
+		}
+		return int64(x), true, nil
+	case bool:
+		if x {
+			return 1, true, nil
+		}
+		return 0, true, nil
+	}
+	s, _ := text(v)
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, true, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		return int64(f), true, nil
+	}
+	return 0, false, fmt.Errorf("%s: %q is not a number", fn, s)
+}
+
+// ageFunc is age(unix_time): the seconds from then until now, as an integer. Mail arrival
+// times are unix seconds, and "how long has this been queued" is the first question.
+func ageFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	t, ok, err := integer("age", args[0])
+	if !ok {
+		return nil, err
+	}
+	return time.Now().Unix() - t, nil
+}
+
+// agoFunc is ago(unix_time): the age as people say it, "3d4h", or "in 12m" for a time still
+// to come (next_attempt of deferred mail).
+func agoFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	t, ok, err := integer("ago", args[0])
+	if !ok {
+		return nil, err
+	}
+	d := time.Now().Unix() - t
+	if d < 0 {
+		return "in " + compactDuration(-d), nil
+	}
+	return compactDuration(d), nil
+}
+
+// durationUnits are the units of compactDuration, largest first.
+var durationUnits = []struct {
+	seconds int64
+	name    string
+}{{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}
+
+// compactDuration writes sec (not negative) in its largest unit and, when not zero, the next
+// one: 0s, 45s, 1m30s, 2h, 3d4h. Two units are precise enough to read a queue by.
+func compactDuration(sec int64) string {
+	for i, u := range durationUnits {
+		if sec < u.seconds && u.seconds > 1 {
+			continue
+		}
+		s := strconv.FormatInt(sec/u.seconds, 10) + u.name
+		if i+1 < len(durationUnits) {
+			next := durationUnits[i+1]
+			if r := sec % u.seconds / next.seconds; r > 0 {
+				s += strconv.FormatInt(r, 10) + next.name
+			}
+		}
+		return s
+	}
+	return "0s"
+}
