@@ -45,15 +45,7 @@ func TestShortIDReuse(t *testing.T) {
 	shortIDs(t)
 	liveQueue(t, pf, map[string]int{"old@reuse.test": 1})
 	ctx := context.Background()
-	cfg, err := spool.LoadConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := spool.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
+	sp, cfg := openLiveSpool(t)
 	targets := planTargets(t, sp)
 	if len(targets) != 1 || spool.IsLongQueueID(targets[0].QueueID) {
 		t.Fatalf("targets %+v: want one short-ID message", targets)

@@ -224,15 +224,7 @@ func TestLiveChangedBetweenPlanAndAction(t *testing.T) {
 	pf := postfixtest.Require(t)
 	liveQueue(t, pf, map[string]int{"race@ok.test": 3})
 	ctx := context.Background()
-	cfg, err := spool.LoadConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := spool.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
+	sp, _ := openLiveSpool(t)
 	targets := planTargets(t, sp)
 	if len(targets) != 3 {
 		t.Fatalf("%d targets", len(targets))
@@ -309,4 +301,19 @@ func TestSpoolCopyNotLiveQueue(t *testing.T) {
 	if !maps(before, byKey(t, pf)) {
 		t.Error("acting on a spool copy changed the live queue")
 	}
+}
+
+// openLiveSpool opens the machine's Postfix queue as mqsql would, closing it when the test ends.
+func openLiveSpool(t *testing.T) (*spool.Spool, spool.Config) {
+	t.Helper()
+	cfg, err := spool.LoadConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spool.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.Close() })
+	return sp, cfg
 }
