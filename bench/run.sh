@@ -14,6 +14,12 @@
 #   DELETE  the mqsql side of "delete by sender": auto (on when this mqsql can run DELETE),
 #           1 or 0 (default auto)
 #   KEEP    1 keeps the generated spools and index files (default: deleted at the end)
+#   DELETE_N how many messages "delete by sender" should delete: the victim is the sender
+#           whose message count is nearest to it (default 20000)
+#   RUNS_COLD, RUNS_FLOOR, RUNS_DB, RUNS_WARM, RUNS_SENDERS, RUNS_DELETE
+#           runs of each measurement (default RUNS; 0 skips it)
+#   WARMUP  1 reads the spool once with each tool before measuring (default 1). A spool
+#           bigger than what the page cache keeps between runs is read from disk anyway.
 #
 # It generates a queue of each size with bench/genspool (owned by postfix; deferred and held
 # mail with a far-future retry time; every recipient in a .test domain). Then, for each size,
@@ -34,8 +40,8 @@
 #               (bench/querytime), with GROUP BY domain on recipients
 #   delete      mailq | grep | cut | postsuper -d -  and  mqsql --db --yes --include-active
 #               "DELETE FROM messages WHERE sender = ..." (--include-active: the pipeline deletes
-#               mail in active too) for one busy sender; the deleted files are put back after
-#               each run
+#               mail in active too) for the sender with about DELETE_N messages, mqsql with
+#               --no-backup and with its backup; the deleted files are put back after each run
 #
 # Wall time, CPU time and peak RSS come from /usr/bin/time. After each size (also when
 # interrupted) the live queue is put back, Postfix started again if it was running, and the
@@ -50,6 +56,14 @@ RUNS="${RUNS:-5}"
 WORK="${WORK:-/var/tmp/mqsql-bench}"
 DELETE="${DELETE:-auto}"
 KEEP="${KEEP:-0}"
+DELETE_N="${DELETE_N:-20000}"
+RUNS_COLD="${RUNS_COLD:-$RUNS}"
+RUNS_FLOOR="${RUNS_FLOOR:-$RUNS}"
+RUNS_DB="${RUNS_DB:-$RUNS}"
+RUNS_WARM="${RUNS_WARM:-$RUNS}"
+RUNS_SENDERS="${RUNS_SENDERS:-$RUNS}"
+RUNS_DELETE="${RUNS_DELETE:-$RUNS}"
+WARMUP="${WARMUP:-1}"
 LOCK=/run/mqsql-postfixtest.lock
 MARKER='# mqsql-test-config'
 QUEUES=(maildrop incoming active deferred hold corrupt defer bounce trace)
@@ -154,6 +168,7 @@ measure() {
 
 # median NAME COLUMN prints the median of one column (1 wall, 2 user, 3 sys, 4 rss) of $RAW/NAME.
 median() {
+	[ -s "$RAW/$1" ] || { echo n/a; return; }
 	awk -v c="$2" '{ print $c }' "$RAW/$1" | sort -g | awk '{ v[NR] = $1 } END {
 		if (NR == 0) { print "n/a"; exit }
 		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -165,8 +180,8 @@ cpu() {
 		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+mb() { awk -v k="$1" 'BEGIN { if (k ~ /^[0-9.]+$/) printf "%.0f", k / 1024; else print "n/a" }'; }
 
 # alternate ROUND NAME... prints the names rotated by ROUND, so that each tool runs first,
 # second and last in turn.
@@ -232,6 +247,12 @@ cmd_mqsql_delete() {
 	echo "MAIL_CONFIG=$ALTCONF $BIN/mqsql --spool $QDIR --db $DB --yes --no-backup --include-active \"DELETE FROM messages WHERE sender = '$VICTIM'\""
 }
 
+# The backup goes to the spool's file system, as the default /var/lib/mqsql/quarantine does
+# on a machine with one file system; it is removed after each run, outside the measurement.
+cmd_mqsql_delete_backup() {
+	echo "MAIL_CONFIG=$ALTCONF $BIN/mqsql --spool $QDIR --db $DB --yes --backup $WORK/quarantine --include-active \"DELETE FROM messages WHERE sender = '$VICTIM'\""
+}
+
 # delete_supported reports whether this mqsql acts on DELETE, trying it on an empty spool.
 delete_supported() {
 	case "$DELETE" in
@@ -254,7 +275,7 @@ generate() {
 	local n="$1"
 	rm -rf "$WORK/spool-$n"
 	log "generating $n messages in $WORK/spool-$n"
-	"$BIN/genspool" -n "$n" -out "$WORK/spool-$n" -owner postfix -retry far -seed 1 -senders 5 \
+	"$BIN/genspool" -n "$n" -out "$WORK/spool-$n" -owner postfix -retry far -seed 1 -senders 30 \
 		-manifest "$WORK/spool-$n.manifest" >"$RAW/gen-$n.txt"
 }
 
@@ -264,69 +285,87 @@ bench_size() {
 	DB="$WORK/index-$n.db"
 	MANIFEST="$WORK/spool-$n.manifest"
 	rm -f "$DB" "$DB"-*
-	# The victim of "delete by sender": the least busy of the five busiest senders, not <>.
-	VICTIM="$(awk -F'\t' 'NR > 1 && $2 != "<>" { s = $2 } END { print s }' "$RAW/gen-$n.txt")"
+	# The victim of "delete by sender": the sender (not <>) with about DELETE_N messages.
+	VICTIM="$(awk -F'\t' -v want="$DELETE_N" 'NR > 1 && $2 != "<>" {
+		d = $1 - want; if (d < 0) d = -d
+		if (best == "" || d < bestd) { best = $2; bestd = d } } END { print best }' "$RAW/gen-$n.txt")"
 	take_queue
 	install_spool "$spool"
 
-	log "warming the page cache"
-	bash -c "$(cmd_floor)"
-	bash -c "$(cmd_postqueue_j)"
-	bash -c "$(cmd_mqsql_cold)" >/dev/null
+	if [ "$WARMUP" = 1 ]; then
+		log "warming the page cache"
+		bash -c "$(cmd_floor)"
+		bash -c "$(cmd_postqueue_j)"
+		bash -c "$(cmd_mqsql_cold)" >/dev/null
+	fi
 
-	log "cold: mqsql in memory / postqueue -j / raw read, $RUNS runs"
-	for ((r = 0; r < RUNS; r++)); do
-		for t in $(alternate "$r" mqsql_cold postqueue_j floor); do
+	log "cold: mqsql in memory / postqueue -j ($RUNS_COLD runs) / raw read ($RUNS_FLOOR runs)"
+	local tools
+	for ((r = 0; r < RUNS_COLD || r < RUNS_FLOOR; r++)); do
+		tools=()
+		if ((r < RUNS_COLD)); then tools+=(mqsql_cold postqueue_j); fi
+		if ((r < RUNS_FLOOR)); then tools+=(floor); fi
+		for t in $(alternate "$r" "${tools[@]}"); do
 			measure "$t-$n" "$(cmd_$t)"
 		done
 	done
-	local listed counted
-	listed="$(postqueue -j 2>/dev/null | wc -l)"
-	counted="$(tail -n 1 "$RAW/mqsql_cold-$n.out")"
-	[ "$listed" = "$counted" ] || die "mqsql counts $counted messages, postqueue -j lists $listed"
+	if ((RUNS_COLD > 0)); then
+		local listed counted
+		listed="$(postqueue -j 2>/dev/null | wc -l)"
+		counted="$(tail -n 1 "$RAW/mqsql_cold-$n.out")"
+		[ "$listed" = "$counted" ] || die "mqsql counts $counted messages, postqueue -j lists $listed"
+	fi
 
-	log "cold --db: building an index file, $RUNS runs"
-	for ((r = 0; r < RUNS; r++)); do
+	log "cold --db: building an index file, $RUNS_DB runs"
+	for ((r = 0; r < RUNS_DB || r < 1; r++)); do # the index is needed below
 		rm -f "$DB" "$DB"-*
 		measure "mqsql_db_cold-$n" "$(cmd_mqsql_db)"
 	done
 
-	log "warm --db: spool unchanged, against postqueue -j, $RUNS runs"
-	for ((r = 0; r < RUNS; r++)); do
+	log "warm --db: spool unchanged, against postqueue -j, $RUNS_WARM runs"
+	for ((r = 0; r < RUNS_WARM; r++)); do
 		for t in $(alternate "$r" mqsql_db postqueue_j); do
 			measure "warm_$t-$n" "$(cmd_$t)"
 		done
 	done
 
-	log "count by sender: pipeline / mqsql --db / the SQL alone, $RUNS runs"
-	for ((r = 0; r < RUNS; r++)); do
+	log "count by sender: pipeline / mqsql --db / the SQL alone, $RUNS_SENDERS runs"
+	for ((r = 0; r < RUNS_SENDERS; r++)); do
 		for t in $(alternate "$r" pipeline_senders mqsql_senders); do
 			measure "$t-$n" "$(cmd_$t)"
 		done
 	done
-	local top_pipe top_sql
-	top_pipe="$(head -n 1 "$RAW/pipeline_senders-$n.out" | awk '{ print $1 }')"
-	top_sql="$(head -n 1 "$RAW/mqsql_senders-$n.out" | cut -f1)"
-	[ "$top_pipe" = "$top_sql" ] || die "busiest sender: pipeline counts $top_pipe, mqsql $top_sql"
+	if ((RUNS_SENDERS > 0)); then
+		local top_pipe top_sql
+		top_pipe="$(head -n 1 "$RAW/pipeline_senders-$n.out" | awk '{ print $1 }')"
+		top_sql="$(head -n 1 "$RAW/mqsql_senders-$n.out" | cut -f1)"
+		[ "$top_pipe" = "$top_sql" ] || die "busiest sender: pipeline counts $top_pipe, mqsql $top_sql"
+	fi
 	"$BIN/querytime" -db "$DB" -runs "$RUNS" "$SENDER_SQL" >"$RAW/sql_sender-$n"
 	"$BIN/querytime" -db "$DB" -runs "$RUNS" "$DOMAIN_SQL" >"$RAW/sql_domain-$n"
 
-	log "delete by sender ($VICTIM): pipeline, $RUNS runs"
-	for ((r = 0; r < RUNS; r++)); do
+	log "delete by sender ($VICTIM): pipeline, $RUNS_DELETE runs"
+	for ((r = 0; r < RUNS_DELETE; r++)); do
 		stash
 		measure "pipeline_delete-$n" "$(cmd_pipeline_delete)"
 		grep -o 'Deleted: [0-9]*' "$RAW/pipeline_delete-$n.err" | tail -n 1 >"$RAW/deleted-$n"
 		unstash
 	done
-	if delete_supported; then
-		log "delete by sender: mqsql, $RUNS runs"
-		for ((r = 0; r < RUNS; r++)); do
+	if ((RUNS_DELETE > 0)) && delete_supported; then
+		log "delete by sender: mqsql, $RUNS_DELETE runs"
+		for ((r = 0; r < RUNS_DELETE; r++)); do
 			stash
 			measure "mqsql_delete-$n" "$(cmd_mqsql_delete)"
 			grep -o '^Done: [0-9]*' "$RAW/mqsql_delete-$n.out" | tail -n 1 >"$RAW/mqsql_deleted-$n"
 			unstash
+			stash
+			rm -rf "$WORK/quarantine"
+			measure "mqsql_delete_backup-$n" "$(cmd_mqsql_delete_backup)"
+			grep -o '^Done: [0-9]*' "$RAW/mqsql_delete_backup-$n.out" | tail -n 1 >"$RAW/mqsql_deleted_backup-$n"
+			rm -rf "$WORK/quarantine"
+			unstash
 		done
-	else
+	elif ((RUNS_DELETE > 0)); then
 		log "delete by sender: this mqsql cannot run DELETE yet; its side is pending"
 	fi
 	give_queue
@@ -340,7 +379,7 @@ row4() { printf '| %s | %s | %s | %s |\n' "$@"; }
 
 report_size() {
 	local n="$1"
-	local pq pqw floor cold db warm pipe e2e sqls sqld pdel mdel
+	local pq pqw floor cold db warm pipe e2e sqls sqld pdel mdel bdel
 	pq="$(median "postqueue_j-$n" 1)"
 	pqw="$(median "warm_postqueue_j-$n" 1)"
 	floor="$(median "floor-$n" 1)"
@@ -352,6 +391,8 @@ report_size() {
 	sqls="$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' "$RAW/sql_sender-$n")"
 	sqld="$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' "$RAW/sql_domain-$n")"
 	pdel="$(median "pipeline_delete-$n" 1)"
+	mdel="$(median "mqsql_delete-$n" 1)"
+	bdel="$(median "mqsql_delete_backup-$n" 1)"
 	{
 		echo
 		echo "### $n messages"
@@ -360,7 +401,7 @@ report_size() {
 		echo
 		echo "| measurement | median wall s | median CPU s (user+sys) | median peak RSS MB | runs |"
 		echo "| --- | ---: | ---: | ---: | ---: |"
-		for m in mqsql_cold postqueue_j floor mqsql_db_cold warm_mqsql_db warm_postqueue_j pipeline_senders mqsql_senders pipeline_delete mqsql_delete; do
+		for m in mqsql_cold postqueue_j floor mqsql_db_cold warm_mqsql_db warm_postqueue_j pipeline_senders mqsql_senders pipeline_delete mqsql_delete mqsql_delete_backup; do
 			[ -s "$RAW/$m-$n" ] || continue
 			row "$m" "$(median "$m-$n" 1)" "$(cpu "$m-$n")" "$(mb "$(median "$m-$n" 4)")" "$(wc -l <"$RAW/$m-$n")"
 		done
@@ -380,8 +421,17 @@ report_size() {
 		row4 "peak RSS, --db warm" "$(mb "$(median "warm_mqsql_db-$n" 4)") MB" "< 400 MB at 1M" ""
 		row4 "peak RSS, in memory" "$(mb "$(median "mqsql_cold-$n" 4)") MB" "" ""
 		echo
-		echo "Delete by sender (\`$VICTIM\`, $(cat "$RAW/deleted-$n" 2>/dev/null) per run): pipeline ${pdel} s;" \
-			"mqsql: $([ -s "$RAW/mqsql_delete-$n" ] && echo "$(median "mqsql_delete-$n" 1) s ($(cat "$RAW/mqsql_deleted-$n") per run)" || echo "pending (this mqsql cannot run DELETE yet)")."
+		if [ -s "$RAW/pipeline_delete-$n" ]; then
+			echo "Delete by sender (\`$VICTIM\`, $(cat "$RAW/deleted-$n") per run):"
+			echo
+			echo "| side | median wall s | ratio to the pipeline | deleted per run |"
+			echo "| --- | ---: | ---: | ---: |"
+			row4 "mailq \| grep \| cut \| postsuper -d -" "$pdel" "1.00" "$(cat "$RAW/deleted-$n")"
+			if [ -s "$RAW/mqsql_delete-$n" ]; then
+				row4 "mqsql DELETE, --no-backup" "$mdel" "$(ratio "$mdel" "$pdel")" "$(cat "$RAW/mqsql_deleted-$n")"
+				row4 "mqsql DELETE, with backup" "$bdel" "$(ratio "$bdel" "$pdel")" "$(cat "$RAW/mqsql_deleted_backup-$n")"
+			fi
+		fi
 	} >>"$REPORT"
 }
 

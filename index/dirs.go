@@ -16,11 +16,19 @@ import (
 // the spool walk does.
 const maxHashDepth = 16
 
-// watchTree adds a watch on every queue and log directory and every hash subdirectory that
-// exists now. Adding an existing watch again is harmless, and re-adds one the kernel dropped
-// because its directory was removed and created again.
+// watchTree adds a watch on the queue directory itself (so that a queue directory removed and
+// created again is noticed), on every queue and log directory and on every hash subdirectory
+// that exists now. Adding an existing watch again is harmless, and re-adds one the kernel
+// dropped because its directory was removed and created again.
 func (w *Watcher) watchTree() error {
-	n := 0
+	src := w.source()
+	if src == nil {
+		return nil
+	}
+	if err := src.Add(w.root); err != nil {
+		return fmt.Errorf("watch %s: %w", w.root, err)
+	}
+	n := 1
 	for _, top := range watchedTops() {
 		if err := w.watchSubtree(top, 0, &n, nil); err != nil {
 			return err

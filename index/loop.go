@@ -74,8 +74,11 @@ func (w *Watcher) note(ev fsnotify.Event, now time.Time) bool {
 		return false
 	}
 	if !nested {
-		if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		switch {
+		case ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename):
 			w.requestRescan(top + " was removed or renamed")
+		case ev.Has(fsnotify.Create):
+			w.requestRescan(top + " was created") // the full pass watches it again
 		}
 		return false
 	}

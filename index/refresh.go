@@ -21,9 +21,8 @@ import (
 type dirtyID struct {
 	hints []string
 	since time.Time
-	// anywhere: the ID may have gone somewhere no event named (it was renamed, or a full pass
-	// found it changed), so when it is not where it was, every queue must be looked at. A file
-	// that was only deleted or written needs no such search.
+	// anywhere: the ID may be somewhere no event named (it was renamed, or a full pass found it
+	// changed), so when it is not where events say, every queue must be looked at.
 	anywhere bool
 }
 
@@ -148,12 +147,13 @@ func indexedFiles(ctx context.Context, q querier, ids []string) (map[string][]in
 
 // findFiles looks for every file that is queue ID id right now. It never opens anything: it
 // only lstats, so a queue ID that changed nothing costs a few system calls. It looks where
-// events and the index say the ID is; when it is in none of those places and it may have
-// moved (or nothing says where it is), it also looks at the ID's computed path in every queue,
-// so that an ID is never taken for gone while it sits somewhere an event has not named yet (a
-// rename into a hash directory created a moment ago). Lookups of names that do not exist are
-// what waits longest in directories Postfix is busy in, so a file that was deleted, or is
-// still being written, does without them.
+// events and the index say the ID is. When it is in none of those places it also looks at the
+// ID's computed path in every queue before an indexed ID is taken for gone, or when the ID
+// was renamed or nothing says where it is: an ID may sit where no event has named it yet (a
+// rename into a hash directory created a moment ago, whose event comes after a stale one for
+// the old place). Only an ID the index does not have, seen in a file that is not a message
+// yet (cleanup still writing it), does without: lookups of names that do not exist are what
+// waits longest in directories Postfix is busy in, and whatever it becomes will have events.
 func findFiles(sp *spool.Spool, id string, d *dirtyID, rows []indexedFile) []*onDisk {
 	var files []*onDisk
 	seen := map[string]bool{}
@@ -170,7 +170,7 @@ func findFiles(sp *spool.Spool, id string, d *dirtyID, rows []indexedFile) []*on
 	}
 	near := known(d.hints, rows)
 	look(near)
-	if len(files) == 0 && (d.anywhere || len(near) == 0) {
+	if len(files) == 0 && (len(rows) > 0 || d.anywhere || len(near) == 0) {
 		look(computed(sp.Config(), id))
 	}
 	return files

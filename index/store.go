@@ -20,6 +20,9 @@ func (ix *Index) store(ctx context.Context, sp *spool.Spool, ids []string, batch
 		return nil, fmt.Errorf("begin index refresh: %w", err)
 	}
 	defer tx.Rollback()
+	if err := ix.noAutoCheckpoint(ctx, tx); err != nil {
+		return nil, fmt.Errorf("begin index refresh: %w", err)
+	}
 	now, err := indexedFiles(ctx, tx, ids)
 	if err != nil {
 		return nil, err

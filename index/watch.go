@@ -144,6 +144,10 @@ func (ix *Index) Watch(ctx context.Context, sp *spool.Spool, opt WatchOptions) (
 	}
 	w.wg.Add(1)
 	go w.work()
+	if ix.path != "" {
+		w.wg.Add(1)
+		go w.checkpoints()
+	}
 	return w, nil
 }
 

@@ -21,6 +21,10 @@ import (
 func postqueueDiff(t *testing.T, db *sql.DB, entries []postfixtest.Entry) []string {
 	t.Helper()
 	got := loadIndexed(t, db)
+	queueOf := map[string]string{}
+	for _, m := range got {
+		queueOf[m.id] = m.queue
+	}
 	var diffs []string
 	seen := map[string]bool{}
 	for _, e := range entries {
@@ -28,6 +32,8 @@ func postqueueDiff(t *testing.T, db *sql.DB, entries []postfixtest.Entry) []stri
 		seen[key] = true
 		m := got[key]
 		switch {
+		case m == nil && queueOf[e.QueueID] != "":
+			diffs = append(diffs, key+": in "+queueOf[e.QueueID]+" in the index")
 		case m == nil:
 			diffs = append(diffs, key+": missing from the index")
 		case m.arrival != e.ArrivalTime || m.size != e.MessageSize || m.forced != e.ForcedExpire || shown(m.sender, true) != e.Sender:
@@ -44,13 +50,25 @@ func postqueueDiff(t *testing.T, db *sql.DB, entries []postfixtest.Entry) []stri
 	return diffs
 }
 
-// followsPostqueue waits until the index equals postqueue -j, for at most within after
-// Postfix has settled, then checks it field for field.
-func followsPostqueue(ctx context.Context, t *testing.T, pf *postfixtest.Postfix, db *sql.DB, within time.Duration) []postfixtest.Entry {
+// lostAfter is how long after Postfix settled an index that still differs from postqueue -j
+// is taken to have lost something. It bounds loss, not speed: under the race detector on a
+// busy two-core machine the watcher can be ten seconds behind a 20,000-message burst, and
+// catches up. How fast the index follows is measured by bench/latency, not here.
+const lostAfter = time.Minute
+
+// followsPostqueue waits until the index equals postqueue -j after Postfix has settled (for
+// at most lostAfter), then checks it field for field.
+func followsPostqueue(ctx context.Context, t *testing.T, pf *postfixtest.Postfix, db *sql.DB) []postfixtest.Entry {
 	t.Helper()
 	if err := pf.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return catchesUp(ctx, t, pf, db)
+}
+
+// catchesUp is followsPostqueue for a queue that is still now: Postfix stopped, or settled.
+func catchesUp(ctx context.Context, t *testing.T, pf *postfixtest.Postfix, db *sql.DB) []postfixtest.Entry {
+	t.Helper()
 	start := time.Now()
 	for {
 		entries, err := pf.PostqueueJSON(ctx)
@@ -58,9 +76,13 @@ func followsPostqueue(ctx context.Context, t *testing.T, pf *postfixtest.Postfix
 			t.Fatal(err)
 		}
 		diffs := postqueueDiff(t, db, entries)
-		if len(diffs) == 0 || time.Since(start) > within {
-			if len(diffs) > 0 {
-				t.Errorf("%d differences %v after Postfix settled, e.g. %v", len(diffs), within, diffs[:min(5, len(diffs))])
+		waited := time.Since(start)
+		if len(diffs) > 0 && waited > lostAfter {
+			t.Errorf("%d differences %v after Postfix settled, e.g. %v", len(diffs), lostAfter, diffs[:min(5, len(diffs))])
+		}
+		if len(diffs) == 0 || waited > lostAfter {
+			if waited > time.Second {
+				t.Logf("the index caught up with postqueue -j %v after Postfix settled", waited.Round(time.Millisecond))
 			}
 			compareWithPostqueue(t, db, entries)
 			return entries
@@ -103,7 +125,6 @@ func TestWatchFollowsPostfix(t *testing.T) {
 	}
 	defer w.Close()
 	db := ix.DB()
-	const within = time.Second
 
 	var ids []string
 	t.Run("arrivals", func(t *testing.T) {
@@ -120,7 +141,7 @@ func TestWatchFollowsPostfix(t *testing.T) {
 			ids = append(ids, id)
 		}
 		c.Quit(ctx)
-		followsPostqueue(ctx, t, pf, db, within)
+		followsPostqueue(ctx, t, pf, db)
 		for _, id := range ids {
 			if eventCount(t, db, id, index.EventArrived, "", "") != 1 {
 				t.Errorf("%s: no arrived event", id)
@@ -132,9 +153,9 @@ func TestWatchFollowsPostfix(t *testing.T) {
 	}
 	t.Run("hold and release", func(t *testing.T) {
 		runPostsuper(ctx, t, pf, "-h", ids[:5]...)
-		followsPostqueue(ctx, t, pf, db, within)
+		followsPostqueue(ctx, t, pf, db)
 		runPostsuper(ctx, t, pf, "-H", ids[:5]...)
-		followsPostqueue(ctx, t, pf, db, within)
+		followsPostqueue(ctx, t, pf, db)
 		for _, id := range ids[:5] {
 			if eventCount(t, db, id, index.EventMoved, "deferred", "hold") != 1 || eventCount(t, db, id, index.EventMoved, "hold", "deferred") != 1 {
 				t.Errorf("%s: hold and release not both recorded as moves", id)
@@ -144,7 +165,7 @@ func TestWatchFollowsPostfix(t *testing.T) {
 	t.Run("requeue", func(t *testing.T) {
 		runPostsuper(ctx, t, pf, "-r", ids[5])
 		kickPickup(ctx, t)
-		followsPostqueue(ctx, t, pf, db, within)
+		followsPostqueue(ctx, t, pf, db)
 		if eventCount(t, db, ids[5], index.EventLeft, "", "") != 1 {
 			t.Errorf("%s: requeued (it gets a new queue ID) but no left event", ids[5])
 		}
@@ -154,14 +175,14 @@ func TestWatchFollowsPostfix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		followsPostqueue(ctx, t, pf, db, within)
+		followsPostqueue(ctx, t, pf, db)
 		if eventCount(t, db, id, index.EventLeft, "", "") != 1 {
 			t.Errorf("%s: delivered locally but no left event", id)
 		}
 	})
 	t.Run("postsuper -d behind its back", func(t *testing.T) {
 		runPostsuper(ctx, t, pf, "-d", ids[10:20]...)
-		followsPostqueue(ctx, t, pf, db, within)
+		followsPostqueue(ctx, t, pf, db)
 		for _, id := range ids[10:20] {
 			if eventCount(t, db, id, index.EventLeft, "deferred", "") != 1 {
 				t.Errorf("%s: deleted but no left event from deferred", id)
@@ -204,7 +225,7 @@ func TestWatchFollowsPostfix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		entries := followsPostqueue(ctx, t, pf, db, 3*time.Second)
+		entries := followsPostqueue(ctx, t, pf, db)
 		var arrived int
 		if err := db.QueryRow(`SELECT count(DISTINCT queue_id) FROM events WHERE sender = 'burst@sender.test' AND event = 'arrived'`).Scan(&arrived); err != nil {
 			t.Fatal(err)
@@ -287,7 +308,7 @@ func TestWatchRecoversUnderPostfix(t *testing.T) {
 	}
 	src.drop.Store(false)
 	src.inject(fsnotify.ErrEventOverflow)
-	followsPostqueue(ctx, t, pf, ix.DB(), 2*time.Second)
+	followsPostqueue(ctx, t, pf, ix.DB())
 	if eventCount(t, ix.DB(), first, index.EventMoved, "deferred", "hold") != 1 {
 		t.Errorf("%s: the hold found by the rescan is not recorded", first)
 	}
@@ -301,4 +322,82 @@ func TestWatchRecoversUnderPostfix(t *testing.T) {
 	if st := w.State(); st.Overflows != 1 || st.Rescans < 1 {
 		t.Errorf("watcher state %+v: want one overflow and a rescan", st)
 	}
+}
+
+// TestWatchAcrossPostfixRestart stops and starts real Postfix under a running watcher, with
+// mail deleted, held and submitted while it is down: the watcher keeps watching (no error,
+// no fallback to polling) and the index follows postqueue -j throughout.
+func TestWatchAcrossPostfixRestart(t *testing.T) {
+	pf := postfixtest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := pf.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !pf.Running(context.Background()) {
+			if err := pf.Start(context.Background()); err != nil {
+				t.Errorf("start Postfix again: %v", err)
+			}
+		}
+	})
+	ix, err := index.Open(ctx, filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	w, err := ix.Watch(ctx, liveSpool(t), index.WatchOptions{Reconcile: time.Hour, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	db := ix.DB()
+	var ids []string
+	for i := range 10 {
+		id, err := pf.SendMessage(ctx, &postfixtest.Message{From: "restart@sender.test", To: []string{fmt.Sprintf("r%d@remote.test", i)}, BodySize: 800})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	followsPostqueue(ctx, t, pf, db)
+
+	if err := pf.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runPostsuper(ctx, t, pf, "-d", ids[:3]...)
+	runPostsuper(ctx, t, pf, "-h", ids[3:5]...)
+	msg := []byte("From: down@sender.test\nTo: r@remote.test\nSubject: sent while Postfix was down\n\nbody\n")
+	if out, err := pf.Sendmail(ctx, []string{"-f", "down@sender.test", "r@remote.test"}, msg); err != nil {
+		t.Fatalf("sendmail while Postfix is down: %v: %s", err, out)
+	}
+	catchesUp(ctx, t, pf, db) // postqueue -j reads the queue itself while Postfix is down
+	if n := countWhere(t, db, `sender = 'down@sender.test' AND queue = 'maildrop'`); n != 1 {
+		t.Errorf("%d messages of down@sender.test in maildrop while Postfix is down, want 1", n)
+	}
+
+	if err := pf.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kickPickup(ctx, t)
+	followsPostqueue(ctx, t, pf, db)
+	if n := countWhere(t, db, `sender = 'down@sender.test' AND queue = 'deferred'`); n != 1 {
+		t.Errorf("%d messages of down@sender.test in deferred after Postfix started, want 1", n)
+	}
+	if n := countWhere(t, db, `sender = 'restart@sender.test' AND queue = 'hold'`); n != 2 {
+		t.Errorf("%d held messages of restart@sender.test, want 2", n)
+	}
+	if st := w.State(); st.Mode != "inotify" || st.Fallback != "" || st.LastError != "" {
+		t.Errorf("watcher after Postfix stopped and started: %+v", st)
+	}
+}
+
+// countWhere counts the messages rows matching a condition.
+func countWhere(t *testing.T, db *sql.DB, cond string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM messages WHERE ` + cond).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

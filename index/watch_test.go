@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -335,27 +336,8 @@ func TestWatchReadersNeverFail(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	stop := make(chan struct{})
-	churned := make(chan int)
-	go func() {
-		n := 0
-		defer func() { churned <- n }()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			id := fmt.Sprintf("CHURN%d", i%50)
-			if i%100 < 50 {
-				e.write(t, "incoming/"+id, 0o600, 0o700)
-			} else {
-				os.Remove(e.path("incoming/" + id))
-			}
-			n++
-			time.Sleep(time.Millisecond)
-		}
-	}()
+	stopChurn := churn(e)
+	defer stopChurn()
 	var slowest time.Duration
 	queries := 0
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); queries++ {
@@ -367,7 +349,43 @@ func TestWatchReadersNeverFail(t *testing.T) {
 		}
 		slowest = max(slowest, time.Since(start))
 	}
-	close(stop)
-	t.Logf("%d queries during %d file changes; slowest %v; watcher %+v", queries, <-churned, slowest, e.w.State())
+	t.Logf("%d queries during %d file changes; slowest %v; watcher %+v", queries, stopChurn(), slowest, e.w.State())
 	untilTrue(t, 2*time.Second, matchesSpool(t, e))
+}
+
+// churn creates and deletes complete files in incoming/ until the returned function is called;
+// that function stops it, waits for it, and returns how many changes it made (it may be
+// called again).
+func churn(e *watchEnv) func() int {
+	stop, done := make(chan struct{}), make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { done <- n }()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			p := e.path(fmt.Sprintf("incoming/CHURN%d", i%50))
+			if i%100 < 50 {
+				if os.WriteFile(p, e.sample, 0o600) == nil {
+					os.Chmod(p, 0o700)
+				}
+			} else {
+				os.Remove(p)
+			}
+			n++
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	var once sync.Once
+	n := 0
+	return func() int {
+		once.Do(func() {
+			close(stop)
+			n = <-done
+		})
+		return n
+	}
 }

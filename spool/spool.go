@@ -187,6 +187,7 @@ var logBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return 
 // fdReader reads a file by descriptor at any offset.
 type fdReader int
 
+// ReadAt reads len(p) bytes at off with pread, as io.ReaderAt requires.
 func (fd fdReader) ReadAt(p []byte, off int64) (int, error) {
 	total := 0
 	for total < len(p) {
@@ -212,6 +213,7 @@ type sizedReader struct {
 	off, size int64
 }
 
+// Read reads on from where the last read ended, up to the size.
 func (r *sizedReader) Read(p []byte) (int, error) {
 	if r.off >= r.size {
 		return 0, io.EOF

@@ -39,13 +39,7 @@ func (s *Spool) Walk(ctx context.Context, fn func(Entry) error) error {
 // most of a walk's cost, and an index does not need showq's order. fn is called from several
 // goroutines at once; the first error it returns stops the walk and is returned.
 func (s *Spool) WalkParallel(ctx context.Context, fn func(Entry) error) error {
-	roots := make([]walkRoot, len(mqsql.AllQueues))
-	for i, q := range mqsql.AllQueues {
-		roots[i] = walkRoot{rel: string(q), queue: q}
-	}
-	return s.walkParallel(ctx, roots, true, func(r *walkRoot, path, name string, st *unix.Stat_t) error {
-		return s.queueFile(r.queue, path, name, st, fn)
-	})
+	return s.walkQueuesParallel(ctx, true, fn)
 }
 
 // WalkForRead is WalkParallel for a caller that reads every entry: it takes each file's type
@@ -53,11 +47,16 @@ func (s *Spool) WalkParallel(ctx context.Context, fn func(Entry) error) error {
 // per file. Entry.File then has only Path; Read fills in the rest from the opened file and
 // returns ErrIncomplete for what the walk would have skipped as still being written.
 func (s *Spool) WalkForRead(ctx context.Context, fn func(Entry) error) error {
+	return s.walkQueuesParallel(ctx, false, fn)
+}
+
+// walkQueuesParallel walks every queue of mqsql.AllQueues with walkParallel.
+func (s *Spool) walkQueuesParallel(ctx context.Context, stat bool, fn func(Entry) error) error {
 	roots := make([]walkRoot, len(mqsql.AllQueues))
 	for i, q := range mqsql.AllQueues {
 		roots[i] = walkRoot{rel: string(q), queue: q}
 	}
-	return s.walkParallel(ctx, roots, false, func(r *walkRoot, path, name string, st *unix.Stat_t) error {
+	return s.walkParallel(ctx, roots, stat, func(r *walkRoot, path, name string, st *unix.Stat_t) error {
 		return s.queueFile(r.queue, path, name, st, fn)
 	})
 }

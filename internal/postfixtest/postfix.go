@@ -530,3 +530,35 @@ func (p *Postfix) run(ctx context.Context, tool string, stdin []byte, args ...st
 	}
 	return out, nil
 }
+
+// Stop stops the mail system (postfix stop), to test what mqsql does while Postfix is down;
+// Start brings it back. The queue lock stays held, so no other test sees it stopped.
+func (p *Postfix) Stop(ctx context.Context) error {
+	_, err := p.run(ctx, "postfix", nil, "stop")
+	return err
+}
+
+// Start starts the mail system again and returns once smtpd answers on SMTPAddr.
+func (p *Postfix) Start(ctx context.Context) error {
+	if _, err := p.run(ctx, "postfix", nil, "start"); err != nil {
+		return err
+	}
+	for {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", SMTPAddr)
+		if err == nil {
+			return conn.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("postfixtest: smtpd does not answer on %s after postfix start: %w", SMTPAddr, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Running reports whether postfix status says the mail system runs.
+func (p *Postfix) Running(ctx context.Context) bool {
+	_, err := p.run(ctx, "postfix", nil, "status")
+	return err == nil
+}

@@ -80,6 +80,7 @@ const (
 	Postdrop
 )
 
+// String names the kind, for test names and messages.
 func (k Kind) String() string {
 	return [...]string{"smtp", "local", "bounce", "postdrop"}[k]
 }
