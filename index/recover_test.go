@@ -224,33 +224,55 @@ func TestWatchFallsBackToPolling(t *testing.T) {
 	}
 }
 
-// TestWatchFindsUnnamedMove renames a message into a hash directory whose events are all lost
-// (its creation included, so it is never watched or scanned): the rename's other half is the
-// only event, and the watcher must still find the message in its new queue, not call it gone.
-func TestWatchFindsUnnamedMove(t *testing.T) {
-	var src *lossySource
-	e := newWatchEnv(t, "", index.WatchOptions{Reconcile: time.Hour, NewSource: func() (index.EventSource, error) {
-		var err error
-		src, err = newLossySource()
-		return src, err
-	}})
-	const id = "Z1UNNAMED"
-	e.write(t, "active/"+id, 0o600, 0o700)
-	untilTrue(t, time.Second, func() (bool, string) {
-		q := queueOf(t, e.ix.DB(), id)
-		return q == "active", "not indexed in active: " + q
-	})
-	src.dropUnder.Store(e.path("deferred/Z"))
-	if err := os.Mkdir(e.path("deferred/Z"), 0o700); err != nil {
-		t.Fatal(err)
+// TestWatchMoveIntoUnwatchedDir renames a message from active/ into a hash directory whose
+// events are lost (its creation included, so it is never watched or scanned). The watcher
+// must find the message in its new queue and record a move, never a "left": when the
+// rename's other half is the only event, and when a stale event about the old place (the
+// chmod that completed the file) is applied first and the rename's events never come.
+func TestWatchMoveIntoUnwatchedDir(t *testing.T) {
+	tests := []struct {
+		name, id string
+		lose     func(e *watchEnv, src *lossySource, dir string)
+		after    func(e *watchEnv, src *lossySource, id string)
+	}{
+		{"only the rename's other half is seen", "Z1UNNAMED",
+			func(e *watchEnv, src *lossySource, dir string) { src.dropUnder.Store(e.path(dir)) },
+			func(*watchEnv, *lossySource, string) {}},
+		{"a stale event for the old place comes first", "Y1STALE",
+			func(_ *watchEnv, src *lossySource, _ string) { src.drop.Store(true) },
+			func(e *watchEnv, src *lossySource, id string) {
+				src.injectEvent(fsnotify.Event{Name: e.path("active/" + id), Op: fsnotify.Chmod})
+			}},
 	}
-	renameFile(t, e.path("active/"+id), e.path("deferred/Z/"+id))
-	untilTrue(t, time.Second, func() (bool, string) {
-		q, ev := queueOf(t, e.ix.DB(), id), lastEvent(t, e.ix.DB(), id)
-		return q == "deferred" && ev.event == index.EventMoved, fmt.Sprintf("index has %s in %q, last event %+v", id, q, ev)
-	})
-	if n := countEvents(t, e.ix.DB(), id, index.EventLeft); n != 0 {
-		t.Errorf("%d left events for a message that only moved", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var src *lossySource
+			e := newWatchEnv(t, "", index.WatchOptions{Reconcile: time.Hour, NewSource: func() (index.EventSource, error) {
+				var err error
+				src, err = newLossySource()
+				return src, err
+			}})
+			id := tt.id
+			e.write(t, "active/"+id, 0o600, 0o700)
+			untilTrue(t, time.Second, func() (bool, string) {
+				q := queueOf(t, e.ix.DB(), id)
+				return q == "active", "not indexed in active: " + q
+			})
+			dir := "deferred/" + id[:1]
+			tt.lose(e, src, dir)
+			if err := os.Mkdir(e.path(dir), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			renameFile(t, e.path("active/"+id), e.path(dir+"/"+id))
+			tt.after(e, src, id)
+			untilTrue(t, time.Second, func() (bool, string) {
+				q, ev := queueOf(t, e.ix.DB(), id), lastEvent(t, e.ix.DB(), id)
+				return q == "deferred" && ev.event == index.EventMoved, fmt.Sprintf("index has %s in %q, last event %+v", id, q, ev)
+			})
+			if n := countEvents(t, e.ix.DB(), id, index.EventLeft); n != 0 {
+				t.Errorf("%d left events for a message that only moved", n)
+			}
+		})
 	}
 }
 
@@ -261,38 +283,6 @@ func countEvents(t *testing.T, db *sql.DB, id, event string) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// TestWatchStaleEventAfterMove replays the race behind a wrong "left": an event about the old
-// place of a file (the chmod that completed it) is applied after the file was renamed into a
-// directory nobody watches yet, and before the rename's own event. The watcher must look in
-// every queue before it calls an indexed message gone.
-func TestWatchStaleEventAfterMove(t *testing.T) {
-	var src *lossySource
-	e := newWatchEnv(t, "", index.WatchOptions{Reconcile: time.Hour, NewSource: func() (index.EventSource, error) {
-		var err error
-		src, err = newLossySource()
-		return src, err
-	}})
-	const id = "Y1STALE"
-	e.write(t, "active/"+id, 0o600, 0o700)
-	untilTrue(t, time.Second, func() (bool, string) {
-		q := queueOf(t, e.ix.DB(), id)
-		return q == "active", "not indexed in active: " + q
-	})
-	src.drop.Store(true)
-	if err := os.Mkdir(e.path("deferred/Y"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	renameFile(t, e.path("active/"+id), e.path("deferred/Y/"+id))
-	src.injectEvent(fsnotify.Event{Name: e.path("active/" + id), Op: fsnotify.Chmod})
-	untilTrue(t, time.Second, func() (bool, string) {
-		q, ev := queueOf(t, e.ix.DB(), id), lastEvent(t, e.ix.DB(), id)
-		return q == "deferred" && ev.event == index.EventMoved, fmt.Sprintf("index has %s in %q, last event %+v", id, q, ev)
-	})
-	if n := countEvents(t, e.ix.DB(), id, index.EventLeft); n != 0 {
-		t.Errorf("%d left events for a message that only moved", n)
-	}
 }
 
 // TestWatchQueueDirRecreated removes a whole queue directory under a running watcher, then

@@ -111,20 +111,7 @@ func TestWatchFollowsPostfix(t *testing.T) {
 	pf := postfixtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	if err := pf.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := index.Open(ctx, filepath.Join(t.TempDir(), "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
-	w, err := ix.Watch(ctx, liveSpool(t), index.WatchOptions{Reconcile: time.Hour, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	db := ix.DB()
+	w, db := watchLive(ctx, t, pf)
 
 	var ids []string
 	t.Run("arrivals", func(t *testing.T) {
@@ -237,6 +224,26 @@ func TestWatchFollowsPostfix(t *testing.T) {
 	})
 }
 
+// watchLive empties the real queue and starts a watcher on it with an index file, as mqsql
+// watch keeps one; both close when the test ends.
+func watchLive(ctx context.Context, t *testing.T, pf *postfixtest.Postfix) (*index.Watcher, *sql.DB) {
+	t.Helper()
+	if err := pf.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open(ctx, filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	w, err := ix.Watch(ctx, liveSpool(t), index.WatchOptions{Reconcile: time.Hour, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w, ix.DB()
+}
+
 // runPostsuper runs postsuper op on each ID.
 func runPostsuper(ctx context.Context, t *testing.T, pf *postfixtest.Postfix, op string, ids ...string) {
 	t.Helper()
@@ -331,9 +338,6 @@ func TestWatchAcrossPostfixRestart(t *testing.T) {
 	pf := postfixtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := pf.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		if !pf.Running(context.Background()) {
 			if err := pf.Start(context.Background()); err != nil {
@@ -341,17 +345,7 @@ func TestWatchAcrossPostfixRestart(t *testing.T) {
 			}
 		}
 	})
-	ix, err := index.Open(ctx, filepath.Join(t.TempDir(), "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
-	w, err := ix.Watch(ctx, liveSpool(t), index.WatchOptions{Reconcile: time.Hour, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	db := ix.DB()
+	w, db := watchLive(ctx, t, pf)
 	var ids []string
 	for i := range 10 {
 		id, err := pf.SendMessage(ctx, &postfixtest.Message{From: "restart@sender.test", To: []string{fmt.Sprintf("r%d@remote.test", i)}, BodySize: 800})

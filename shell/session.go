@@ -50,6 +50,8 @@ type Session struct {
 	timer    bool      // .timer: print the run time of each statement
 	redirect *redirect // .output or .once: where results go instead of Out
 	terminal *bool     // whether the original Out is a terminal; nil until first asked
+
+	stale bool // a write changed the spool since the index was brought up to date
 }
 
 // Live is what a session can ask of an index that is kept current by watching the spool.
@@ -67,6 +69,9 @@ func (s *Session) Exec(ctx context.Context, stmt string) error {
 		if err := s.BeforeStatement(ctx); err != nil {
 			return err
 		}
+	}
+	if err := s.refreshIfStale(ctx); err != nil {
+		return err
 	}
 	if s.Guard != nil {
 		st, err := s.Guard.Classify(ctx, stmt)

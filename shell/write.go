@@ -29,7 +29,9 @@ type Writes struct {
 	BackupBase string
 	// NoBackup deletes without keeping copies (the audit log is still written).
 	NoBackup bool
-	// Refresh brings the index up to date after the spool changed.
+	// Refresh brings the index up to date after the spool changed. It runs before the next
+	// statement of the session, not right after the write: a one-shot mqsql has none, and an
+	// index file is brought up to date by whoever opens it next anyway.
 	Refresh func(ctx context.Context) error
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -104,7 +106,8 @@ func (s *Session) carryOut(ctx context.Context, st index.Statement, p *plan) err
 	w := s.Writes
 	rec := spool.AuditRecord{Time: w.now().UTC(), SQL: st.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
 	outcomes := p.skipped()
-	backup, err := s.backup(ctx, p)
+	backup, notSaved, err := s.backup(ctx, p)
+	outcomes = append(outcomes, notSaved...)
 	if backup != nil {
 		rec.Backup = backup.Dir
 	}
@@ -119,11 +122,7 @@ func (s *Session) carryOut(ctx context.Context, st index.Statement, p *plan) err
 	rec.Interrupted = ctx.Err() != nil
 	rec.Outcomes = report(s.Out, outcomes, backup)
 	s.audit(rec)
-	if w.Refresh != nil {
-		if err := w.Refresh(context.WithoutCancel(ctx)); err != nil {
-			fmt.Fprintf(s.Err, "mqsql: refresh the index: %v\n", err)
-		}
-	}
+	s.stale = w.Refresh != nil // the next statement refreshes first; a last one costs nothing
 	if rec.Outcomes[string(mqsql.Failed)] > 0 {
 		return ErrWriteFailed
 	}
@@ -134,34 +133,53 @@ func (s *Session) carryOut(ctx context.Context, st index.Statement, p *plan) err
 }
 
 // backup copies every message the plan deletes, after checking it is still the planned file.
-// Nothing is deleted unless every copy was written.
-func (s *Session) backup(ctx context.Context, p *plan) (*spool.Backup, error) {
+// Nothing is deleted unless every copy was written. A message that fails the check is taken
+// out of the plan and returned as skipped: it may be back where it was by the time the
+// delete runs (held and released meanwhile), and a message without a copy is never deleted.
+func (s *Session) backup(ctx context.Context, p *plan) (*spool.Backup, []mqsql.Outcome, error) {
 	w := s.Writes
-	var deletes []mqsql.Target
-	for _, g := range p.groups {
-		if g.op == mqsql.OpDelete {
-			deletes = append(deletes, g.targets...)
-		}
-	}
-	if len(deletes) == 0 || w.NoBackup {
-		return nil, nil
+	if w.NoBackup || !p.deletes() {
+		return nil, nil, nil
 	}
 	b, err := spool.NewBackup(w.BackupBase, p.sql, w.Spool.Dir(), w.now())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, t := range deletes {
-		if err := ctx.Err(); err != nil {
-			return b, err
+	var notSaved []mqsql.Outcome
+	for i := range p.groups {
+		g := &p.groups[i]
+		if g.op != mqsql.OpDelete {
+			continue
 		}
-		if w.Spool.Check(t, true) != "" {
-			continue // left the queue or changed: it will be skipped, nothing to save
+		saved := g.targets[:0:0]
+		for _, t := range g.targets {
+			err := ctx.Err()
+			if err == nil {
+				if why := w.Spool.Check(t, true); why != "" {
+					notSaved = append(notSaved, mqsql.Outcome{Action: mqsql.Action{Target: t, Op: g.op}, Result: mqsql.Skipped, Detail: why})
+					continue
+				}
+				err = b.Save(w.Spool, t)
+			}
+			if err != nil {
+				b.Abandon()
+				return b, nil, err
+			}
+			saved = append(saved, t)
 		}
-		if err := b.Save(w.Spool, t); err != nil {
-			return b, err
+		g.targets = saved
+	}
+	return b, notSaved, b.Close()
+}
+
+// deletes reports whether the plan deletes anything.
+func (p *plan) deletes() bool {
+	for _, g := range p.groups {
+		if g.op == mqsql.OpDelete && len(g.targets) > 0 {
+			return true
 		}
 	}
-	return b, b.Close()
+	return false
 }
 
 func (s *Session) audit(rec spool.AuditRecord) {
@@ -384,4 +402,17 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// refreshIfStale runs Writes.Refresh when a write changed the spool since the index was last
+// brought up to date, so that the statement about to run sees what the write did.
+func (s *Session) refreshIfStale(ctx context.Context) error {
+	if !s.stale {
+		return nil
+	}
+	if err := s.Writes.Refresh(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("refresh the index after the last write: %w", err)
+	}
+	s.stale = false
+	return nil
 }

@@ -1,6 +1,8 @@
 package spool
 
 import (
+	"archive/tar"
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -16,23 +18,32 @@ import (
 
 // Backup is one statement's quarantine folder: before mqsql deletes a message it copies the
 // queue file and its logs here, so a wrong delete can be undone with mqsql restore. The
-// folder's manifest.json says what each copy was.
+// copies go into one tar archive (ArchiveName), which any tar lists and extracts; the
+// folder's manifest.json says what each entry was. One file rather than a file per copy:
+// creating tens of thousands of inodes costs far more than writing the same bytes once, and
+// most on a file system that just deleted as many (which a big delete is).
 type Backup struct {
 	Dir      string
 	manifest Manifest
+	archive  *os.File
+	buf      *bufio.Writer
+	tw       *tar.Writer
 }
 
 // Manifest describes a backup folder.
 type Manifest struct {
-	Time     time.Time         `json:"time"`
-	User     string            `json:"user"`
-	SQL      string            `json:"sql"`
-	Spool    string            `json:"spool"`
+	Time  time.Time `json:"time"`
+	User  string    `json:"user"`
+	SQL   string    `json:"sql"`
+	Spool string    `json:"spool"`
+	// Archive is the tar file in the folder that holds the copies; empty in backups of mqsql
+	// versions that kept each copy as a file of its own in the folder.
+	Archive  string            `json:"archive,omitempty"`
 	Messages []BackedUpMessage `json:"messages"`
 }
 
 // BackedUpMessage is one message in a backup: where it was, who sent it to whom, and which
-// files were saved (paths relative to the backup folder).
+// copies were saved (names inside the archive).
 type BackedUpMessage struct {
 	QueueID      string   `json:"queue_id"`
 	Queue        string   `json:"queue"`
@@ -46,10 +57,14 @@ type BackedUpMessage struct {
 	Logs         []string `json:"logs,omitempty"`
 }
 
-// ManifestName is the manifest's file name inside a backup folder.
-const ManifestName = "manifest.json"
+// ManifestName is the manifest's file name inside a backup folder, ArchiveName the archive's.
+const (
+	ManifestName = "manifest.json"
+	ArchiveName  = "messages.tar"
+)
 
-// NewBackup creates a new backup folder under base (both mode 0700: they hold mail).
+// NewBackup creates a new backup folder under base (both mode 0700: they hold mail) with its
+// archive (0600).
 func NewBackup(base, sqlText, spoolDir string, now time.Time) (*Backup, error) {
 	if err := os.MkdirAll(base, 0o700); err != nil {
 		return nil, fmt.Errorf("create backup folder %s: %w", base, err)
@@ -61,7 +76,14 @@ func NewBackup(base, sqlText, spoolDir string, now time.Time) (*Backup, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create backup folder in %s: %w", base, err)
 	}
-	return &Backup{Dir: dir, manifest: Manifest{Time: now.UTC(), User: currentUser(), SQL: sqlText, Spool: spoolDir}}, nil
+	f, err := os.OpenFile(filepath.Join(dir, ArchiveName), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create backup archive: %w", err)
+	}
+	b := &Backup{Dir: dir, archive: f, buf: bufio.NewWriterSize(f, 1<<20)}
+	b.tw = tar.NewWriter(b.buf)
+	b.manifest = Manifest{Time: now.UTC(), User: currentUser(), SQL: sqlText, Spool: spoolDir, Archive: ArchiveName}
+	return b, nil
 }
 
 // Save copies t's queue file and logs into the backup. It reads the file through the spool
@@ -71,16 +93,12 @@ func (b *Backup) Save(sp *Spool, t mqsql.Target) error {
 	if err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
-	msgDir := filepath.Join(b.Dir, t.QueueID)
-	if err := os.Mkdir(msgDir, 0o700); err != nil {
-		return fmt.Errorf("back up %s: %w", t.Path, err)
-	}
-	rel := filepath.Join(t.QueueID, string(t.Queue))
-	if err := writePrivate(filepath.Join(b.Dir, rel), data); err != nil {
+	name := t.QueueID + "/" + string(t.Queue)
+	if err := b.add(name, data); err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
 	entry := BackedUpMessage{QueueID: t.QueueID, Queue: string(t.Queue), OriginalPath: t.Path, ArrivalTime: t.ArrivalTime,
-		Sender: t.Sender, Subject: t.Subject, QueueFile: rel, SHA256: sha(data)}
+		Sender: t.Sender, Subject: t.Subject, QueueFile: name, SHA256: sha(data)}
 	entry.Recipients = recipientsOf(data)
 	for _, log := range []string{"defer", "bounce", "trace"} {
 		logData, err := sp.readFile(sp.cfg.RelPath(log, t.QueueID), 0)
@@ -90,31 +108,69 @@ func (b *Backup) Save(sp *Spool, t mqsql.Target) error {
 		if err != nil {
 			return fmt.Errorf("back up %s log of %s: %w", log, t.QueueID, err)
 		}
-		logRel := filepath.Join(t.QueueID, log+".log")
-		if err := writePrivate(filepath.Join(b.Dir, logRel), logData); err != nil {
+		logName := t.QueueID + "/" + log + ".log"
+		if err := b.add(logName, logData); err != nil {
 			return fmt.Errorf("back up %s log of %s: %w", log, t.QueueID, err)
 		}
-		entry.Logs = append(entry.Logs, logRel)
+		entry.Logs = append(entry.Logs, logName)
 	}
 	b.manifest.Messages = append(b.manifest.Messages, entry)
 	return nil
 }
 
-// Close writes the manifest and flushes the whole backup to disk, so that a backup that says
-// it exists survives a crash right after the delete. A backup without a manifest is
+// add appends one file to the archive.
+func (b *Backup) add(name string, data []byte) error {
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: b.manifest.Time}
+	if err := b.tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	_, err := b.tw.Write(data)
+	return err
+}
+
+// Close finishes the archive, writes the manifest and flushes both to disk, so that a backup
+// that says it exists survives a crash right after the delete. A backup without a manifest is
 // incomplete; restore refuses it.
 func (b *Backup) Close() error {
+	if err := b.closeArchive(); err != nil {
+		return fmt.Errorf("write backup archive: %w", err)
+	}
 	data, err := json.MarshalIndent(b.manifest, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write backup manifest: %w", err)
 	}
-	if err := writePrivate(filepath.Join(b.Dir, ManifestName), append(data, '\n')); err != nil {
+	if err := writeSynced(filepath.Join(b.Dir, ManifestName), append(data, '\n')); err != nil {
 		return fmt.Errorf("write backup manifest: %w", err)
 	}
-	if err := syncFS(b.Dir); err != nil {
+	if err := syncDir(b.Dir); err != nil {
 		return fmt.Errorf("flush backup %s to disk: %w", b.Dir, err)
 	}
 	return nil
+}
+
+// Abandon closes the archive of a backup that failed; without a manifest, restore refuses it.
+func (b *Backup) Abandon() {
+	if b.archive != nil {
+		b.archive.Close()
+		b.archive = nil
+	}
+}
+
+// closeArchive writes the tar trailer and fsyncs the archive.
+func (b *Backup) closeArchive() error {
+	f := b.archive
+	b.archive = nil
+	if f == nil {
+		return errors.New("backup already closed")
+	}
+	defer f.Close()
+	if err := b.tw.Close(); err != nil {
+		return err
+	}
+	if err := b.buf.Flush(); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // readFile reads a whole file inside the spool; when inode is not 0 it must match.
@@ -152,22 +208,33 @@ func recipientsOf(data []byte) []string {
 	return rs
 }
 
-// writePrivate writes a new file readable by its owner only; Close flushes them all at once.
-func writePrivate(path string, data []byte) error {
+// writeSynced writes a new file readable by its owner only and flushes it to disk.
+func writeSynced(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		os.Remove(path)
+	}
+	return err
+}
+
+// syncDir flushes a directory's entries to disk.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return err
-	}
-	return nil
+	defer d.Close()
+	return d.Sync()
 }
 
 func sha(b []byte) string {

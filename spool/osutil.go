@@ -4,23 +4,10 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
-	"os"
 	"os/user"
 	"strconv"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
-
-// syncFS flushes the file system holding dir: one call instead of an fsync per copied file.
-func syncFS(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return unix.Syncfs(int(f.Fd()))
-}
 
 func bytesReaderAt(b []byte) io.ReaderAt { return bytes.NewReader(b) }
 

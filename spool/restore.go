@@ -1,9 +1,12 @@
 package spool
 
 import (
+	"archive/tar"
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,29 +41,70 @@ func ReadManifest(dir string) (Manifest, error) {
 // requeues mail: the saved queue file goes into maildrop/ (owned by the queue's owner, mode
 // 0700, so pickup treats it as requeued mail and keeps its envelope), and pickup gives it a new
 // queue ID and delivers it as normal. A file whose checksum does not match the manifest is
-// not restored.
+// not restored. The copies are read from the backup's archive in one pass, one at a time.
 func (s *Spool) Restore(dir string) ([]Restored, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Restored, 0, len(m.Messages))
-	for _, msg := range m.Messages {
-		r := Restored{BackedUpMessage: msg}
-		r.MaildropName, r.Err = s.restoreOne(dir, msg)
-		out = append(out, r)
+	out := make([]Restored, len(m.Messages))
+	byName := make(map[string]int, len(m.Messages))
+	for i, msg := range m.Messages {
+		out[i] = Restored{BackedUpMessage: msg}
+		if !ValidQueueID(msg.QueueID) || !filepath.IsLocal(msg.QueueFile) {
+			out[i].Err = fmt.Errorf("backup entry %q: invalid queue ID or file name", msg.QueueID)
+			continue
+		}
+		byName[msg.QueueFile] = i
+		out[i].Err = errors.New("the saved copy is missing from the backup")
 	}
-	return out, nil
+	err = eachCopy(dir, m, func(name string, data []byte) {
+		if i, ok := byName[name]; ok {
+			out[i].MaildropName, out[i].Err = s.restoreOne(out[i].BackedUpMessage, data)
+			delete(byName, name) // a name listed twice in a forged archive is restored once
+		}
+	})
+	return out, err
 }
 
-func (s *Spool) restoreOne(dir string, msg BackedUpMessage) (string, error) {
-	if !ValidQueueID(msg.QueueID) || filepath.IsAbs(msg.QueueFile) || !filepath.IsLocal(msg.QueueFile) {
-		return "", fmt.Errorf("backup entry %q: invalid queue ID or file name", msg.QueueID)
+// eachCopy calls fn with each file saved in a backup's archive, in order.
+func eachCopy(dir string, m Manifest, fn func(name string, data []byte)) error {
+	if m.Archive == "" {
+		return fmt.Errorf("backup %s names no archive: it was made by an earlier mqsql, which kept each copy as a file in the folder", dir)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, msg.QueueFile))
+	if !filepath.IsLocal(m.Archive) {
+		return fmt.Errorf("backup %s: invalid archive name %q", dir, m.Archive)
+	}
+	f, err := os.Open(filepath.Join(dir, m.Archive))
 	if err != nil {
-		return "", fmt.Errorf("read saved copy: %w", err)
+		return fmt.Errorf("read backup archive: %w", err)
 	}
+	defer f.Close()
+	tr := tar.NewReader(bufio.NewReader(f))
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read backup archive %s: %w", f.Name(), err)
+		}
+		if hdr.Typeflag != tar.TypeReg || hdr.Size > maxSavedFile {
+			continue
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return fmt.Errorf("read backup archive %s: %w", f.Name(), err)
+		}
+		fn(hdr.Name, data)
+	}
+}
+
+// maxSavedFile bounds what restore reads of one archive entry: far above Postfix's
+// message_size_limit defaults, far below what would exhaust memory.
+const maxSavedFile = 1 << 30
+
+func (s *Spool) restoreOne(msg BackedUpMessage, data []byte) (string, error) {
 	if sha(data) != msg.SHA256 {
 		return "", fmt.Errorf("saved copy of %s does not match its checksum: not restored", msg.QueueID)
 	}

@@ -105,7 +105,7 @@ func addWriteFlags(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what a DELETE or UPDATE would do (counts, a sample, the exact postsuper commands) and change nothing")
 	fs.BoolVar(&o.yes, "yes", false, "act on DELETE and UPDATE statements without asking (needed when not interactive)")
 	fs.BoolVar(&o.force, "force", false, "allow DELETE or UPDATE without a WHERE clause")
-	fs.StringVar(&o.backupDir, "backup", "/var/lib/mqsql/quarantine", "where deleted messages are copied first (one folder per statement, with a manifest)")
+	fs.StringVar(&o.backupDir, "backup", "/var/lib/mqsql/quarantine", "where deleted messages are copied first (a folder per statement: a tar archive and a manifest)")
 	fs.BoolVar(&o.noBackup, "no-backup", false, "delete without keeping a copy")
 	fs.BoolVar(&o.includeActive, "include-active", false, "also act on messages in the active queue (delivery in progress)")
 }

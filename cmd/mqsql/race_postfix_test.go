@@ -138,7 +138,7 @@ func TestDeleteWhilePostfixWorks(t *testing.T) {
 	}
 	after := byKey(t, pf)
 
-	manifest := readOnlyBackup(t, backup)
+	_, manifest := onlyBackup(t, backup)
 	inBackup := map[string]bool{}
 	for _, m := range manifest.Messages {
 		if m.Sender != victim {
@@ -170,20 +170,6 @@ func TestDeleteWhilePostfixWorks(t *testing.T) {
 		t.Errorf("%d of the %d remote messages sent during the delete are queued", got, l.remote)
 	}
 	t.Logf("deleted %d of %d (audit %v) while Postfix took %d remote and %d local messages", deleted, len(victims), rec.Outcomes, l.remote, l.local)
-}
-
-// readOnlyBackup reads the manifest of the one backup folder under base.
-func readOnlyBackup(t *testing.T, base string) spool.Manifest {
-	t.Helper()
-	folders, _ := filepath.Glob(filepath.Join(base, "2*"))
-	if len(folders) != 1 {
-		t.Fatalf("backup folders %v, want one", folders)
-	}
-	m, err := spool.ReadManifest(folders[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // lastAudit returns the last record of the audit log under base.

@@ -50,11 +50,10 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	var restored []spool.Restored
 	failed := 0
 	for _, path := range fs.Args() {
-		rs, err := sp.Restore(path)
+		rs, err := sp.Restore(path) // when the archive breaks off, rs says what was restored before
 		if err != nil {
 			fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
 			failed++
-			continue
 		}
 		for _, r := range rs {
 			if r.Err != nil {

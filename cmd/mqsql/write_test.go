@@ -9,11 +9,15 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/spool"
 )
@@ -134,26 +138,22 @@ func TestDirectDeleteAndRestore(t *testing.T) {
 	if !exists(dir, "deferred/3/4jc7PP1W6fzdXSJ") {
 		t.Error("another sender's message was deleted")
 	}
-	folders, _ := filepath.Glob(filepath.Join(backup, "2*"))
-	if len(folders) != 1 {
-		t.Fatalf("backup folders: %v", folders)
-	}
-	m, err := spool.ReadManifest(folders[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	folder, m := onlyBackup(t, backup)
 	if len(m.Messages) != 2 || m.SQL == "" || m.Messages[0].Sender != "brief-long@x.test" || len(m.Messages[0].Recipients) != 1 || len(m.Messages[0].Logs) != 1 {
 		t.Errorf("manifest: %+v", m)
 	}
-	checkPrivate(t, folders[0], 0o700)
+	checkPrivate(t, folder, 0o700)
+	if got, want := tarNames(t, filepath.Join(folder, m.Archive)), savedNames(m); !slices.Equal(got, want) {
+		t.Errorf("archive holds %v, manifest lists %v", got, want)
+	}
 	checkPrivate(t, filepath.Join(backup, spool.AuditName), 0o600)
 	audit, _ := os.ReadFile(filepath.Join(backup, spool.AuditName))
 	var rec spool.AuditRecord
-	if err := json.Unmarshal(bytes.TrimSpace(audit), &rec); err != nil || rec.Outcomes["done"] != 2 || rec.Plan["delete"]["deferred"] != 2 || rec.Backup != folders[0] {
+	if err := json.Unmarshal(bytes.TrimSpace(audit), &rec); err != nil || rec.Outcomes["done"] != 2 || rec.Plan["delete"]["deferred"] != 2 || rec.Backup != folder {
 		t.Errorf("audit record %s: %v", audit, err)
 	}
 
-	r = runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, folders[0])
+	r = runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, folder)
 	if r.code != 0 || !strings.Contains(r.stdout, "Restored: 2, failed: 0.") {
 		t.Fatalf("restore: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -202,5 +202,132 @@ func checkPrivate(t *testing.T, path string, want os.FileMode) {
 	}
 	if st.Mode().Perm() != want {
 		t.Errorf("%s: mode %o, want %o", path, st.Mode().Perm(), want)
+	}
+}
+
+// onlyBackup returns the one backup folder under base and its manifest.
+func onlyBackup(t *testing.T, base string) (string, spool.Manifest) {
+	t.Helper()
+	folders, _ := filepath.Glob(filepath.Join(base, "2*"))
+	if len(folders) != 1 {
+		t.Fatalf("backup folders %v, want one", folders)
+	}
+	m, err := spool.ReadManifest(folders[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return folders[0], m
+}
+
+// tarNames lists the entries of a tar archive with tar(1), as an admin would.
+func tarNames(t *testing.T, archive string) []string {
+	t.Helper()
+	out, err := exec.Command("tar", "-tf", archive).Output()
+	if err != nil {
+		t.Fatalf("tar -tf %s: %v", archive, err)
+	}
+	names := strings.Fields(string(out))
+	slices.Sort(names)
+	return names
+}
+
+// savedNames lists the copies a manifest says its archive holds.
+func savedNames(m spool.Manifest) []string {
+	var names []string
+	for _, msg := range m.Messages {
+		names = append(names, msg.QueueFile)
+		names = append(names, msg.Logs...)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TestRestoreRefusesAlteredCopy changes one byte of a saved queue file in the archive:
+// restore must refuse that message (its checksum no longer matches), restore the others,
+// and say so.
+func TestRestoreRefusesAlteredCopy(t *testing.T) {
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	backup := t.TempDir()
+	r := runMQSQL(t, "", "--spool", dir, "--backup", backup, "--yes", "DELETE FROM messages WHERE sender = 'brief-long@x.test'")
+	if r.code != 0 || !strings.Contains(r.stdout, "Done: 2,") {
+		t.Fatalf("delete: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	folder, m := onlyBackup(t, backup)
+	archive := filepath.Join(folder, m.Archive)
+	data, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[512+40] ^= 0xff // inside the first entry's data, after its 512-byte tar header
+	if err := os.WriteFile(archive, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, folder)
+	first := m.Messages[0].QueueID
+	if r.code != exitError || !strings.Contains(r.stdout, "Restored: 1, failed: 1.") ||
+		!strings.Contains(r.stderr, first+": saved copy of "+first+" does not match its checksum") {
+		t.Errorf("restore of an altered archive: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestReadAfterWriteInOneScript checks that a statement after a write sees what the write did:
+// the index is refreshed before it runs.
+func TestReadAfterWriteInOneScript(t *testing.T) {
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	r := runMQSQL(t, "", "--spool", dir, "--no-backup", "--yes", "--header=false",
+		"DELETE FROM messages WHERE sender = 'brief-long@x.test'; SELECT count(*) FROM messages WHERE sender = 'brief-long@x.test'")
+	if r.code != 0 || !strings.Contains(r.stdout, "Done: 2,") || !strings.HasSuffix(r.stdout, "\n0\n") {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// movingBack is an executor that first puts a message back where the plan saw it, then acts:
+// the message was elsewhere while the backup was made, and is back for the delete.
+type movingBack struct {
+	spool.Executor
+	from, to string
+}
+
+func (m *movingBack) Apply(ctx context.Context, op mqsql.Op, q mqsql.Queue, targets []mqsql.Target) []mqsql.Outcome {
+	if err := os.Rename(m.from, m.to); err != nil {
+		panic(err)
+	}
+	return m.Executor.Apply(ctx, op, q, targets)
+}
+
+// TestNoDeleteWithoutCopy moves a planned message away while the backup is made and back
+// before the delete runs: it has no copy, so it must be skipped, not deleted.
+func TestNoDeleteWithoutCopy(t *testing.T) {
+	ctx := context.Background()
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	const id, planned = "4jc7PP1W6fzdXSJ", "deferred/3/4jc7PP1W6fzdXSJ"
+	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	ix, err := index.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if _, err := ix.Sync(ctx, sp); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	s, done, err := openSession(ctx, &options{backupDir: t.TempDir(), spool: dir}, ix, sp, sessionIO{stdout: &out, stderr: &errb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	away := filepath.Join(dir, "hold", id)
+	s.Confirm = func(string) (bool, error) { return true, os.Rename(filepath.Join(dir, planned), away) }
+	s.Writes.Executor = &movingBack{Executor: s.Writes.Executor, from: away, to: filepath.Join(dir, planned)}
+	err = s.Exec(ctx, "DELETE FROM messages WHERE queue_id = '"+id+"'")
+	if !exists(dir, planned) {
+		t.Fatalf("a message without a copy in the backup was deleted (err %v)\n%s\n%s", err, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "Done: 0, skipped: 1, failed: 0.") {
+		t.Errorf("report: %v\n%s\n%s", err, out.String(), errb.String())
 	}
 }
