@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -332,8 +334,9 @@ func TestWatchRecoversUnderPostfix(t *testing.T) {
 }
 
 // TestWatchAcrossPostfixRestart stops and starts real Postfix under a running watcher, with
-// mail deleted, held and submitted while it is down: the watcher keeps watching (no error,
-// no fallback to polling) and the index follows postqueue -j throughout.
+// mail deleted, held and submitted while it is down and the hold queue directory replaced:
+// the watcher keeps watching (no error, no fallback to polling) and the index follows
+// postqueue -j throughout.
 func TestWatchAcrossPostfixRestart(t *testing.T) {
 	pf := postfixtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -369,6 +372,7 @@ func TestWatchAcrossPostfixRestart(t *testing.T) {
 	if n := countWhere(t, db, `sender = 'down@sender.test' AND queue = 'maildrop'`); n != 1 {
 		t.Errorf("%d messages of down@sender.test in maildrop while Postfix is down, want 1", n)
 	}
+	replaceQueueDir(ctx, t, pf, db, "hold")
 
 	if err := pf.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -383,6 +387,49 @@ func TestWatchAcrossPostfixRestart(t *testing.T) {
 	}
 	if st := w.State(); st.Mode != "inotify" || st.Fallback != "" || st.LastError != "" {
 		t.Errorf("watcher after Postfix stopped and started: %+v", st)
+	}
+}
+
+// replaceQueueDir moves a queue directory of the stopped Postfix aside and creates it again,
+// empty, with the same owner and mode (an admin emptying a queue by hand): the index must drop
+// its messages. Then it moves the files back into the new directory: the index must see them,
+// which it can only if it watches the new directory.
+func replaceQueueDir(ctx context.Context, t *testing.T, pf *postfixtest.Postfix, db *sql.DB, queue string) {
+	t.Helper()
+	dir := filepath.Join(pf.QueueDir(), queue)
+	aside := dir + ".mqsql-test-aside"
+	st, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := st.Sys().(*syscall.Stat_t)
+	before := countWhere(t, db, "queue = '"+queue+"'")
+	if err := os.Rename(dir, aside); err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(aside)
+	if err := os.Mkdir(dir, st.Mode().Perm()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, int(owner.Uid), int(owner.Gid)); err != nil {
+		t.Fatal(err)
+	}
+	catchesUp(ctx, t, pf, db)
+	if n := countWhere(t, db, "queue = '"+queue+"'"); n != 0 {
+		t.Errorf("%d messages indexed in %s after it was replaced by an empty directory", n, queue)
+	}
+	files, err := os.ReadDir(aside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := os.Rename(filepath.Join(aside, f.Name()), filepath.Join(dir, f.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	catchesUp(ctx, t, pf, db)
+	if n := countWhere(t, db, "queue = '"+queue+"'"); n != before || n == 0 {
+		t.Errorf("%d messages indexed in %s after its files were moved back, want %d (and some)", n, queue, before)
 	}
 }
 

@@ -93,7 +93,7 @@ func (p *Postsuper) run(ctx context.Context, op mqsql.Op, queue mqsql.Queue, bat
 		case p.Spool.find(t.QueueID) != queue:
 			out = append(out, outcome(t, op, mqsql.Skipped, "gone or moved before postsuper reached it"))
 		default:
-			out = append(out, outcome(t, op, mqsql.Failed, postsuperFailure(runErr, stderr.Bytes())))
+			out = append(out, outcome(t, op, mqsql.Failed, postsuperFailure(runErr, stderr.Bytes(), queue)))
 		}
 	}
 	return out
@@ -113,17 +113,20 @@ func reported(output []byte, word string) map[string]bool {
 	return done
 }
 
-func postsuperFailure(err error, output []byte) string {
+// postsuperFailure says why postsuper left a message that is still in its queue alone. When
+// postsuper ran cleanly, it did not find the message there: it moved out and back while
+// postsuper ran (held and released, say), and its output says nothing about it.
+func postsuperFailure(err error, output []byte, queue mqsql.Queue) string {
+	if err == nil {
+		return fmt.Sprintf("postsuper did not find it in %s; it is there now (moved out and back meanwhile?)", queue)
+	}
 	msg := strings.TrimSpace(string(output))
 	if i := strings.LastIndex(msg, "fatal: "); i >= 0 {
 		msg = msg[i:]
 	} else if len(msg) > 300 {
 		msg = msg[len(msg)-300:]
 	}
-	if err != nil {
-		return fmt.Sprintf("postsuper did not report it done (%v): %s", err, msg)
-	}
-	return "postsuper did not report it done: " + msg
+	return fmt.Sprintf("postsuper did not report it done (%v): %s", err, msg)
 }
 
 // flush asks Postfix's flush service to deliver each message now (postqueue -i), then checks

@@ -130,7 +130,9 @@ func TestDeleteWhilePostfixWorks(t *testing.T) {
 	if l.err != nil {
 		t.Fatalf("load: %v", l.err)
 	}
-	if r.code != exitOK {
+	// A message held and released while postsuper ran is still there: postsuper did not find
+	// it, and the report says it failed. Nothing else may fail.
+	if r.code != exitOK && !strings.Contains(r.stderr, "some messages could not be changed") {
 		t.Fatalf("delete under load: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	if err := pf.Settle(ctx); err != nil {
@@ -146,8 +148,15 @@ func TestDeleteWhilePostfixWorks(t *testing.T) {
 		}
 		inBackup[m.QueueID] = true
 	}
+	churned := map[string]bool{}
+	for _, id := range victims[:20] {
+		churned[id] = true
+	}
 	deleted := 0
 	for _, id := range victims {
+		if _, ok := after[id]; ok && !churned[id] {
+			t.Errorf("%s was not deleted although nothing moved it", id)
+		}
 		if _, ok := after[id]; !ok {
 			deleted++
 			if !inBackup[id] {
@@ -159,11 +168,17 @@ func TestDeleteWhilePostfixWorks(t *testing.T) {
 	if rec.Outcomes["done"] != deleted {
 		t.Errorf("audit log says %d done, %d of the sender's messages are gone", rec.Outcomes["done"], deleted)
 	}
-	if sum := rec.Outcomes["done"] + rec.Outcomes["skipped"] + rec.Outcomes["failed"]; sum != len(victims) {
-		t.Errorf("audit outcomes %v add up to %d, want the %d planned", rec.Outcomes, sum, len(victims))
+	// The plan may lack a message that was being moved while the index was read: a walk of
+	// several directories is not atomic (showq's is not either). Only a moved one may be missing,
+	// which the check above covers: such a message is still queued.
+	planned := 0
+	for _, byQueue := range rec.Plan {
+		for _, n := range byQueue {
+			planned += n
+		}
 	}
-	if deleted < len(victims)-20 {
-		t.Errorf("only %d of %d messages deleted; at most the 20 moved behind mqsql's back may be skipped", deleted, len(victims))
+	if sum := rec.Outcomes["done"] + rec.Outcomes["skipped"] + rec.Outcomes["failed"]; sum != planned || planned < len(victims)-len(churned) {
+		t.Errorf("audit: plan %v (%d messages of the %d), outcomes %v add up to %d", rec.Plan, planned, len(victims), rec.Outcomes, sum)
 	}
 	sameExcept(t, before, after, victim)
 	if got := countSender(after, loadSender, "deferred"); got != l.remote {
