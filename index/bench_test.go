@@ -9,6 +9,7 @@ import (
 
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/spoolgen"
+	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/spool"
 )
 
@@ -35,16 +36,6 @@ func benchSpool(b *testing.B) (dir string, messages int) {
 	return dir, sum.Messages
 }
 
-func openBenchSpool(b *testing.B, dir string) *spool.Spool {
-	b.Helper()
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { sp.Close() })
-	return sp
-}
-
 // sync indexes sp into a new index at path ("" = in memory) and reports per-message cost.
 func benchSync(b *testing.B, ix *index.Index, sp *spool.Spool) index.Stats {
 	b.Helper()
@@ -60,7 +51,7 @@ func benchSync(b *testing.B, ix *index.Index, sp *spool.Spool) index.Stats {
 // unchanged spool (every later start with --db), and the GROUP BY queries admins run first.
 func BenchmarkSync(b *testing.B) {
 	dir, _ := benchSpool(b)
-	sp := openBenchSpool(b, dir)
+	sp := testspool.Open(b, dir)
 	ctx := context.Background()
 	cold := func(b *testing.B, file bool) {
 		var files int

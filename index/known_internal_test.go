@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
 )
 
 // TestWarmSyncHashCollisions makes the hashes of knownFiles collide, all of them or some,
@@ -27,11 +26,7 @@ func TestWarmSyncHashCollisions(t *testing.T) {
 			defer func() { keyOf = saved }()
 			ctx := context.Background()
 			dir := testspool.Copy(t, testspool.Dir(t, "spool"))
-			sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sp.Close()
+			sp := testspool.Open(t, dir)
 			warm, err := Open(ctx, filepath.Join(t.TempDir(), "warm.db"))
 			if err != nil {
 				t.Fatal(err)

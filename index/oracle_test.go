@@ -8,17 +8,12 @@ import (
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/postfixtest"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
 )
 
 func syncedIndex(t *testing.T, dir, dbPath string) *index.Index {
 	t.Helper()
 	ctx := context.Background()
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
+	sp := testspool.Open(t, dir)
 	ix, err := index.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)

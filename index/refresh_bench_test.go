@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql/internal/spoolgen"
+	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/spool"
 )
 
@@ -22,11 +23,7 @@ func BenchmarkRefresh(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sp.Close()
+	sp := testspool.Open(b, dir)
 	sp.Walk(context.Background(), func(e spool.Entry) error {
 		files = append(files, e.File.Path)
 		return nil

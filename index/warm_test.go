@@ -13,6 +13,7 @@ import (
 
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/spoolgen"
+	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/spool"
 )
 
@@ -130,11 +131,7 @@ func openIndex(t *testing.T, path string) *index.Index {
 
 func openGenerated(t *testing.T, dir string) *spool.Spool {
 	t.Helper()
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
+	sp := testspool.Open(t, dir)
 	sp.Warn = func(err error) { t.Errorf("spool warning: %v", err) }
 	return sp
 }

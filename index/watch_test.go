@@ -37,11 +37,7 @@ func newWatchEnv(t *testing.T, dbPath string, opt index.WatchOptions) *watchEnv 
 	if e.sample, err = os.ReadFile(filepath.Join(e.dir, sampleFile)); err != nil {
 		t.Fatal(err)
 	}
-	e.sp, err = spool.Open(spool.Config{QueueDirectory: e.dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.sp.Close() })
+	e.sp = testspool.Open(t, e.dir)
 	if e.ix, err = index.Open(context.Background(), dbPath); err != nil {
 		t.Fatal(err)
 	}

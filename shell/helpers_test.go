@@ -16,7 +16,6 @@ import (
 	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
-	"github.com/mqsql/mqsql/spool"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -74,11 +73,7 @@ func testSpool(t testing.TB) string {
 func openSession(t testing.TB, dir string, out io.Writer) *shell.Session {
 	t.Helper()
 	ctx := context.Background()
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
+	sp := testspool.Open(t, dir)
 	ix, err := index.Open(ctx, "")
 	if err != nil {
 		t.Fatal(err)

@@ -13,11 +13,7 @@ import (
 
 func openSpool(t *testing.T, dir string) *spool.Spool {
 	t.Helper()
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
+	sp := testspool.Open(t, dir)
 	sp.Warn = func(err error) { t.Logf("warning: %v", err) }
 	return sp
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
 	"github.com/mqsql/mqsql/sqlfuncs"
 	"modernc.org/sqlite"
 )
@@ -179,11 +178,7 @@ func atoi(t *testing.T, s string) int {
 
 func TestMessageFunctions(t *testing.T) {
 	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
+	sp := testspool.Open(t, dir)
 	src := &sqlfuncs.Source{}
 	db := openDB(t, src)
 	if _, err := queryValue(t, db, "SELECT header('4jc7PP1W6fzdXSJ', 'Subject')"); err == nil || !strings.Contains(err.Error(), "no spool") {

@@ -106,11 +106,7 @@ func jsonList(s []string) string {
 func openIndex(t *testing.T, dir string) *sql.DB {
 	t.Helper()
 	ctx := context.Background()
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
+	sp := testspool.Open(t, dir)
 	ix, err := index.Open(ctx, "")
 	if err != nil {
 		t.Fatal(err)

@@ -301,11 +301,7 @@ func TestNoDeleteWithoutCopy(t *testing.T) {
 	ctx := context.Background()
 	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
 	const id, planned = "4jc7PP1W6fzdXSJ", "deferred/3/4jc7PP1W6fzdXSJ"
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
+	sp := testspool.Open(t, dir)
 	ix, err := index.Open(ctx, "")
 	if err != nil {
 		t.Fatal(err)

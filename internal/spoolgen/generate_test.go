@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/spool"
 	"golang.org/x/sys/unix"
 )
@@ -36,14 +37,10 @@ func generate(t *testing.T, opt Options) (string, map[string]*Message) {
 // reads cleanly and says exactly what the generator wrote.
 func TestReaderAgrees(t *testing.T) {
 	dir, written := generate(t, Options{Messages: 3000, Seed: 7})
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
+	sp := testspool.Open(t, dir)
 	sp.Warn = func(err error) { t.Errorf("spool warning: %v", err) }
 	seen := 0
-	err = sp.Walk(context.Background(), func(e spool.Entry) error {
+	err := sp.Walk(context.Background(), func(e spool.Entry) error {
 		got, err := sp.Read(e)
 		if err != nil {
 			return err

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/mqsql/mqsql/spool"
 )
 
 // Dir returns the path of a folder under the module's testdata directory.
@@ -88,4 +90,16 @@ func Clone(t testing.TB, spoolDir, queue, src string, n int) []string {
 		}
 	}
 	return ids
+}
+
+// Open opens the spool at dir with Postfix's default hashing (deferred and defer, depth 1),
+// which the trees in testdata and the generated spools use, and closes it when the test ends.
+func Open(t testing.TB, dir string) *spool.Spool {
+	t.Helper()
+	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sp.Close() })
+	return sp
 }
