@@ -73,18 +73,23 @@ func BenchmarkSync(b *testing.B) {
 	b.Run("cold-file", func(b *testing.B) { cold(b, true) })
 
 	// The warm and query benchmarks share one file index, built the first time one of them
-	// runs, so that selecting only the cold ones with -bench does not build it.
+	// runs, so that selecting only the cold ones with -bench does not build it. It is closed
+	// when BenchmarkSync ends, not when the sub-benchmark that built it does.
 	path := filepath.Join(b.TempDir(), "warm.db")
 	var built *index.Index
 	var files int
-	warmIndex := func(b *testing.B) *index.Index {
+	b.Cleanup(func() {
+		if built != nil {
+			built.Close()
+		}
+	})
+	warmIndex := func(sub *testing.B) *index.Index {
 		if built == nil {
 			ix, err := index.Open(ctx, path)
 			if err != nil {
-				b.Fatal(err)
+				sub.Fatal(err)
 			}
-			b.Cleanup(func() { ix.Close() })
-			built, files = ix, benchSync(b, ix, sp).Files
+			built, files = ix, benchSync(sub, ix, sp).Files
 		}
 		return built
 	}
