@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/postfixtest"
 	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/spool"
@@ -261,14 +260,7 @@ func TestLiveChangedBetweenPlanAndAction(t *testing.T) {
 func planTargets(t *testing.T, sp *spool.Spool) []mqsql.Target {
 	t.Helper()
 	ctx := context.Background()
-	ix, err := index.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
-	if _, err := ix.Sync(ctx, sp); err != nil {
-		t.Fatal(err)
-	}
+	ix := memoryIndex(t, sp)
 	rows, err := ix.DB().QueryContext(ctx, "SELECT queue_id, queue, inode, arrival_time, path FROM messages WHERE queue = 'deferred' ORDER BY queue_id")
 	if err != nil {
 		t.Fatal(err)
