@@ -103,8 +103,7 @@ func TestSaltedSpool(t *testing.T) {
 
 	loop := append(rec('T', "1 1"), rec('S', "a@x.test")...)
 	loop = append(loop, rec('p', fmt.Sprintf("%15d", len(loop)))...)
-	patched := bytes.Clone(real)
-	patched[bytes.IndexByte(patched, 'S')] = 'Q'
+	patched := retype(t, real, 'S', 'Q')
 	salts := []salt{
 		{"hold/Salt1", []byte("\x00\x13\x37 random bytes that are not a queue file \xff\xfe"), "not a queue file"},
 		{"hold/Salt2", nil, "no end record"},
@@ -200,6 +199,32 @@ func realFile(t *testing.T, dir string) []byte {
 		t.Fatal("no deferred message to copy")
 	}
 	return data
+}
+
+// retype returns a copy of a queue file whose first record of type from has type to. It walks
+// the record framing, because the byte from can also occur in a length or a payload.
+func retype(t *testing.T, file []byte, from, to byte) []byte {
+	t.Helper()
+	out := bytes.Clone(file)
+	for off := 0; off < len(out); {
+		typ, n := out[off], 0
+		i := off + 1
+		for shift := 0; i < len(out); shift += 7 {
+			b := out[i]
+			i++
+			n |= int(b&0x7f) << shift
+			if b&0x80 == 0 {
+				break
+			}
+		}
+		if typ == from {
+			out[off] = to
+			return out
+		}
+		off = i + n
+	}
+	t.Fatalf("no %q record in the queue file", from)
+	return nil
 }
 
 func must(t *testing.T, err error) {
