@@ -300,6 +300,29 @@ func (s *Spool) Headers(id string) ([]HeaderField, error) {
 	return headerFields(lines), err
 }
 
+// Header returns the values of message id's header fields called name (in any case), in order
+// and joined by newlines, cut to at most limit bytes at a UTF-8 boundary: what one SQL call
+// can show of a header that a sender may have repeated a thousand times. found is false when
+// the message has no such field. Errors are those of Headers, with what was read before them.
+func (s *Spool) Header(id, name string, limit int) (value string, found bool, err error) {
+	fields, err := s.Headers(id)
+	var b []byte
+	for _, f := range fields {
+		if !strings.EqualFold(f.Name, name) {
+			continue
+		}
+		if found {
+			b = append(b, '\n')
+		}
+		found = true
+		b = append(b, f.Value...)
+		if len(b) > limit {
+			break
+		}
+	}
+	return string(cutUTF8(b, limit)), found, err
+}
+
 // headerFields groups header lines into fields, joining continuation lines to their field.
 func headerFields(lines []string) []HeaderField {
 	var fields []HeaderField

@@ -81,6 +81,31 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
+func TestHeader(t *testing.T) {
+	sp := openSpool(t, testSpool(t))
+	tests := []struct {
+		id, name string
+		limit    int
+		want     string
+		found    bool
+	}{
+		{"4jcHOST1LEz5xx1", "received", 100, "from a\tby b\nfrom c", true},
+		{"4jcHOST1LEz5xx1", "Received", 8, "from a\tb", true},
+		{"4jcHOST1LEz5xx1", "X-Nope", 100, "", false},
+		{"4jcHOST1LEz5xx1", "X-Encoded", 3, "Gr", true}, // "Grü…": not cut inside "ü"
+		{"4jc7Pl4JPWzdZKp", "Subject", 100, "Grüße SMTPUTF8", true},
+	}
+	for _, tt := range tests {
+		got, found, err := sp.Header(tt.id, tt.name, tt.limit)
+		if err != nil {
+			t.Fatalf("Header(%s, %s): %v", tt.id, tt.name, err)
+		}
+		if got != tt.want || found != tt.found {
+			t.Errorf("Header(%s, %s, %d) = %q, %v; want %q, %v", tt.id, tt.name, tt.limit, got, found, tt.want, tt.found)
+		}
+	}
+}
+
 func TestBody(t *testing.T) {
 	sp := openSpool(t, testSpool(t))
 	tests := []struct {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/mqsql/mqsql/spool"
 	"modernc.org/sqlite"
@@ -78,29 +77,17 @@ func (s *Source) headerFunc(_ *sqlite.FunctionContext, args []driver.Value) (dri
 	}
 	name = strings.TrimSpace(name)
 	return s.with("header", func(sp *spool.Spool) (driver.Value, error) {
-		fields, err := sp.Headers(id)
+		value, found, err := sp.Header(id, name, HeaderLimit)
 		if gone(err) {
 			return nil, nil
 		}
 		if err != nil && !damaged(err) {
 			return nil, fmt.Errorf("header(%q): %w", id, err)
 		}
-		var b strings.Builder
-		found := false
-		for _, f := range fields {
-			if !strings.EqualFold(f.Name, name) {
-				continue
-			}
-			if found {
-				b.WriteByte('\n')
-			}
-			found = true
-			b.WriteString(f.Value)
-		}
 		if !found {
 			return nil, nil
 		}
-		return string(cutText([]byte(b.String()), HeaderLimit)), nil
+		return value, nil
 	})
 }
 
@@ -173,21 +160,4 @@ func ParsePostcatOptions(opts string) (spool.PostcatParts, error) {
 		}
 	}
 	return show, nil
-}
-
-// cutText shortens b to at most n bytes without splitting a UTF-8 sequence at the end.
-func cutText(b []byte, n int) []byte {
-	if len(b) <= n {
-		return b
-	}
-	b = b[:n]
-	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if !utf8.FullRune(b[i:]) {
-				return b[:i]
-			}
-			break
-		}
-	}
-	return b
 }
