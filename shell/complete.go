@@ -294,7 +294,7 @@ func (c *completer) schema() *schemaInfo {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	sch := &schemaInfo{columns: map[string][]string{}}
-	tables, err := c.tableNames(ctx)
+	tables, err := c.s.objectNames(ctx, "%")
 	if err != nil {
 		return sch
 	}
@@ -308,26 +308,6 @@ func (c *completer) schema() *schemaInfo {
 	}
 	sch.functions = c.functions(ctx)
 	return sch
-}
-
-// tableNames lists the tables and views, the session's TEMP ones included.
-func (c *completer) tableNames(ctx context.Context) ([]string, error) {
-	rows, err := c.s.Conn.QueryContext(ctx, `SELECT name FROM sqlite_schema
-		WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
-		UNION SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view') ORDER BY 1`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
 }
 
 // columns returns a table's column names. WHERE 0 lets SQLite skip the query (a view's

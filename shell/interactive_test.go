@@ -60,6 +60,8 @@ SELECT header('4jcHOST1LEz5xx1', 'X-Mailer') AS mailer, body('4jcHOST1LEz5xx1') 
 .show
 .tables
 .tables q%
+CREATE TEMP TABLE scratch AS SELECT 1;
+.tables s%
 .schema reasons
 .separator " ; "
 .mode list

@@ -13,10 +13,14 @@ func tableNames(s *Session) []string {
 	return names
 }
 
-// objectNames returns the tables and views whose names are LIKE pattern, sorted.
+// objectNames returns the tables and views whose names are LIKE pattern, sorted, the
+// session's TEMP ones included (but not mqsql's own plan table): .tables and completion both
+// offer what a statement can name.
 func (s *Session) objectNames(ctx context.Context, pattern string) ([]string, error) {
 	rows, err := s.Conn.QueryContext(ctx, `SELECT name FROM sqlite_schema
-		WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name LIKE ?`, pattern)
+		WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name LIKE ?1
+		UNION SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view') AND name LIKE ?1
+		AND name NOT LIKE 'mqsql\_%' ESCAPE '\'`, pattern)
 	if err != nil {
 		return nil, err
 	}
