@@ -32,11 +32,16 @@ type options struct {
 	includeActive bool
 }
 
+// addSpoolFlag defines --spool, which every subcommand reads the same way.
+func addSpoolFlag(fs *flag.FlagSet, dir *string) {
+	fs.StringVar(dir, "spool", "", "Postfix queue directory (default: postconf -h queue_directory, else "+spool.DefaultQueueDirectory+")")
+}
+
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("mqsql", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.spool, "spool", "", "Postfix queue directory (default: postconf -h queue_directory, else "+spool.DefaultQueueDirectory+")")
+	addSpoolFlag(fs, &o.spool)
 	fs.StringVar(&o.db, "db", "", "keep the index in this file and re-read only changed queue files next time (default: in memory)")
 	fs.StringVar(&o.format, "format", "", "output format: table, csv, tsv, json, jsonl, line, markdown, list (default: table on a terminal, csv otherwise)")
 	fs.BoolVar(&o.header, "header", true, "print column names in csv, tsv and list output")

@@ -23,7 +23,8 @@ func init() { subcommands["restore"] = runRestore }
 func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mqsql restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("spool", "", "Postfix queue directory (default: postconf -h queue_directory)")
+	var dir string
+	addSpoolFlag(fs, &dir)
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for Postfix's pickup to take the messages in and report their new queue IDs (live Postfix only)")
 	audit := fs.String("backup", "/var/lib/mqsql/quarantine", "where the audit log is kept")
 	fs.Usage = func() {
@@ -40,7 +41,7 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "mqsql restore: name at least one backup folder")
 		return exitUsage
 	}
-	sp, err := openSpool(ctx, &options{spool: *dir})
+	sp, err := openSpool(ctx, &options{spool: dir})
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
 		return exitError

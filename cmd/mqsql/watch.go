@@ -44,7 +44,7 @@ func parseWatchFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("mqsql watch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.spool, "spool", "", "Postfix queue directory (default: postconf -h queue_directory, else "+spool.DefaultQueueDirectory+")")
+	addSpoolFlag(fs, &o.spool)
 	fs.StringVar(&o.db, "db", "", "the index file to keep current (required)")
 	addLiveFlags(fs, o)
 	fs.Usage = func() {
