@@ -2,8 +2,6 @@ package index
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,32 +53,9 @@ func TestWarmSyncHashCollisions(t *testing.T) {
 				t.Fatal(err)
 			}
 			const q = "SELECT m.*, r.* FROM messages m LEFT JOIN recipients r USING (queue_id) ORDER BY m.path, r.address, r.status"
-			if w, c := rowsOf(t, warm.db, q), rowsOf(t, cold.db, q); !slices.Equal(w, c) {
+			if w, c := DumpRows(t, warm.db, q), DumpRows(t, cold.db, q); !slices.Equal(w, c) {
 				t.Errorf("warm rows\n%q\ncold rows\n%q", w, c)
 			}
 		})
 	}
-}
-
-func rowsOf(t *testing.T, db *sql.DB, query string) []string {
-	t.Helper()
-	rows, err := db.Query(query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	var out []string
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprint(vals...))
-	}
-	return out
 }

@@ -2,7 +2,6 @@ package index_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -58,7 +57,7 @@ func TestWarmSyncEqualsCold(t *testing.T) {
 		"SELECT * FROM messages ORDER BY path",
 		"SELECT r.* FROM recipients r JOIN messages m USING (queue_id) ORDER BY m.path, r.address, r.status",
 	} {
-		if w, c := dump(t, warm.DB(), q), dump(t, cold.DB(), q); !slices.Equal(w, c) {
+		if w, c := index.DumpRows(t, warm.DB(), q), index.DumpRows(t, cold.DB(), q); !slices.Equal(w, c) {
 			t.Errorf("%s: warm and cold indexes differ (%d and %d rows)", q, len(w), len(c))
 		}
 	}
@@ -134,28 +133,4 @@ func openGenerated(t *testing.T, dir string) *spool.Spool {
 	sp := testspool.Open(t, dir)
 	sp.Warn = func(err error) { t.Errorf("spool warning: %v", err) }
 	return sp
-}
-
-// dump returns every row of a query as text.
-func dump(t *testing.T, db *sql.DB, query string) []string {
-	t.Helper()
-	rows, err := db.Query(query)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	var out []string
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprint(vals...))
-	}
-	return out
 }

@@ -5,16 +5,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mqsql/mqsql/internal/golden"
 	"github.com/mqsql/mqsql/output"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output")
 
 // render writes the hostile result set and then an empty one through one Renderer.
 func render(t testing.TB, opt output.Options) []byte {
@@ -66,49 +62,10 @@ func TestGolden(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := render(t, tc.opt)
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./output -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s (go test ./output -update rewrites it)\n%s", path, firstDiff(got, want))
-			}
+			golden.Check(t, tc.name, got)
 		})
 	}
 }
-
-// firstDiff describes the first line where got and want differ, quoted so that control
-// bytes are visible in the test log.
-func firstDiff(got, want []byte) string {
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := range max(len(g), len(w)) {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return "line " + itoa(i+1) + ":\n got: " + quote(gl) + "\nwant: " + quote(wl)
-		}
-	}
-	return "(no line differs)"
-}
-
-func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestParseFormat(t *testing.T) {
 	for in, want := range map[string]output.Format{

@@ -3,7 +3,6 @@ package shell_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,12 +12,11 @@ import (
 	"testing"
 
 	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/internal/testindex"
 	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // Queue IDs of the test spool.
 const (
@@ -73,16 +71,7 @@ func testSpool(t testing.TB) string {
 func openSession(t testing.TB, dir string, out io.Writer) *shell.Session {
 	t.Helper()
 	ctx := context.Background()
-	sp := testspool.Open(t, dir)
-	ix, err := index.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	if _, err := ix.Sync(ctx, sp); err != nil {
-		t.Fatal(err)
-	}
-	ix.UseSpool(sp)
+	ix := testindex.Memory(t, testspool.Open(t, dir))
 	conn, err := ix.DB().Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -127,27 +116,6 @@ func (e *scriptEditor) AppendHistory(entry string) {
 	defer e.mu.Unlock()
 	if len(e.history) == 0 || e.history[len(e.history)-1] != entry {
 		e.history = append(e.history, entry)
-	}
-}
-
-// checkGolden compares got with testdata/name.golden, or rewrites it with -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s:\n%s\nwant:\n%s", path, got, want)
 	}
 }
 

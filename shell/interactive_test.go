@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqsql/mqsql/internal/golden"
 	"github.com/mqsql/mqsql/shell"
 )
 
@@ -103,7 +104,7 @@ SELECT 'unfinished'
 			if code := in.Run(context.Background()); code != 0 {
 				t.Errorf("exit status %d", code)
 			}
-			checkGolden(t, "repl-"+tt.name, term.Bytes())
+			golden.Check(t, "repl-"+tt.name, term.Bytes())
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mqsql/mqsql/internal/golden"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
 )
@@ -47,7 +48,7 @@ func TestRunScript(t *testing.T) {
 	if !errors.Is(err, shell.ErrFailed) {
 		t.Errorf("RunScript = %v, want ErrFailed", err)
 	}
-	checkGolden(t, "batch", bytes.ReplaceAll(out.Bytes(), []byte(tmp), []byte("$TMP")))
+	golden.Check(t, "batch", bytes.ReplaceAll(out.Bytes(), []byte(tmp), []byte("$TMP")))
 	for _, f := range []struct{ path, want string }{
 		{once, "Subject: \x1b]0;pwned\x07\x1b[2J\u202egnp.exe 件名\n"},
 		{once + "2", "subject\n\x1b]0;pwned\x07\x1b[2J\u202egnp.exe 件名\n"},

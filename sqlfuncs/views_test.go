@@ -2,7 +2,6 @@ package sqlfuncs_test
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"fmt"
 	"io/fs"
@@ -16,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/internal/testindex"
 	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/spool"
 )
@@ -105,18 +104,7 @@ func jsonList(s []string) string {
 // openIndex indexes the spool at dir.
 func openIndex(t *testing.T, dir string) *sql.DB {
 	t.Helper()
-	ctx := context.Background()
-	sp := testspool.Open(t, dir)
-	ix, err := index.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	if _, err := ix.Sync(ctx, sp); err != nil {
-		t.Fatal(err)
-	}
-	ix.UseSpool(sp)
-	return ix.DB()
+	return testindex.Memory(t, testspool.Open(t, dir)).DB()
 }
 
 // bucketAges are ages in the middle of each qshape bucket, far from the edges, so that the

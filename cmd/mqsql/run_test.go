@@ -3,16 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mqsql/mqsql/internal/golden"
 	"github.com/mqsql/mqsql/internal/testspool"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // The queries the README shows, run on the sample spool.
 const (
@@ -61,7 +59,7 @@ func TestRun(t *testing.T) {
 				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.stderr)
 			}
 			if tt.golden != "" {
-				checkGolden(t, tt.golden, stdout.Bytes())
+				golden.Check(t, tt.golden, stdout.Bytes())
 			} else if !strings.Contains(stdout.String(), tt.stdout) {
 				t.Errorf("stdout %q does not contain %q", stdout.String(), tt.stdout)
 			}
@@ -97,22 +95,5 @@ func TestWarmStart(t *testing.T) {
 	}
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("index file mode %o, want 0600", st.Mode().Perm())
-	}
-}
-
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s:\n%s\nwant:\n%s", path, got, want)
 	}
 }

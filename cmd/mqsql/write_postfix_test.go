@@ -11,6 +11,7 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/postfixtest"
+	"github.com/mqsql/mqsql/internal/testindex"
 	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/spool"
 )
@@ -260,7 +261,7 @@ func TestLiveChangedBetweenPlanAndAction(t *testing.T) {
 func planTargets(t *testing.T, sp *spool.Spool) []mqsql.Target {
 	t.Helper()
 	ctx := context.Background()
-	ix := memoryIndex(t, sp)
+	ix := testindex.Memory(t, sp)
 	rows, err := ix.DB().QueryContext(ctx, "SELECT queue_id, queue, inode, arrival_time, path FROM messages WHERE queue = 'deferred' ORDER BY queue_id")
 	if err != nil {
 		t.Fatal(err)

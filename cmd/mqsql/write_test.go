@@ -17,7 +17,7 @@ import (
 	"testing"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/internal/testindex"
 	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/spool"
 )
@@ -302,7 +302,7 @@ func TestNoDeleteWithoutCopy(t *testing.T) {
 	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
 	const id, planned = "4jc7PP1W6fzdXSJ", "deferred/3/4jc7PP1W6fzdXSJ"
 	sp := testspool.Open(t, dir)
-	ix := memoryIndex(t, sp)
+	ix := testindex.Memory(t, sp)
 	var out, errb bytes.Buffer
 	s, done, err := openSession(ctx, &options{backupDir: t.TempDir(), spool: dir}, ix, sp, sessionIO{stdout: &out, stderr: &errb})
 	if err != nil {
@@ -319,18 +319,4 @@ func TestNoDeleteWithoutCopy(t *testing.T) {
 	if !strings.Contains(out.String(), "Done: 0, skipped: 1, failed: 0.") {
 		t.Errorf("report: %v\n%s\n%s", err, out.String(), errb.String())
 	}
-}
-
-// memoryIndex indexes sp into a new in-memory index, closed when the test ends.
-func memoryIndex(t *testing.T, sp *spool.Spool) *index.Index {
-	t.Helper()
-	ix, err := index.Open(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	if _, err := ix.Sync(context.Background(), sp); err != nil {
-		t.Fatal(err)
-	}
-	return ix
 }
