@@ -1,13 +1,11 @@
 package spool
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -133,11 +131,10 @@ func (s *Spool) openMessage(id string) (*os.File, Location, error) {
 
 // contentWalker reads one queue file record by record in logical order and tracks the part.
 type contentWalker struct {
-	rr               *recordReader
-	fn               func(Record) error
-	part             Part
-	prevCont         bool // the previous text record was L: the next one continues its line
-	jumps, backJumps int
+	rr       *recordReader
+	fn       func(Record) error
+	part     Part
+	prevCont bool // the previous text record was L: the next one continues its line
 }
 
 // skipEnvelope moves to the first content record when the C record locates it and the M
@@ -186,7 +183,7 @@ func (w *contentWalker) run() error {
 func (w *contentWalker) handle(rec record) (done bool, err error) {
 	switch rec.typ {
 	case recPtr:
-		return false, w.follow(rec)
+		return false, w.rr.jump(rec)
 	case recPadding:
 		return false, nil
 	case recMesg:
@@ -212,27 +209,6 @@ func (w *contentWalker) handle(rec record) (done bool, err error) {
 
 func (w *contentWalker) emit(rec record) error {
 	return w.fn(Record{Part: w.part, Type: rec.typ, Offset: rec.off, Data: rec.data})
-}
-
-// follow continues at the offset a pointer record names, with Postfix's limit on backward
-// jumps so that a pointer loop ends.
-func (w *contentWalker) follow(rec record) error {
-	target, err := strconv.ParseInt(string(bytes.TrimSpace(rec.data)), 10, 64)
-	if err != nil || target < 0 || target >= w.rr.size {
-		return &RecordError{Offset: rec.off, Msg: fmt.Sprintf("bad pointer record %q", rec.data)}
-	}
-	if target == 0 {
-		return nil
-	}
-	w.jumps++
-	if target <= rec.off {
-		w.backJumps++
-	}
-	if w.backJumps > maxBackwardJumps || w.jumps > maxJumps {
-		return &RecordError{Offset: rec.off, Msg: "too many pointer jumps (pointer loop)"}
-	}
-	w.rr.seek(target)
-	return nil
 }
 
 // isHeaderOrContinuation is postcat's test for a line that still belongs to the primary

@@ -54,11 +54,10 @@ type fileParser struct {
 	size sizeRecord
 	seg  segment
 
-	jumps, backJumps int
-	sawSender        bool
-	sawTime          bool
-	origRcpt         string
-	haveOrig         bool
+	sawSender bool
+	sawTime   bool
+	origRcpt  string
+	haveOrig  bool
 
 	headers headerReader
 }
@@ -142,7 +141,7 @@ func envelopeSegAccepts(typ byte) bool { return envelopeSeg.accepts(typ) }
 func (p *fileParser) handle(rec record) (done bool, err error) {
 	switch rec.typ {
 	case recPtr:
-		return false, p.follow(rec)
+		return false, p.rr.jump(rec)
 	case recPadding:
 		return false, nil
 	}
@@ -157,29 +156,6 @@ func (p *fileParser) handle(rec record) (done bool, err error) {
 	default:
 		return p.extracted(rec)
 	}
-}
-
-// follow continues reading at the offset a pointer record names; 0 means "no pointer".
-func (p *fileParser) follow(rec record) error {
-	target, err := strconv.ParseInt(string(bytes.TrimSpace(rec.data)), 10, 64)
-	if err != nil || target < 0 {
-		return &RecordError{Offset: rec.off, Msg: fmt.Sprintf("bad pointer record %q", rec.data)}
-	}
-	if target == 0 {
-		return nil
-	}
-	if target >= p.rr.size {
-		return &RecordError{Offset: rec.off, Msg: fmt.Sprintf("pointer to offset %d beyond the end of the file (%d bytes)", target, p.rr.size)}
-	}
-	p.jumps++
-	if target <= rec.off {
-		p.backJumps++
-	}
-	if p.backJumps > maxBackwardJumps || p.jumps > maxJumps {
-		return &RecordError{Offset: rec.off, Msg: "too many pointer jumps (pointer loop)"}
-	}
-	p.rr.seek(target)
-	return nil
 }
 
 func (p *fileParser) envelope(rec record) error {

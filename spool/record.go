@@ -1,9 +1,11 @@
 package spool
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 )
 
@@ -87,6 +89,8 @@ type recordReader struct {
 
 	buf    []byte // window of the file starting at bufOff
 	bufOff int64
+
+	jumps, backJumps int // pointer records followed, and those that pointed backwards
 }
 
 const windowSize = 16 << 10
@@ -110,6 +114,30 @@ func (rr *recordReader) release() {
 
 // seek moves the read position; the next next() reads the record starting there.
 func (rr *recordReader) seek(off int64) { rr.pos = off }
+
+// jump continues reading at the offset pointer record rec names; 0 means "no pointer". It
+// gives up, as Postfix does, after too many backward jumps, so that a pointer loop ends.
+func (rr *recordReader) jump(rec record) error {
+	target, err := strconv.ParseInt(string(bytes.TrimSpace(rec.data)), 10, 64)
+	if err != nil || target < 0 {
+		return &RecordError{Offset: rec.off, Msg: fmt.Sprintf("bad pointer record %q", rec.data)}
+	}
+	if target == 0 {
+		return nil
+	}
+	if target >= rr.size {
+		return &RecordError{Offset: rec.off, Msg: fmt.Sprintf("pointer to offset %d beyond the end of the file (%d bytes)", target, rr.size)}
+	}
+	rr.jumps++
+	if target <= rec.off {
+		rr.backJumps++
+	}
+	if rr.backJumps > maxBackwardJumps || rr.jumps > maxJumps {
+		return &RecordError{Offset: rec.off, Msg: "too many pointer jumps (pointer loop)"}
+	}
+	rr.seek(target)
+	return nil
+}
 
 // bytesAt returns n bytes at off, reading from disk only when the window does not hold them.
 func (rr *recordReader) bytesAt(off int64, n int) ([]byte, error) {
