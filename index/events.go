@@ -70,13 +70,22 @@ func classify(id string, d *dirtyID, before, after state, touched bool) (change,
 // complete mail reaches. It left from the last such queue; sender and size are unknown. Events
 // only in incoming or maildrop prove nothing: a file there may never have been complete.
 func passedThrough(id string, d *dirtyID) (change, bool) {
-	for i := len(d.hints) - 1; i >= 0; i-- {
-		q, ok := queueOfPath(d.hints[i])
-		if ok && q != mqsql.Incoming && q != mqsql.Maildrop {
-			return change{at: d.since, queueID: id, kind: EventLeft, from: string(q), unknown: true}, true
-		}
+	if q, ok := lastCompleteQueue(d.hints); ok {
+		return change{at: d.since, queueID: id, kind: EventLeft, from: string(q), unknown: true}, true
 	}
 	return change{}, false
+}
+
+// lastCompleteQueue returns the last queue among hints that only complete mail reaches (not
+// incoming or maildrop).
+func lastCompleteQueue(hints []string) (mqsql.Queue, bool) {
+	for i := len(hints) - 1; i >= 0; i-- {
+		q, ok := queueOfPath(hints[i])
+		if ok && q != mqsql.Incoming && q != mqsql.Maildrop {
+			return q, true
+		}
+	}
+	return "", false
 }
 
 // insertEvents writes events rows inside the refresh's transaction, so a reader sees the rows

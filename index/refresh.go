@@ -43,6 +43,7 @@ type indexedFile struct {
 type onDisk struct {
 	entry spool.Entry
 	msg   *mqsql.Message
+	gone  bool // it was not there any more when it was read
 }
 
 // logStamp is the size and mtime of a defer log, -1 and -1 when there is none: the values
@@ -55,8 +56,9 @@ const refreshChunk = 1000
 
 // refresh re-reads the given queue IDs from the spool and makes their rows match: each ID is
 // looked for where events and the index say it is, and when it is in none of those places at
-// its computed path in every queue (findFiles); rows of files that are gone are dropped, new
-// and changed files are read and stored. Each chunk is one transaction that also records the
+// its computed path in every queue (findFiles), and looked for again when its file moved
+// before it was read; rows of files that are gone are dropped, new and changed files are read
+// and stored. Each chunk is one transaction that also records the
 // events rows. It returns the changes recorded.
 func (ix *Index) refresh(ctx context.Context, sp *spool.Spool, batch map[string]*dirtyID) ([]change, error) {
 	ids := make([]string, 0, len(batch))
@@ -84,18 +86,45 @@ func (ix *Index) refreshChunk(ctx context.Context, sp *spool.Spool, ids []string
 	if err != nil {
 		return nil, err
 	}
+	disk := make(map[string][]*onDisk, len(ids))
+	logs := make(map[string]logStamp, len(ids))
+	pending := ids
+	for look := 1; len(pending) > 0; look++ {
+		toRead := lookFor(sp, pending, batch, before, disk, logs, look > 1)
+		if err := readAll(sp, toRead); err != nil {
+			return nil, err
+		}
+		if look == maxLooks {
+			break
+		}
+		pending = movedAway(pending, disk)
+	}
+	return ix.store(ctx, sp, ids, batch, disk, logs)
+}
+
+// maxLooks bounds how often a refresh looks again for a queue ID whose file moved between
+// the lstat that found it and the read.
+const maxLooks = 3
+
+// lookFor finds the files of ids (in parallel; again says the last look found a file gone by
+// the time it was read, so every queue is looked at) into disk and logs, and returns those
+// that must be read: new or changed files, not mere renames of an indexed file.
+func lookFor(sp *spool.Spool, ids []string, batch map[string]*dirtyID, before map[string][]indexedFile,
+	disk map[string][]*onDisk, logs map[string]logStamp, again bool) []*onDisk {
 	found := make([][]*onDisk, len(ids))
 	foundLogs := make([]logStamp, len(ids))
 	parallel(len(ids), func(i int) error {
 		id := ids[i]
-		found[i] = findFiles(sp, id, batch[id], before[id])
+		d := batch[id]
+		if again {
+			d = &dirtyID{hints: d.hints, since: d.since, anywhere: true}
+		}
+		found[i] = findFiles(sp, id, d, before[id])
 		if len(found[i]) > 0 {
 			foundLogs[i] = statLog(sp, id)
 		}
 		return nil
 	})
-	disk := make(map[string][]*onDisk, len(ids))
-	logs := make(map[string]logStamp, len(ids))
 	var toRead []*onDisk
 	for i, id := range ids {
 		disk[id], logs[id] = found[i], foundLogs[i]
@@ -109,10 +138,19 @@ func (ix *Index) refreshChunk(ctx context.Context, sp *spool.Spool, ids []string
 			}
 		}
 	}
-	if err := readAll(sp, toRead); err != nil {
-		return nil, err
+	return toRead
+}
+
+// movedAway returns the ids with a file that was gone by the time it was read: qmgr moved it
+// (from active into deferred after a delivery attempt) or Postfix removed it.
+func movedAway(ids []string, disk map[string][]*onDisk) []string {
+	var out []string
+	for _, id := range ids {
+		if slices.ContainsFunc(disk[id], func(f *onDisk) bool { return f.gone }) {
+			out = append(out, id)
+		}
 	}
-	return ix.store(ctx, sp, ids, batch, disk, logs)
+	return out
 }
 
 // querier is what indexedFiles needs of a *sql.DB or *sql.Tx.
@@ -148,12 +186,15 @@ func indexedFiles(ctx context.Context, q querier, ids []string) (map[string][]in
 // findFiles looks for every file that is queue ID id right now. It never opens anything: it
 // only lstats, so a queue ID that changed nothing costs a few system calls. It looks where
 // events and the index say the ID is. When it is in none of those places it also looks at the
-// ID's computed path in every queue before an indexed ID is taken for gone, or when the ID
-// was renamed or nothing says where it is: an ID may sit where no event has named it yet (a
-// rename into a hash directory created a moment ago, whose event comes after a stale one for
-// the old place). Only an ID the index does not have, seen in a file that is not a message
-// yet (cleanup still writing it), does without: lookups of names that do not exist are what
-// waits longest in directories Postfix is busy in, and whatever it becomes will have events.
+// ID's computed path in every queue: an ID may sit where no event has named it yet (a rename
+// into a hash directory created a moment ago, whose event comes after a stale one for the old
+// place, or a move from active into deferred whose event is in the next batch). Before an ID
+// is taken for gone (it was indexed, or events saw it in active, deferred or hold) it looks
+// everywhere twice, because one pass misses a message that moves from a queue not looked at
+// yet into one already looked at. Only an ID seen in incoming or maildrop alone, maybe a file
+// cleanup is still writing, is looked for only where events say unless it was renamed:
+// lookups of names that do not exist are what waits longest in directories Postfix is busy
+// in, and whatever it becomes will have events.
 func findFiles(sp *spool.Spool, id string, d *dirtyID, rows []indexedFile) []*onDisk {
 	var files []*onDisk
 	seen := map[string]bool{}
@@ -170,8 +211,20 @@ func findFiles(sp *spool.Spool, id string, d *dirtyID, rows []indexedFile) []*on
 	}
 	near := known(d.hints, rows)
 	look(near)
-	if len(files) == 0 && (len(rows) > 0 || d.anywhere || len(near) == 0) {
-		look(computed(sp.Config(), id))
+	// Not finding a message that was indexed, or that events saw in a queue only complete
+	// mail reaches, records that it left: that needs looking everywhere, twice.
+	_, wasComplete := lastCompleteQueue(d.hints)
+	mustBeSure := len(rows) > 0 || wasComplete
+	if len(files) == 0 && (mustBeSure || d.anywhere || len(near) == 0) {
+		everywhere := computed(sp.Config(), id)
+		look(everywhere)
+		if len(files) == 0 && mustBeSure {
+			// A release from hold into deferred or a retry into active can slip between two
+			// lstats; renames are atomic, so a message still queued is found the second time.
+			clear(seen)
+			look(near)
+			look(everywhere)
+		}
 	}
 	return files
 }
@@ -217,11 +270,14 @@ func queueOfPath(rel string) (mqsql.Queue, bool) {
 	return q, ok && q.Valid()
 }
 
+// lstat is unix.Lstat; tests replace it to move files between two looks.
+var lstat = unix.Lstat
+
 // statEntry lstats one candidate and returns it as a walk would: a regular file that, outside
 // corrupt/, is complete (owner rwx). Symbolic links are not messages.
 func statEntry(sp *spool.Spool, q mqsql.Queue, id, rel string) (spool.Entry, bool) {
 	var st unix.Stat_t
-	if err := unix.Lstat(filepath.Join(sp.Dir(), rel), &st); err != nil {
+	if err := lstat(filepath.Join(sp.Dir(), rel), &st); err != nil {
 		return spool.Entry{}, false
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || (q != mqsql.Corrupt && st.Mode&0o700 != 0o700) {
@@ -295,10 +351,11 @@ func parallel(n int, fn func(i int) error) error {
 }
 
 // readOne reads one file into f.msg. A file that vanished or was replaced since it was
-// stat'ed is left unread: whatever replaced it caused an event of its own.
+// stat'ed is left unread and marked gone.
 func readOne(sp *spool.Spool, f *onDisk) error {
 	m, err := sp.Read(f.entry)
 	if errors.Is(err, spool.ErrGone) {
+		f.gone = true
 		return nil
 	}
 	if err != nil {

@@ -106,6 +106,26 @@ func eventCount(t *testing.T, db *sql.DB, id, event, from, to string) int {
 	return n
 }
 
+// eventsOf lists the events of one queue ID, oldest first, for a failure message.
+func eventsOf(t *testing.T, db *sql.DB, id string) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT event, coalesce(from_queue, '-'), coalesce(to_queue, '-'), coalesce(sender, '?')
+		FROM events WHERE queue_id = ? ORDER BY rowid`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var event, from, to, sender string
+		if err := rows.Scan(&event, &from, &to, &sender); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s %s->%s <%s>", event, from, to, sender))
+	}
+	return out
+}
+
 // TestWatchFollowsPostfix runs a watcher on a persistent index while real Postfix takes mail
 // and an admin works on the queue, and checks after each step that the index equals
 // postqueue -j and that events recorded what happened.
@@ -205,6 +225,11 @@ func TestWatchFollowsPostfix(t *testing.T) {
 		}
 		if len(left) != len(want)+1 {
 			t.Errorf("the query lists %d messages that left, want %d", len(left), len(want)+1)
+			for id := range left {
+				if !slices.Contains(want, id) {
+					t.Logf("%s: events %v", id, eventsOf(t, db, id))
+				}
+			}
 		}
 	})
 	t.Run("burst", func(t *testing.T) {
