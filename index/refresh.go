@@ -58,8 +58,8 @@ const refreshChunk = 1000
 // looked for where events and the index say it is, and when it is in none of those places at
 // its computed path in every queue (findFiles), and looked for again when its file moved
 // before it was read; rows of files that are gone are dropped, new and changed files are read
-// and stored. Each chunk is one transaction that also records the
-// events rows. It returns the changes recorded.
+// and stored. Each chunk is one transaction that also records the events rows. It returns the
+// changes recorded.
 func (ix *Index) refresh(ctx context.Context, sp *spool.Spool, batch map[string]*dirtyID) ([]change, error) {
 	ids := make([]string, 0, len(batch))
 	for id := range batch {
