@@ -121,15 +121,24 @@ func TestWritesRefusedOrDryRun(t *testing.T) {
 	}
 }
 
+// deleteWithBackup deletes sender's mail from a copy of the sample spool with a backup, as an
+// admin would with --yes, and checks that exactly n messages went. It returns the spool copy
+// and the backup directory.
+func deleteWithBackup(t *testing.T, sender string, n int) (dir, backup string) {
+	t.Helper()
+	dir = testspool.Copy(t, testspool.Dir(t, "spool"))
+	backup = t.TempDir()
+	r := runMQSQL(t, "", "--spool", dir, "--backup", backup, "--yes", "DELETE FROM messages WHERE sender = '"+sender+"'")
+	if want := fmt.Sprintf("Done: %d, skipped: 0, failed: 0.", n); r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Fatalf("delete: exit %d, want %q\n%s\n%s", r.code, want, r.stdout, r.stderr)
+	}
+	return dir, backup
+}
+
 // TestDirectDeleteAndRestore deletes one sender's mail from an offline spool copy, checks the
 // backup and audit log, and restores it through maildrop.
 func TestDirectDeleteAndRestore(t *testing.T) {
-	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
-	backup := t.TempDir()
-	r := runMQSQL(t, "", "--spool", dir, "--backup", backup, "--yes", "DELETE FROM messages WHERE sender = 'brief-long@x.test'")
-	if r.code != 0 || !strings.Contains(r.stdout, "Done: 2, skipped: 0, failed: 0.") {
-		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
+	dir, backup := deleteWithBackup(t, "brief-long@x.test", 2)
 	for _, gone := range []string{"deferred/C/4jc7Q05hx6zdZKt", "defer/C/4jc7Q05hx6zdZKt", "deferred/9/4jc7R74XMszdZL1", "defer/9/4jc7R74XMszdZL1"} {
 		if exists(dir, gone) {
 			t.Errorf("%s still exists", gone)
@@ -153,7 +162,7 @@ func TestDirectDeleteAndRestore(t *testing.T) {
 		t.Errorf("audit record %s: %v", audit, err)
 	}
 
-	r = runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, folder)
+	r := runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, folder)
 	if r.code != 0 || !strings.Contains(r.stdout, "Restored: 2, failed: 0.") {
 		t.Fatalf("restore: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -246,12 +255,7 @@ func savedNames(m spool.Manifest) []string {
 // restore must refuse that message (its checksum no longer matches), restore the others,
 // and say so.
 func TestRestoreRefusesAlteredCopy(t *testing.T) {
-	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
-	backup := t.TempDir()
-	r := runMQSQL(t, "", "--spool", dir, "--backup", backup, "--yes", "DELETE FROM messages WHERE sender = 'brief-long@x.test'")
-	if r.code != 0 || !strings.Contains(r.stdout, "Done: 2,") {
-		t.Fatalf("delete: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
+	dir, backup := deleteWithBackup(t, "brief-long@x.test", 2)
 	folder, m := onlyBackup(t, backup)
 	archive := filepath.Join(folder, m.Archive)
 	data, err := os.ReadFile(archive)
@@ -262,7 +266,7 @@ func TestRestoreRefusesAlteredCopy(t *testing.T) {
 	if err := os.WriteFile(archive, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r = runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, folder)
+	r := runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, folder)
 	first := m.Messages[0].QueueID
 	if r.code != exitError || !strings.Contains(r.stdout, "Restored: 1, failed: 1.") ||
 		!strings.Contains(r.stderr, first+": saved copy of "+first+" does not match its checksum") {
