@@ -211,20 +211,24 @@ func findFiles(sp *spool.Spool, id string, d *dirtyID, rows []indexedFile) []*on
 	}
 	near := known(d.hints, rows)
 	look(near)
+	if len(files) > 0 {
+		return files
+	}
 	// Not finding a message that was indexed, or that events saw in a queue only complete
 	// mail reaches, records that it left: that needs looking everywhere, twice.
 	_, wasComplete := lastCompleteQueue(d.hints)
 	mustBeSure := len(rows) > 0 || wasComplete
-	if len(files) == 0 && (mustBeSure || d.anywhere || len(near) == 0) {
-		everywhere := computed(sp.Config(), id)
+	if !mustBeSure && !d.anywhere && len(near) > 0 {
+		return nil
+	}
+	everywhere := computed(sp.Config(), id)
+	look(everywhere)
+	if len(files) == 0 && mustBeSure {
+		// A release from hold into deferred or a retry into active can slip between two
+		// lstats; renames are atomic, so a message still queued is found the second time.
+		clear(seen)
+		look(near)
 		look(everywhere)
-		if len(files) == 0 && mustBeSure {
-			// A release from hold into deferred or a retry into active can slip between two
-			// lstats; renames are atomic, so a message still queued is found the second time.
-			clear(seen)
-			look(near)
-			look(everywhere)
-		}
 	}
 	return files
 }
