@@ -44,11 +44,39 @@ const (
 	Update
 )
 
-// Statement is a classified statement.
+// Statement is a classified statement. It holds the statement SQLite prepared while it was
+// classified, so that what runs is exactly what was checked, never the text parsed again.
 type Statement struct {
 	SQL     string
 	Kind    Kind
 	Columns []string // for Update: the columns it sets
+
+	prepared *sql.Stmt
+}
+
+// Query runs the classified statement and returns its rows.
+func (st Statement) Query(ctx context.Context) (*sql.Rows, error) {
+	if st.prepared == nil {
+		return nil, errors.New("index: statement was not classified")
+	}
+	return st.prepared.QueryContext(ctx)
+}
+
+// exec runs the classified statement for its effect (the plan triggers).
+func (st Statement) exec(ctx context.Context) error {
+	if st.prepared == nil {
+		return errors.New("index: statement was not classified")
+	}
+	_, err := st.prepared.ExecContext(ctx)
+	return err
+}
+
+// Close releases the prepared statement.
+func (st Statement) Close() error {
+	if st.prepared == nil {
+		return nil
+	}
+	return st.prepared.Close()
 }
 
 // ErrDenied reports a statement the guard refuses; its message says what is allowed.
@@ -106,8 +134,15 @@ func NewGuard(ctx context.Context, conn *sql.Conn) (*Guard, error) {
 }
 
 // Classify prepares stmt (running nothing) and says what it is. A statement that would change
-// the index, attach files, load extensions or change settings is refused with ErrDenied.
+// the index, attach files, load extensions or change settings is refused with ErrDenied, and so
+// is text that is not exactly one statement: SQLite prepares only the first statement of a text
+// and stops reading at a NUL byte, so whatever lies beyond would escape the check or the
+// checks mqsql makes on the text (a WHERE after a NUL is not there for SQLite). The caller
+// runs the returned statement and closes it.
 func (g *Guard) Classify(ctx context.Context, stmt string) (Statement, error) {
+	if err := oneStatement(stmt); err != nil {
+		return Statement{}, fmt.Errorf("%w: %v", ErrDenied, err)
+	}
 	g.mu.Lock()
 	g.state = authState{}
 	g.mu.Unlock()
@@ -124,14 +159,26 @@ func (g *Guard) Classify(ctx context.Context, stmt string) (Statement, error) {
 	if err != nil {
 		return Statement{}, err
 	}
-	prepared.Close()
+	c := Statement{SQL: stmt, Kind: Read, prepared: prepared}
 	switch {
 	case st.deleteMessages:
-		return Statement{SQL: stmt, Kind: Delete}, nil
+		c.Kind = Delete
 	case len(st.updateColumns) > 0:
-		return Statement{SQL: stmt, Kind: Update, Columns: st.updateColumns}, nil
+		c.Kind, c.Columns = Update, st.updateColumns
 	}
-	return Statement{SQL: stmt, Kind: Read}, nil
+	return c, nil
+}
+
+// oneStatement says why text is not one whole statement that SQLite reads to its end: it has
+// a NUL byte, or SQL after its first statement.
+func oneStatement(text string) error {
+	if i := strings.IndexByte(text, 0); i >= 0 {
+		return fmt.Errorf("the statement has a NUL byte at offset %d; SQLite would stop reading there and ignore the rest, so it is not run", i)
+	}
+	if end := statementEnd(text); !onlySpace(text[end:]) {
+		return fmt.Errorf("only one statement can be run at a time; this text goes on after the statement that ends at offset %d", end)
+	}
+	return nil
 }
 
 // authorize is the SQLite authorizer of the session connection.

@@ -18,7 +18,7 @@ func (g *Guard) Plan(ctx context.Context, st Statement) ([]mqsql.Action, error) 
 		return nil, fmt.Errorf("plan: %w", err)
 	}
 	defer g.own(context.WithoutCancel(ctx), "DELETE FROM temp."+planTable)
-	if _, err := g.conn.ExecContext(ctx, st.SQL); err != nil {
+	if err := st.exec(ctx); err != nil {
 		return nil, err
 	}
 	rows, err := g.conn.QueryContext(ctx, `SELECT queue_id, queue, inode, arrival_time, path, sender,

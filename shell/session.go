@@ -73,20 +73,33 @@ func (s *Session) Exec(ctx context.Context, stmt string) error {
 	if err := s.refreshIfStale(ctx); err != nil {
 		return err
 	}
-	if s.Guard != nil {
-		st, err := s.Guard.Classify(ctx, stmt)
+	if s.Guard == nil {
+		rows, err := s.Conn.QueryContext(ctx, stmt)
 		if err != nil {
 			return err
 		}
-		if st.Kind != index.Read {
-			return s.execWrite(ctx, st)
-		}
+		defer rows.Close()
+		return s.print(rows)
 	}
-	rows, err := s.Conn.QueryContext(ctx, stmt)
+	st, err := s.Guard.Classify(ctx, stmt)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if st.Kind != index.Read {
+		return s.execWrite(ctx, st)
+	}
+	rows, err := st.Query(ctx)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	return s.print(rows)
+}
+
+// print renders a statement's rows, if it returns any; a statement without columns is run to
+// its end.
+func (s *Session) print(rows *sql.Rows) error {
 	cols, err := rows.Columns()
 	if err != nil {
 		return err

@@ -324,3 +324,41 @@ func TestNoDeleteWithoutCopy(t *testing.T) {
 		t.Errorf("report: %v\n%s\n%s", err, out.String(), errb.String())
 	}
 }
+
+// TestNULByteNeverHidesTheWhere is the review's critical finding: SQLite stops reading at a NUL
+// byte, so "DELETE FROM messages\0 WHERE ..." was checked with its WHERE and run without it,
+// deleting every message. It must be refused, from standard input, from .read and as an
+// argument, and leave the spool and the backup folder untouched.
+func TestNULByteNeverHidesTheWhere(t *testing.T) {
+	const stmt = "DELETE FROM messages\x00 WHERE queue_id = 'nonexistent';\n"
+	script := filepath.Join(t.TempDir(), "cleanup.sql")
+	if err := os.WriteFile(script, []byte(stmt), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"stdin", stmt, nil},
+		{"read", ".read " + script + "\n", nil},
+		{"argument", "", []string{stmt}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+			backup := t.TempDir()
+			before := treeHash(t, dir)
+			r := runMQSQL(t, tt.stdin, append([]string{"--spool", dir, "--backup", backup, "--yes", "--force"}, tt.args...)...)
+			if r.code != 1 || !strings.Contains(r.stderr, "NUL byte") || strings.Contains(r.stdout, "Done:") {
+				t.Errorf("exit %d, want 1 with the NUL byte named\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+			}
+			if treeHash(t, dir) != before {
+				t.Fatal("the spool changed")
+			}
+			if entries, _ := os.ReadDir(backup); len(entries) != 0 {
+				t.Errorf("backup folder has %d entries: a plan was carried out", len(entries))
+			}
+		})
+	}
+}
