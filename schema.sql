@@ -80,7 +80,7 @@ CREATE TABLE events (
 CREATE VIEW qshape AS
 WITH counted AS (
 	SELECT f.queue AS queue, qshape_domain(r.address) AS domain,
-	       qshape_bucket(unixepoch() - f.arrival_time) AS bucket
+	       qshape_bucket(now() - f.arrival_time) AS bucket
 	FROM queue_files f JOIN queue_recipients r ON r.file_id = f.id
 	WHERE r.status = 'pending'
 	  AND f.queue IN ('maildrop', 'incoming', 'active', 'deferred', 'hold')
@@ -113,7 +113,7 @@ SELECT * FROM shape ORDER BY queue, domain <> 'TOTAL', total DESC, length(domain
 CREATE VIEW qshape_senders AS
 WITH counted AS (
 	SELECT f.queue AS queue, qshape_domain(f.sender) AS domain,
-	       qshape_bucket(unixepoch() - f.arrival_time) AS bucket
+	       qshape_bucket(now() - f.arrival_time) AS bucket
 	FROM queue_files f
 	WHERE f.queue IN ('maildrop', 'incoming', 'active', 'deferred', 'hold')
 	  AND length(f.queue_id) >= 6 AND f.queue_id NOT GLOB '*[^A-Za-z0-9]*'

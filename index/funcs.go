@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"time"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/spool"
 	"github.com/mqsql/mqsql/sqlfuncs"
 	"modernc.org/sqlite"
@@ -15,9 +17,9 @@ import (
 // functions. Functions live on a driver and reach every connection it opens; a driver per
 // index is what lets header(), body() and postcat() read this index's spool and no other,
 // without process-wide state. sql.OpenDB needs no sql.Register, which could not be undone.
-func openDB(dsn string, content *sqlfuncs.Source) (*sql.DB, error) {
+func openDB(dsn string, content *sqlfuncs.Source, clock mqsql.Clock) (*sql.DB, error) {
 	d := &sqlite.Driver{}
-	if err := sqlfuncs.Register(d, content); err != nil {
+	if err := sqlfuncs.Register(d, content, clock); err != nil {
 		return nil, fmt.Errorf("register SQL functions: %w", err)
 	}
 	return sql.OpenDB(connector{driver: d, dsn: dsn}), nil
@@ -37,6 +39,9 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 }
 
 func (c connector) Driver() driver.Driver { return c.driver }
+
+// Now is the index's clock: what now() and the views take as the present.
+func (ix *Index) Now() time.Time { return ix.clock.Now() }
 
 // UseSpool makes header(), body() and postcat() read messages from sp, the spool this index
 // mirrors. sp must stay open while the index is queried; the index does not close it. Until

@@ -32,6 +32,18 @@ type Index struct {
 	OnProgress func(Stats)
 	// content is the spool header(), body() and postcat() read (see UseSpool).
 	content *sqlfuncs.Source
+	// clock is the index's "now": for now(), age(), ago() and the views, event retention and
+	// status lines.
+	clock mqsql.Clock
+}
+
+// Option configures an index before it opens.
+type Option func(*Index)
+
+// WithClock makes the index tell time by clock instead of the system clock, so that what a
+// query says about ages is the same on every day a test runs.
+func WithClock(clock mqsql.Clock) Option {
+	return func(ix *Index) { ix.clock = clock }
 }
 
 var memCounter atomic.Int64
@@ -39,17 +51,20 @@ var memCounter atomic.Int64
 // Open opens the index in file path, creating it (mode 0600: it holds mail metadata) when
 // missing, or an index in memory when path is "". An index file written by another schema
 // version is emptied, since it can always be rebuilt.
-func Open(ctx context.Context, path string) (*Index, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Index, error) {
+	ix := &Index{path: path, content: &sqlfuncs.Source{}}
+	for _, o := range opts {
+		o(ix)
+	}
 	dsn, err := dataSource(path)
 	if err != nil {
 		return nil, err
 	}
-	content := &sqlfuncs.Source{}
-	db, err := openDB(dsn, content)
+	db, err := openDB(dsn, ix.content, ix.clock)
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", path, err)
 	}
-	ix := &Index{db: db, path: path, content: content}
+	ix.db = db
 	if err := ix.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

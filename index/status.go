@@ -17,7 +17,7 @@ func (w *Watcher) Status(ctx context.Context) (string, error) {
 	st := w.State()
 	lines := [][2]string{{"watcher", watcherLine(st)}}
 	lines = append(lines, [2]string{"reconcile", rescanLine(st)})
-	lines = append(lines, [2]string{"last change", sinceLine(st.LastChange, time.Now())})
+	lines = append(lines, [2]string{"last change", sinceLine(st.LastChange, w.ix.Now())})
 	if st.LastError != "" {
 		lines = append(lines, [2]string{"last error", fmt.Sprintf("%s (%s)", st.LastError, clock(st.LastErrorAt))})
 	}
@@ -145,5 +145,5 @@ func (f *Follower) Status(ctx context.Context) (string, error) {
 	if last.Valid {
 		change = time.UnixMicro(int64(last.Float64 * 1e6))
 	}
-	return statusReport(ctx, f.ix, f.sp.Dir(), [][2]string{{"watcher", who}, {"last change", sinceLine(change, time.Now())}})
+	return statusReport(ctx, f.ix, f.sp.Dir(), [][2]string{{"watcher", who}, {"last change", sinceLine(change, f.ix.Now())}})
 }

@@ -136,7 +136,7 @@ func (ix *Index) Watch(ctx context.Context, sp *spool.Spool, opt WatchOptions) (
 	}
 	w.ctx, w.cancel = context.WithCancel(ctx)
 	w.st = WatchState{Mode: "inotify", Poll: opt.Poll, Reconcile: opt.Reconcile, Retention: opt.Retention,
-		Debounce: opt.Debounce, MaxDelay: opt.MaxDelay, Started: time.Now()}
+		Debounce: opt.Debounce, MaxDelay: opt.MaxDelay, Started: ix.Now()}
 	w.startSource()
 	if err := w.initialPass(ctx); err != nil {
 		w.Close()

@@ -114,7 +114,7 @@ func (w *Watcher) watching() bool {
 // which means the watcher missed something (polling finds differences by design).
 func (w *Watcher) noteRescan(reason string, st ReconcileStats) {
 	w.mu.Lock()
-	w.st.LastRescan = time.Now()
+	w.st.LastRescan = w.ix.Now()
 	w.st.LastRescanReason = reason
 	w.st.LastRescanTook = st.Elapsed
 	w.st.Rescans++
@@ -130,7 +130,7 @@ func (w *Watcher) noteChanges(n int) {
 		return
 	}
 	w.mu.Lock()
-	w.st.LastChange = time.Now()
+	w.st.LastChange = w.ix.Now()
 	w.st.Changes += int64(n)
 	w.mu.Unlock()
 }
@@ -138,7 +138,7 @@ func (w *Watcher) noteChanges(n int) {
 func (w *Watcher) noteError(err error) {
 	w.mu.Lock()
 	w.st.LastError = err.Error()
-	w.st.LastErrorAt = time.Now()
+	w.st.LastErrorAt = w.ix.Now()
 	w.mu.Unlock()
 	w.opt.Logf("error: %v", err)
 }
@@ -161,7 +161,7 @@ func (w *Watcher) retryLater() {
 
 // prune deletes events rows older than the retention period.
 func (w *Watcher) prune() {
-	n, err := w.ix.PruneEvents(w.ctx, time.Now().Add(-w.opt.Retention))
+	n, err := w.ix.PruneEvents(w.ctx, w.ix.Now().Add(-w.opt.Retention))
 	if err != nil {
 		if w.ctx.Err() == nil {
 			w.noteError(err)

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/testindex"
 	"github.com/mqsql/mqsql/internal/testspool"
@@ -66,12 +68,22 @@ func testSpool(t testing.TB) string {
 	return dir
 }
 
+// goldenTime is the present of the transcripts: the afternoon the sample mail was queued, so
+// that ages fall in qshape's middle buckets whatever day the tests run.
+var goldenTime = time.Date(2026, 11, 28, 18, 0, 0, 0, time.UTC)
+
 // openSession indexes the spool at dir and returns a session on it that writes results and
-// errors to out, as a terminal shows them interleaved.
+// errors to out, as a terminal shows them interleaved. Its clock is stopped at goldenTime.
 func openSession(t testing.TB, dir string, out io.Writer) *shell.Session {
 	t.Helper()
+	return openSessionAt(t, dir, out, goldenTime)
+}
+
+// openSessionAt is openSession with the clock stopped at now.
+func openSessionAt(t testing.TB, dir string, out io.Writer, now time.Time) *shell.Session {
+	t.Helper()
 	ctx := context.Background()
-	ix := testindex.Memory(t, testspool.Open(t, dir))
+	ix := testindex.Memory(t, testspool.Open(t, dir), index.WithClock(mqsql.FixedClock(now)))
 	conn, err := ix.DB().Conn(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -18,11 +18,21 @@ import (
 // (prompts, input, results, errors) with golden files in testdata.
 func TestREPLTranscripts(t *testing.T) {
 	dir := testSpool(t)
+	const ages = `
+SELECT now() AS now, age(arrival_time) AS age, ago(arrival_time) AS ago FROM messages WHERE queue_id = '4jcHOST1LEz5xx1';
+SELECT queue, total, "5", "320", "640", "1280", "1280+" FROM qshape WHERE domain = 'TOTAL' AND queue IN ('deferred', 'hold');
+SELECT queue, domain, total, "640", "1280+" FROM qshape_senders WHERE queue = 'deferred' AND domain <> 'TOTAL';
+`
 	tests := []struct {
 		name   string
 		script string
+		now    time.Time // the session's clock; zero: goldenTime
 	}{
-		{"statements", `
+		// Ages come from the session's clock, never the day the test runs: the same mail
+		// read now and ten years on.
+		{name: "ages", script: ages},
+		{name: "ages-years-ahead", script: ages, now: goldenTime.AddDate(10, 0, 0)},
+		{name: "statements", script: `
 SELECT queue, count(*) AS n
 FROM messages
 -- a comment inside
@@ -34,7 +44,7 @@ SELECT nope FROM nowhere;
 /* a comment
 spanning lines */ SELECT 4 AS four;
 `},
-		{"modes", `
+		{name: "modes", script: `
 .mode
 .nullvalue (null)
 SELECT queue_id, subject, from_header, sasl_username FROM messages WHERE queue = 'hold' ORDER BY queue_id;
@@ -57,7 +67,7 @@ SELECT queue_id, size FROM messages WHERE queue = 'hold' ORDER BY queue_id;
 .mode table
 SELECT header('4jcHOST1LEz5xx1', 'X-Mailer') AS mailer, body('4jcHOST1LEz5xx1') AS body;
 `},
-		{"commands", `
+		{name: "commands", script: `
 .show
 .tables
 .tables q%
@@ -87,7 +97,7 @@ SELECT sender, messages, recipients, bytes FROM senders LIMIT 3;
 quit
 SELECT 'not reached';
 `},
-		{"interrupt", `
+		{name: "interrupt", script: `
 SELECT 1,
 ^C
 SELECT 'after Ctrl-C' AS fresh;
@@ -97,7 +107,11 @@ SELECT 'unfinished'
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var term bytes.Buffer
-			s := openSession(t, dir, &term)
+			now := tt.now
+			if now.IsZero() {
+				now = goldenTime
+			}
+			s := openSessionAt(t, dir, &term, now)
 			s.Terminal = true // as in the REPL
 			ed := &scriptEditor{out: &term, lines: lines(tt.script)}
 			in := &shell.Interactive{Session: s, Editor: ed}

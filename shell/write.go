@@ -7,7 +7,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
@@ -33,8 +32,8 @@ type Writes struct {
 	// statement of the session, not right after the write: a one-shot mqsql has none, and an
 	// index file is brought up to date by whoever opens it next anyway.
 	Refresh func(ctx context.Context) error
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock dates backups and audit records; nil is the system clock.
+	Clock mqsql.Clock
 }
 
 // Errors a write statement can end with; each was reported to the user already.
@@ -104,7 +103,7 @@ func (s *Session) confirm(p *plan) (bool, error) {
 // outcomes, writes the audit record and refreshes the index.
 func (s *Session) carryOut(ctx context.Context, st index.Statement, p *plan) error {
 	w := s.Writes
-	rec := spool.AuditRecord{Time: w.now().UTC(), SQL: st.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
+	rec := spool.AuditRecord{Time: w.Clock.Now().UTC(), SQL: st.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
 	outcomes := p.skipped()
 	backup, notSaved, err := s.backup(ctx, p)
 	outcomes = append(outcomes, notSaved...)
@@ -141,7 +140,7 @@ func (s *Session) backup(ctx context.Context, p *plan) (*spool.Backup, []mqsql.O
 	if w.NoBackup || !p.deletes() {
 		return nil, nil, nil
 	}
-	b, err := spool.NewBackup(w.BackupBase, p.sql, w.Spool.Dir(), w.now())
+	b, err := spool.NewBackup(w.BackupBase, p.sql, w.Spool.Dir(), w.Clock.Now())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -186,13 +185,6 @@ func (s *Session) audit(rec spool.AuditRecord) {
 	if err := spool.AppendAudit(s.Writes.BackupBase, rec); err != nil {
 		fmt.Fprintf(s.Err, "mqsql: warning: %v\n", err)
 	}
-}
-
-func (w *Writes) now() time.Time {
-	if w.Now != nil {
-		return w.Now()
-	}
-	return time.Now()
 }
 
 // report prints how the statement ended and returns the counts per result.

@@ -17,28 +17,21 @@ import (
 // Register adds mqsql's functions to d. Functions reach only connections d opens afterwards,
 // so tests can build a fresh driver each. header(), body() and postcat() read messages through
 // src, the spool of the index d serves; with a nil src, or one not yet given a spool, they fail
-// with an error that says so.
-func Register(d *sqlite.Driver, src *Source) error {
-	fns := []struct {
-		name          string
-		n             int32
-		deterministic bool
-		fn            func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error)
-	}{
+// with an error that says so. now(), age() and ago() read clock (nil: the system clock).
+func Register(d *sqlite.Driver, src *Source, clock mqsql.Clock) error {
+	fns := []function{
 		{"domain", 1, true, domainFunc},
 		{"localpart", 1, true, localPartFunc},
 		{"regexp", 2, true, newRegexpFunc()},
 		{"human_size", 1, true, humanSizeFunc},
 		{"qshape_bucket", 1, true, qshapeBucketFunc},
 		{"qshape_domain", 1, true, qshapeDomainFunc},
-		// The clock and the spool change under a query: never let SQLite reuse a result.
-		{"age", 1, false, ageFunc},
-		{"ago", 1, false, agoFunc},
+		// The spool changes under a query: never let SQLite reuse a result.
 		{"header", 2, false, src.headerFunc},
 		{"body", 1, false, src.bodyFunc},
 		{"postcat", -1, false, src.postcatFunc},
 	}
-	for _, f := range fns {
+	for _, f := range append(fns, clockFuncs(clock)...) {
 		impl := &sqlite.FunctionImpl{NArgs: f.n, Deterministic: f.deterministic, Scalar: f.fn}
 		if err := d.RegisterFunction(f.name, impl); err != nil {
 			return fmt.Errorf("register %s: %w", f.name, err)
@@ -47,8 +40,17 @@ func Register(d *sqlite.Driver, src *Source) error {
 	return nil
 }
 
+// function is one SQL function: its name, its number of arguments (-1: any), whether SQLite
+// may reuse its result for the same arguments, and its Go implementation.
+type function struct {
+	name          string
+	n             int32
+	deterministic bool
+	fn            func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error)
+}
+
 // Names lists the SQL functions Register adds, for completion and help.
-var Names = []string{"domain", "localpart", "regexp", "age", "ago", "human_size", "header", "body",
+var Names = []string{"domain", "localpart", "regexp", "now", "age", "ago", "human_size", "header", "body",
 	"postcat", "qshape_bucket", "qshape_domain"}
 
 // text returns a SQL argument as a string; ok is false for NULL.

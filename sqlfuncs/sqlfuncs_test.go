@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/sqlfuncs"
 	"modernc.org/sqlite"
@@ -20,12 +22,21 @@ type connector struct{ d *sqlite.Driver }
 func (c connector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(":memory:") }
 func (c connector) Driver() driver.Driver                        { return c.d }
 
+// testNow is the time the tests' clock shows: an hour after the sample spool's mail arrived.
+var testNow = time.Unix(1795865417+3600, 0)
+
 // openDB returns a database whose connections carry mqsql's functions, reading messages
-// through src.
+// through src, with the clock stopped at testNow.
 func openDB(t *testing.T, src *sqlfuncs.Source) *sql.DB {
 	t.Helper()
+	return openDBWithClock(t, src, mqsql.FixedClock(testNow))
+}
+
+// openDBWithClock is openDB with the functions reading clock.
+func openDBWithClock(t *testing.T, src *sqlfuncs.Source, clock mqsql.Clock) *sql.DB {
+	t.Helper()
 	d := &sqlite.Driver{}
-	if err := sqlfuncs.Register(d, src); err != nil {
+	if err := sqlfuncs.Register(d, src, clock); err != nil {
 		t.Fatal(err)
 	}
 	db := sql.OpenDB(connector{d})
@@ -64,11 +75,13 @@ func TestFunctions(t *testing.T) {
 		{"SELECT human_size(-2048)", "-2.0K"},
 		{"SELECT human_size('5740')", "5.6K"},
 		{"SELECT human_size(NULL)", "NULL"},
-		{"SELECT ago(unixepoch() - 3*86400 - 4*3600 - 30)", "3d4h"},
-		{"SELECT ago(unixepoch() - 3*86400 - 30)", "3d"},
-		{"SELECT ago(unixepoch() + 12*3600 + 20*60 + 30)", "in 12h20m"},
+		{"SELECT now()", "1795869017"},
+		{"SELECT ago(now() - 3*86400 - 4*3600 - 30)", "3d4h"},
+		{"SELECT ago(now() - 3*86400 - 30)", "3d"},
+		{"SELECT ago(now() + 12*3600 + 20*60 + 30)", "in 12h20m"},
 		{"SELECT ago(NULL)", "NULL"},
-		{"SELECT age(unixepoch() - 100) BETWEEN 100 AND 102", "1"},
+		{"SELECT age(now() - 100)", "100"},
+		{"SELECT age(1795865417)", "3600"},
 		{"SELECT age(NULL)", "NULL"},
 		{"SELECT qshape_bucket(0)", "5"},
 		{"SELECT qshape_bucket(299)", "5"},
@@ -96,6 +109,17 @@ func TestFunctions(t *testing.T) {
 	for _, q := range []string{"SELECT age('yesterday')", "SELECT header('4jc7PP1W6fzdXSJ', 'Subject')"} {
 		if _, err := queryValue(t, db, q); err == nil {
 			t.Errorf("%s: no error", q)
+		}
+	}
+}
+
+// TestSystemClock checks that without a clock of their own the functions tell the system's
+// time, as in every real run.
+func TestSystemClock(t *testing.T) {
+	db := openDBWithClock(t, nil, nil)
+	for _, q := range []string{"SELECT age(unixepoch() - 100) BETWEEN 100 AND 102", "SELECT now() - unixepoch() BETWEEN -1 AND 1"} {
+		if got, err := queryValue(t, db, q); err != nil || got != "1" {
+			t.Errorf("%s = %q, %v; want 1", q, got, err)
 		}
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/mqsql/mqsql"
 	"modernc.org/sqlite"
 )
 
@@ -41,24 +41,40 @@ func integer(fn string, v driver.Value) (n int64, ok bool, err error) {
 	return 0, false, fmt.Errorf("%s: %q is not a number", fn, s)
 }
 
-// ageFunc is age(unix_time): the seconds from then until now, as an integer. Mail arrival
-// times are unix seconds, and "how long has this been queued" is the first question.
-func ageFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-	t, ok, err := integer("age", args[0])
-	if !ok {
-		return nil, err
+// clockFuncs are the functions that read the clock: now(), age() and ago(). None lets SQLite
+// reuse a result, since the clock moves under a query.
+func clockFuncs(clock mqsql.Clock) []function {
+	return []function{
+		{"now", 0, false, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
+			return clock.Now().Unix(), nil
+		}},
+		{"age", 1, false, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			return age(clock, args[0])
+		}},
+		{"ago", 1, false, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			return ago(clock, args[0])
+		}},
 	}
-	return time.Now().Unix() - t, nil
 }
 
-// agoFunc is ago(unix_time): the age as people say it, "3d4h", or "in 12m" for a time still
-// to come (next_attempt of deferred mail).
-func agoFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-	t, ok, err := integer("ago", args[0])
+// age is age(unix_time): the seconds from then until now, as an integer. Mail arrival times
+// are unix seconds, and "how long has this been queued" is the first question.
+func age(clock mqsql.Clock, v driver.Value) (driver.Value, error) {
+	t, ok, err := integer("age", v)
 	if !ok {
 		return nil, err
 	}
-	d := time.Now().Unix() - t
+	return clock.Now().Unix() - t, nil
+}
+
+// ago is ago(unix_time): the age as people say it, "3d4h", or "in 12m" for a time still to
+// come (next_attempt of deferred mail).
+func ago(clock mqsql.Clock, v driver.Value) (driver.Value, error) {
+	t, ok, err := integer("ago", v)
+	if !ok {
+		return nil, err
+	}
+	d := clock.Now().Unix() - t
 	if d < 0 {
 		return "in " + compactDuration(-d), nil
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/spool"
 )
@@ -13,7 +14,7 @@ import (
 // the file (mqsql watch, or a REPL), the index is current already and is read as it is;
 // otherwise this process reconciles it with the spool.
 func openIndex(ctx context.Context, o *options, stderr io.Writer) (*index.Index, error) {
-	ix, err := index.Open(ctx, o.db)
+	ix, err := index.Open(ctx, o.db, index.WithClock(clock))
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +73,9 @@ func openSpoolWarning(ctx context.Context, o *options, stderr io.Writer) (*spool
 	}
 	return spool.Open(cfg)
 }
+
+// clock is what mqsql takes as the present (nil: the system clock); tests stop it.
+var clock mqsql.Clock
 
 // maxWarnings bounds how many spool warnings are printed, so a badly damaged spool does not
 // bury the query's output.

@@ -151,7 +151,7 @@ func recordRestore(base, spoolDir string, paths []string, restored, failed int, 
 	for i, p := range paths {
 		abs[i], _ = filepath.Abs(p)
 	}
-	rec := spool.AuditRecord{Time: time.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
+	rec := spool.AuditRecord{Time: clock.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
 		Backend: "maildrop", Plan: map[string]map[string]int{"restore": {"maildrop": restored + failed}},
 		Outcomes: map[string]int{"done": restored, "failed": failed}}
 	if err := spool.AppendAudit(base, rec); err != nil {

@@ -77,7 +77,7 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 		return err
 	}
 	defer owner.Release()
-	ix, err := index.Open(ctx, o.db)
+	ix, err := index.Open(ctx, o.db, index.WithClock(clock))
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ import (
 func newWrites(ctx context.Context, o *options, ix *index.Index, sp *spool.Spool) *shell.Writes {
 	w := &shell.Writes{
 		Spool: sp, DryRun: o.dryRun, Yes: o.yes, Force: o.force,
-		BackupBase: o.backupDir, NoBackup: o.noBackup,
+		BackupBase: o.backupDir, NoBackup: o.noBackup, Clock: clock,
 		Refresh: func(ctx context.Context) error {
 			_, err := ix.Sync(ctx, sp)
 			return err

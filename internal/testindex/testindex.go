@@ -11,11 +11,12 @@ import (
 )
 
 // Memory reads sp into a new in-memory index that can also read message content from sp
-// (header(), body(), .cat), and closes the index when the test ends.
-func Memory(t testing.TB, sp *spool.Spool) *index.Index {
+// (header(), body(), .cat), and closes the index when the test ends. opts configure the index
+// (index.WithClock for a test whose output tells ages).
+func Memory(t testing.TB, sp *spool.Spool, opts ...index.Option) *index.Index {
 	t.Helper()
 	ctx := context.Background()
-	ix, err := index.Open(ctx, "")
+	ix, err := index.Open(ctx, "", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
