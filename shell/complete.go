@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/sqlfuncs"
 )
 
@@ -189,7 +190,7 @@ func (c *completer) quoted(toks []token, prefix string) []string {
 // trailingWord returns the word (with dots, for alias.column) that ends before.
 func trailingWord(before string) string {
 	i := len(before)
-	for i > 0 && (isIdentByte(before[i-1]) || before[i-1] == '.') {
+	for i > 0 && (index.IsWordByte(before[i-1]) || before[i-1] == '.') {
 		i--
 	}
 	return before[i:]

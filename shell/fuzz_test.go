@@ -8,7 +8,7 @@ import (
 
 // FuzzSplitter checks that statement splitting does not depend on how input arrives: fed
 // whole or line by line (as the REPL and batch mode feed it), the same statements come out,
-// and hasWhere never panics.
+// hasWhere never panics, and no statement handed on splits again.
 func FuzzSplitter(f *testing.F) {
 	for _, s := range []string{
 		"SELECT 1; SELECT 2;", "SELECT ';' AS x;", "SELECT 1 -- ; comment\n;", "/* ; */ SELECT 1;",
@@ -30,6 +30,12 @@ func FuzzSplitter(f *testing.F) {
 		}
 		for _, s := range want {
 			hasWhere(s)
+			// A statement handed on holds no statement end of its own: the guard, which
+			// lexes with the same rules, would refuse it otherwise.
+			var again Splitter
+			if inner := again.Feed(s); len(inner) != 0 {
+				t.Fatalf("statement %q splits again into %q", s, inner)
+			}
 		}
 	})
 }

@@ -213,14 +213,14 @@ func historyEntry(lines []string) string {
 		}
 		sp.Feed(line)
 		last := i == len(lines)-1
-		if sp.state == lineComment && !last {
-			comment := strings.TrimSpace(line[sp.commentAt+2:])
-			line = strings.TrimRight(line[:sp.commentAt], " \t")
+		if at, ok := sp.lineComment(); ok && !last {
+			comment := strings.TrimSpace(line[at+2:])
+			line = strings.TrimRight(line[:at], " \t")
 			if comment != "" && !strings.Contains(comment, "*/") {
 				line += " /* " + comment + " */"
 			}
 		}
-		inQuote = sp.state == quoted
+		inQuote = sp.inQuote()
 		sp.Feed("\n")
 		b.WriteString(line)
 		if !last {
