@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/output"
+	"github.com/mqsql/mqsql/sqlfuncs"
 )
 
 // The dot-commands that change how results are shown, and .show, which lists them.
@@ -134,17 +136,20 @@ func dotHelp(s *Session, _ context.Context, args []string, _ int) error {
 	for i := range dotCmds {
 		writeDotHelp(&b, &dotCmds[i])
 	}
-	b.WriteString(helpFooter)
+	b.WriteString(helpFooter())
 	return s.writeText(b.String())
 }
 
 // helpFooter follows the command list of .help and of help.
-const helpFooter = `
+func helpFooter() string {
+	return fmt.Sprintf(`
 SQL statements end with ";" and may span lines. help, quit and exit work without the dot.
-Tables: messages, recipients; views: qshape, qshape_senders, reasons, senders.
-Functions: domain, localpart, regexp, age, ago, human_size, header, body, postcat,
-qshape_bucket, qshape_domain.
-`
+DELETE FROM messages and UPDATE messages SET queue / forced_expire act on the queue (see
+mqsql(1)): a preview first, then a confirmation.
+Tables: %s; views: %s.
+Functions: %s.
+`, strings.Join(mqsql.Tables, ", "), strings.Join(mqsql.Views, ", "), strings.Join(sqlfuncs.Names, ", "))
+}
 
 func writeDotHelp(b *strings.Builder, c *dotCmd) {
 	cmd := "." + c.name
