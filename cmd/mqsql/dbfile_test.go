@@ -91,6 +91,9 @@ func TestDBRefusesWhatIsNotItsOwn(t *testing.T) {
 		{"link planted as the WAL", func(t *testing.T, tmp string) {
 			must(t, os.Symlink(filepath.Join(tmp, "target"), filepath.Join(tmp, "idx.db-wal")))
 		}, "target", []string{"idx.db-wal", "symbolic link"}},
+		{"a directory anyone may add files to", func(t *testing.T, tmp string) {
+			must(t, os.Chmod(tmp, os.ModeSticky|0o777))
+		}, "idx.db", []string{"idx.db-wal", "lets other users create files"}},
 		{"another user's WAL", func(t *testing.T, tmp string) {
 			write(t, filepath.Join(tmp, "idx.db-wal"), "", 0o666, nobody)
 		}, "idx.db-wal", []string{"idx.db-wal", "owned by uid 65534"}},
