@@ -41,7 +41,8 @@ func (d *Dir) OpenFile(name string, flag int, perm os.FileMode) (*os.File, error
 		unix.Close(fd)
 		return nil, err
 	}
-	if err := unix.SetNonblock(fd, false); err == nil && flag&unix.O_TRUNC != 0 {
+	err = unix.SetNonblock(fd, false)
+	if err == nil && flag&unix.O_TRUNC != 0 {
 		err = unix.Ftruncate(fd, 0)
 	}
 	if err != nil {
@@ -142,25 +143,6 @@ func (d *Dir) Remove(name string) error {
 		return &os.PathError{Op: "remove", Path: d.Join(name), Err: err}
 	}
 	return nil
-}
-
-// Lstat describes the entry name of d itself, a link rather than what it points to.
-func (d *Dir) Lstat(name string) (os.FileMode, error) {
-	var st unix.Stat_t
-	if err := unix.Fstatat(int(d.f.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return 0, &os.PathError{Op: "lstat", Path: d.Join(name), Err: err}
-	}
-	mode := os.FileMode(st.Mode & 0o777)
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFLNK:
-		mode |= os.ModeSymlink
-	case unix.S_IFDIR:
-		mode |= os.ModeDir
-	case unix.S_IFREG:
-	default:
-		mode |= os.ModeIrregular
-	}
-	return mode, nil
 }
 
 // singleName refuses a name with a slash: openat would follow links in its other parts.

@@ -32,8 +32,8 @@ func MkdirPrivate(path string) (*Dir, error) {
 // Mkdir creates the directory name in d (0700) or opens it when it exists, with the checks
 // MkdirPrivate describes.
 func (d *Dir) Mkdir(name string) (*Dir, error) {
-	if name == "." {
-		return d.reopen()
+	if name == "." { // MkdirPrivate(".") or of a path ending in "/."
+		return d.openSub(".")
 	}
 	if err := singleName(d, name); err != nil {
 		return nil, err
@@ -75,9 +75,4 @@ func (d *Dir) openSub(name string) (*Dir, error) {
 		return nil, err
 	}
 	return sub, nil
-}
-
-// reopen is Mkdir(".") : the directory itself, checked as the caller's own.
-func (d *Dir) reopen() (*Dir, error) {
-	return d.openSub(".")
 }

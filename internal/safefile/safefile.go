@@ -68,9 +68,6 @@ func (d *Dir) Shared() bool { return d.shared }
 // Close closes the directory.
 func (d *Dir) Close() error { return d.f.Close() }
 
-// Sync flushes the directory's entries to disk.
-func (d *Dir) Sync() error { return d.f.Sync() }
-
 // check refuses a directory another user owns or may change. When own is set the directory
 // is one mqsql keeps for itself, and a looser mode of the caller's own is tightened to 0700.
 func (d *Dir) check(own bool) error {
@@ -86,6 +83,7 @@ func (d *Dir) check(own bool) error {
 		if err := unix.Fchmod(int(d.f.Fd()), 0o700); err != nil {
 			return fmt.Errorf("make %s private: %w", d.path, err)
 		}
+		return nil
 	case st.Mode&0o022 != 0 && st.Mode&unix.S_ISVTX == 0:
 		return &UnsafeError{d.path, fmt.Sprintf("the directory is writable by other users (mode %o)", st.Mode&0o7777)}
 	}
