@@ -19,7 +19,7 @@ type ForeignError struct {
 }
 
 func (e *ForeignError) Error() string {
-	return fmt.Sprintf("%s is not an mqsql index (it holds %s): refusing to change it; give --db a new file or an mqsql index", e.Path, strings.Join(e.Names, ", "))
+	return fmt.Sprintf("%s is not an mqsql index (it holds %s): refusing to change it; keep the index in a new file", e.Path, strings.Join(e.Names, ", "))
 }
 
 // schemaNames are the tables and views every version of schema.sql has created. The first

@@ -89,14 +89,15 @@ func dataSource(path string) (string, error) {
 	return "file:" + path + "?_pragma=synchronous(NORMAL)&_txlock=immediate&" + common, nil
 }
 
-// sqliteCompanions are the files SQLite opens by name beside an index: its WAL, the WAL's
-// shared memory, and the rollback journal a non-WAL database uses.
-var sqliteCompanions = []string{"-wal", "-shm", "-journal"}
+// indexFiles are the suffixes of the files SQLite opens by name for an index: the file
+// itself, its WAL, the WAL's shared memory, and the rollback journal of a non-WAL database.
+var indexFiles = []string{"", "-wal", "-shm", "-journal"}
 
 // createPrivate creates the index file with mode 0600 before SQLite does, so that neither it
 // nor the WAL files SQLite derives from its mode are readable by others, and checks what
-// SQLite will open by name: no link is followed, no file of another user is used (and a file
-// of the caller's that others may read is made private). SQLite itself creates and removes
+// SQLite will open by name: no link is followed, no file of another user is used (a file of
+// the caller's that others may read is made private by makePrivate, once migrate knows it is
+// an mqsql index). SQLite itself creates and removes
 // the -wal and -shm files while it runs, so the directory must be one only the caller (or
 // root) can add files to: in a sticky directory such as /tmp another user could put a file of
 // their own there between two of SQLite's opens.
@@ -130,11 +131,11 @@ func createPrivate(path string) error {
 	return f.Close()
 }
 
-// checkFiles checks the index file name in dir and its companions, and tightens the mode of
-// those that exist to perm (0777 leaves modes alone: a file is not chmod'ed before it is
-// known to be mqsql's).
+// checkFiles checks the index file name in dir and the files SQLite keeps beside it, and
+// tightens the mode of those that exist to perm (0777 leaves modes alone: a file is not
+// chmod'ed before it is known to be mqsql's).
 func checkFiles(dir *safefile.Dir, name string, perm os.FileMode) error {
-	for _, suffix := range append(sqliteCompanions, "") {
+	for _, suffix := range indexFiles {
 		if _, err := dir.Check(name+suffix, perm); err != nil {
 			return fmt.Errorf("index: %w", err)
 		}
