@@ -38,8 +38,9 @@ func dotOutput(s *Session, _ context.Context, args []string, _ int) error {
 }
 
 // setOutput sends results to the file name until endRedirect, or only for the next command.
-// A new file is created with mode 0600, as it holds mail data (see openOutput). In a file, csv and tsv stay byte
-// for byte what the index holds and tables are not fitted to a terminal's width.
+// A new file is created with mode 0600, as it holds mail data (see openOutput). In a file,
+// csv and tsv stay byte for byte what the index holds and tables are not fitted to a
+// terminal's width.
 func (s *Session) setOutput(name string, once bool) error {
 	if strings.HasPrefix(name, "|") {
 		return fmt.Errorf("output to a command (%q) is not supported; write to a file", name)
