@@ -6,14 +6,15 @@ package index
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/safefile"
 	"github.com/mqsql/mqsql/sqlfuncs"
 	"modernc.org/libc"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -50,7 +51,8 @@ var memCounter atomic.Int64
 
 // Open opens the index in file path, creating it (mode 0600: it holds mail metadata) when
 // missing, or an index in memory when path is "". An index file written by another schema
-// version is emptied, since it can always be rebuilt.
+// version is emptied, since it can always be rebuilt; a database of another program is
+// refused with a *ForeignError, and a link or another user's file with a safefile error.
 func Open(ctx context.Context, path string, opts ...Option) (*Index, error) {
 	ix := &Index{path: path, content: &sqlfuncs.Source{}}
 	for _, o := range opts {
@@ -72,8 +74,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Index, error) {
 	return ix, nil
 }
 
-// dataSource builds the DSN. A file index uses WAL so readers never block the writer; an
-// in-memory one uses the memdb VFS so every pooled connection sees the same database.
+// dataSource builds the DSN. A file index uses WAL so readers never block the writer (migrate
+// switches it on once the file is known to be mqsql's: the mode is kept in the file, and
+// setting it on a foreign database would change it); an in-memory one uses the memdb VFS so
+// every pooled connection sees the same database.
 func dataSource(path string) (string, error) {
 	const common = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
 	if path == "" {
@@ -82,35 +86,115 @@ func dataSource(path string) (string, error) {
 	if err := createPrivate(path); err != nil {
 		return "", err
 	}
-	return "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate&" + common, nil
+	return "file:" + path + "?_pragma=synchronous(NORMAL)&_txlock=immediate&" + common, nil
 }
 
+// indexFiles are the suffixes of the files SQLite opens by name for an index: the file
+// itself, its WAL, the WAL's shared memory, and the rollback journal of a non-WAL database.
+var indexFiles = []string{"", "-wal", "-shm", "-journal"}
+
 // createPrivate creates the index file with mode 0600 before SQLite does, so that neither it
-// nor the WAL files SQLite derives from its mode are readable by others.
+// nor the WAL files SQLite derives from its mode are readable by others, and checks what
+// SQLite will open by name: no link is followed, no file of another user is used (a file of
+// the caller's that others may read is made private by makePrivate, once migrate knows it is
+// an mqsql index). SQLite itself creates and removes
+// the -wal and -shm files while it runs, so the directory must be one only the caller (or
+// root) can add files to: in a sticky directory such as /tmp another user could put a file of
+// their own there between two of SQLite's opens.
 func createPrivate(path string) error {
 	if strings.ContainsAny(path, "?#") {
 		return fmt.Errorf("index path %q: '?' and '#' are not allowed", path)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
+	dir, err := safefile.OpenDir(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	defer dir.Close()
+	if dir.Shared() {
+		return fmt.Errorf("index %s: directory %s lets other users create files, where SQLite creates %s-wal and -shm: refused; keep the index in a directory only root writes, such as /var/lib/mqsql", path, dir.Path(), filepath.Base(path))
+	}
+	name := filepath.Base(path)
+	if err := checkFiles(dir, name, 0o777); err != nil {
+		return err
+	}
+	exists, err := dir.Check(name, 0o777)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if exists {
 		return nil
 	}
+	f, err := dir.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("create index %s: %w", path, err)
+		return fmt.Errorf("create index: %w", err)
 	}
 	return f.Close()
 }
 
+// checkFiles checks the index file name in dir and the files SQLite keeps beside it, and
+// tightens the mode of those that exist to perm (0777 leaves modes alone: a file is not
+// chmod'ed before it is known to be mqsql's).
+func checkFiles(dir *safefile.Dir, name string, perm os.FileMode) error {
+	for _, suffix := range indexFiles {
+		if _, err := dir.Check(name+suffix, perm); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+	}
+	return nil
+}
+
+// makePrivate tightens an index file of the caller's that others may read, and its
+// companions, to 0600, once migrate knows the file is an mqsql index.
+func makePrivate(path string) error {
+	if path == "" {
+		return nil
+	}
+	dir, err := safefile.OpenDir(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	defer dir.Close()
+	return checkFiles(dir, filepath.Base(path), 0o600)
+}
+
 // migrate creates the tables of schema.sql, or recreates them when the file holds another
-// version.
+// version of mqsql's schema. A database of another program is refused, untouched: only an
+// empty file or one whose tables and views all carry names mqsql's schema uses is rebuilt.
 func (ix *Index) migrate(ctx context.Context) error {
 	var v int32
 	if err := ix.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return fmt.Errorf("read index version: %w", err)
+		return fmt.Errorf("read index version of %s: %w", ix.path, err)
+	}
+	if v != schemaVersion {
+		if err := ix.checkOurs(ctx); err != nil {
+			return err
+		}
+	}
+	if err := makePrivate(ix.path); err != nil {
+		return err
+	}
+	if err := ix.useWAL(ctx); err != nil {
+		return err
 	}
 	if v == schemaVersion {
 		return nil
 	}
+	return ix.rebuild(ctx)
+}
+
+// useWAL puts a file index in WAL mode, which the file then keeps.
+func (ix *Index) useWAL(ctx context.Context) error {
+	if ix.path == "" {
+		return nil
+	}
+	if _, err := ix.db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+		return fmt.Errorf("index %s: WAL mode: %w", ix.path, err)
+	}
+	return nil
+}
+
+// rebuild drops whatever an older schema created and creates schema.sql's tables.
+func (ix *Index) rebuild(ctx context.Context) error {
 	tables, _ := schemaParts()
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {

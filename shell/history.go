@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mqsql/mqsql/internal/safefile"
 )
 
 // HistoryLimit is how many entries the history file keeps: liner's own limit.
@@ -41,13 +43,18 @@ type History struct {
 }
 
 // OpenHistory reads the history file at path (a missing file is an empty history) and returns
-// the entries, oldest first, for the line editor's recall.
+// the entries, oldest first, for the line editor's recall. A history that cannot be kept
+// safely (a link to a file, another user's file or directory) is an error and a History
+// that keeps nothing, so the session says so once and goes on.
 func OpenHistory(path string) (*History, []string, error) {
 	h := &History{path: path}
 	if path == "" {
 		return h, nil, nil
 	}
 	entries, err := readHistory(path)
+	if errors.Is(err, safefile.ErrUnsafe) {
+		h.path = ""
+	}
 	return h, entries, err
 }
 
@@ -64,11 +71,13 @@ func (h *History) Save() error {
 	if h.path == "" || len(h.added) == 0 {
 		return nil
 	}
-	target, err := resolveHistory(h.path)
-	if err != nil || target == "" {
+	dir, err := historyDir(h.path)
+	if err != nil || dir == nil {
 		return err
 	}
-	entries, err := readHistory(target)
+	defer dir.Close()
+	name := filepath.Base(h.path)
+	entries, err := readHistoryIn(dir, name)
 	if err != nil {
 		return err
 	}
@@ -80,36 +89,50 @@ func (h *History) Save() error {
 	if len(entries) > HistoryLimit {
 		entries = entries[len(entries)-HistoryLimit:]
 	}
-	if err := writeHistory(target, entries); err != nil {
+	if err := writeHistory(dir, name, entries); err != nil {
 		return err
 	}
 	h.added = nil
 	return nil
 }
 
-// resolveHistory follows symbolic links to the file to replace (a history kept in a dotfiles
-// repository stays where it is). It returns "" when the path names something that is not a
-// regular file, such as /dev/null: that is a way to keep no history, not a file to replace.
-func resolveHistory(path string) (string, error) {
-	target, err := filepath.EvalSymlinks(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return path, nil
+// historyDir opens the directory of the history file, or returns nil when path names
+// something that is not a regular file, such as /dev/null or a link to it: that is a way to
+// keep no history, not a file to replace. A link to a file is refused: mqsql runs as root,
+// and writing through a link would let whoever placed it choose what root rewrites.
+func historyDir(path string) (*safefile.Dir, error) {
+	st, err := os.Lstat(path)
+	switch {
+	case err == nil && st.Mode()&fs.ModeSymlink != 0:
+		if target, err := os.Stat(path); err == nil && !target.Mode().IsRegular() {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("history: %w (set MQSQL_HISTORY to the file itself)", &safefile.UnsafeError{Path: path, Reason: "it is a symbolic link"})
+	case err == nil && !st.Mode().IsRegular():
+		return nil, nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("history %s: %w", path, err)
 	}
+	dir, err := safefile.OpenDir(filepath.Dir(path))
 	if err != nil {
-		return "", fmt.Errorf("history %s: %w", path, err)
+		return nil, fmt.Errorf("history: %w", err)
 	}
-	st, err := os.Stat(target)
-	if err != nil {
-		return "", fmt.Errorf("history %s: %w", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return "", nil
-	}
-	return target, nil
+	return dir, nil
 }
 
+// readHistory reads the history file at path; see historyDir for what is not read.
 func readHistory(path string) ([]string, error) {
-	f, err := os.Open(path)
+	dir, err := historyDir(path)
+	if err != nil || dir == nil {
+		return nil, err
+	}
+	defer dir.Close()
+	return readHistoryIn(dir, filepath.Base(path))
+}
+
+// readHistoryIn reads the history file name of dir, never through a link.
+func readHistoryIn(dir *safefile.Dir, name string) ([]string, error) {
+	f, err := dir.OpenFile(name, os.O_RDONLY, 0o600)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -136,28 +159,26 @@ func readHistory(path string) ([]string, error) {
 	return entries, nil
 }
 
-// writeHistory replaces the file at path with entries, through a private temporary file in
-// the same directory.
-func writeHistory(path string, entries []string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".mqsql_history-*")
+// writeHistory replaces the file name of dir with entries, through a private temporary file
+// in the same directory renamed over it (a link put there meanwhile is replaced, not
+// followed).
+func writeHistory(dir *safefile.Dir, name string, entries []string) error {
+	tmp, tmpName, err := dir.CreateTemp(".mqsql_history-")
 	if err != nil {
 		return fmt.Errorf("save history: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // after the rename there is nothing left to remove
+	defer dir.Remove(tmpName) // after the rename there is nothing left to remove
 	w := bufio.NewWriter(tmp)
 	for _, e := range entries {
 		w.WriteString(escapeHistory(e))
 		w.WriteByte('\n')
 	}
 	err = w.Flush()
-	if err == nil {
-		err = tmp.Chmod(0o600)
-	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = dir.Rename(tmpName, name)
 	}
 	if err != nil {
 		return fmt.Errorf("save history: %w", err)

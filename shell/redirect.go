@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mqsql/mqsql/internal/safefile"
 	"github.com/mqsql/mqsql/output"
 	"golang.org/x/term"
 )
@@ -37,8 +38,9 @@ func dotOutput(s *Session, _ context.Context, args []string, _ int) error {
 }
 
 // setOutput sends results to the file name until endRedirect, or only for the next command.
-// The file is created with mode 0600, as it holds mail data. In a file, csv and tsv stay byte
-// for byte what the index holds and tables are not fitted to a terminal's width.
+// A new file is created with mode 0600, as it holds mail data (see openOutput). In a file,
+// csv and tsv stay byte for byte what the index holds and tables are not fitted to a
+// terminal's width.
 func (s *Session) setOutput(name string, once bool) error {
 	if strings.HasPrefix(name, "|") {
 		return fmt.Errorf("output to a command (%q) is not supported; write to a file", name)
@@ -46,7 +48,7 @@ func (s *Session) setOutput(name string, once bool) error {
 	if err := s.endRedirect(); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := openOutput(name)
 	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
@@ -58,6 +60,23 @@ func (s *Session) setOutput(name string, once bool) error {
 	}
 	s.Opt.Escape = s.escapeFor(f)
 	return nil
+}
+
+// openOutput opens the file .output or .once names. An existing file is written where the
+// user said, through links, as sqlite3 does: the user named it, and its mode and owner stay
+// as they are (nothing is chmod'ed). A file that does not exist is created 0600 by
+// safefile, which follows no link: a dangling link is refused rather than its target
+// created, and so is a new name in a directory other users may change.
+func openOutput(name string) (*os.File, error) {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_TRUNC, 0)
+	if !errors.Is(err, os.ErrNotExist) {
+		return f, err
+	}
+	f, err = safefile.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil, &safefile.UnsafeError{Path: name, Reason: "it is a symbolic link to a file that does not exist"}
+	}
+	return f, err
 }
 
 // endRedirect sends results back to the session's Out and closes the file.

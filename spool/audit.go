@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/mqsql/mqsql/internal/safefile"
 )
 
 // AuditName is the audit log's file name, beside the backup folders.
@@ -26,11 +27,16 @@ type AuditRecord struct {
 	Error       string                    `json:"error,omitempty"`
 }
 
-// AppendAudit appends rec to the audit log in base (created 0600), filling in the user.
+// AppendAudit appends rec to the audit log in base (created 0600), filling in the user. The
+// log is opened relative to base, checked as NewBackup checks it, and never through a link:
+// root appending to whatever an audit.log link points at would let anyone who can plant one
+// grow any file.
 func AppendAudit(base string, rec AuditRecord) error {
-	if err := os.MkdirAll(base, 0o700); err != nil {
+	dir, err := safefile.MkdirPrivate(base)
+	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
+	defer dir.Close()
 	if rec.User == "" {
 		rec.User = currentUser()
 	}
@@ -38,7 +44,7 @@ func AppendAudit(base string, rec AuditRecord) error {
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(base, AuditName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := dir.OpenFile(AuditName, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/safefile"
 )
 
 // Backup is one statement's quarantine folder: before mqsql deletes a message it copies the
@@ -64,23 +65,25 @@ const (
 )
 
 // NewBackup creates a new backup folder under base (both mode 0700: they hold mail) with its
-// archive (0600).
+// archive (0600). Nothing is followed through a link: base must not be one and must be the
+// caller's own (a looser mode is tightened on its descriptor), and the folder and archive are
+// created inside it, relative to the checked directory.
 func NewBackup(base, sqlText, spoolDir string, now time.Time) (*Backup, error) {
-	if err := os.MkdirAll(base, 0o700); err != nil {
+	baseDir, err := safefile.MkdirPrivate(base)
+	if err != nil {
 		return nil, fmt.Errorf("create backup folder %s: %w", base, err)
 	}
-	if err := os.Chmod(base, 0o700); err != nil {
-		return nil, fmt.Errorf("create backup folder %s: %w", base, err)
-	}
-	dir, err := os.MkdirTemp(base, now.UTC().Format("20060102-150405-"))
+	defer baseDir.Close()
+	folder, err := baseDir.MkdirTemp(now.UTC().Format("20060102-150405-"))
 	if err != nil {
 		return nil, fmt.Errorf("create backup folder in %s: %w", base, err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, ArchiveName), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	defer folder.Close()
+	f, err := folder.OpenFile(ArchiveName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create backup archive: %w", err)
 	}
-	b := &Backup{Dir: dir, archive: f, buf: bufio.NewWriterSize(f, 1<<20)}
+	b := &Backup{Dir: folder.Path(), archive: f, buf: bufio.NewWriterSize(f, 1<<20)}
 	b.tw = tar.NewWriter(b.buf)
 	b.manifest = Manifest{Time: now.UTC(), User: currentUser(), SQL: sqlText, Spool: spoolDir, Archive: ArchiveName}
 	return b, nil
