@@ -4,11 +4,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mqsql/mqsql/write"
 )
 
 // FuzzSplitter checks that statement splitting does not depend on how input arrives: fed
 // whole or line by line (as the REPL and batch mode feed it), the same statements come out,
-// and hasWhere never panics.
+// and write.HasWhere never panics.
 func FuzzSplitter(f *testing.F) {
 	for _, s := range []string{
 		"SELECT 1; SELECT 2;", "SELECT ';' AS x;", "SELECT 1 -- ; comment\n;", "/* ; */ SELECT 1;",
@@ -29,7 +31,7 @@ func FuzzSplitter(f *testing.F) {
 			t.Fatalf("line by line: %q, whole: %q", got, want)
 		}
 		for _, s := range want {
-			hasWhere(s)
+			write.HasWhere(s)
 		}
 	})
 }

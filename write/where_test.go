@@ -1,6 +1,10 @@
-package shell
+package write_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/mqsql/mqsql/write"
+)
 
 func TestHasWhere(t *testing.T) {
 	tests := []struct {
@@ -21,8 +25,8 @@ func TestHasWhere(t *testing.T) {
 		{"UPDATE messages SET queue = (SELECT 'hold' WHERE 1)", false},
 	}
 	for _, tt := range tests {
-		if got := hasWhere(tt.sql); got != tt.want {
-			t.Errorf("hasWhere(%q) = %v, want %v", tt.sql, got, tt.want)
+		if got := write.HasWhere(tt.sql); got != tt.want {
+			t.Errorf("HasWhere(%q) = %v, want %v", tt.sql, got, tt.want)
 		}
 	}
 }

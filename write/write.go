@@ -1,0 +1,120 @@
+// Package write turns a DELETE or UPDATE on messages into queue operations: it plans the
+// statement, backs up what will be deleted, re-checks each message right before acting, acts,
+// audits and reports. The REPL, batch mode and any later front end call it; they only ask the
+// user and print.
+package write
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/spool"
+)
+
+// Writer holds what turning write statements into spool operations needs, and the user's
+// safety settings for them.
+type Writer struct {
+	// Guard classified the statement and plans it on the session's connection.
+	Guard    *index.Guard
+	Spool    *spool.Spool
+	Executor spool.Executor
+	// Backend names the executor in reports and the audit log ("postsuper", "direct").
+	Backend string
+	// Force allows a write without a WHERE clause.
+	Force bool
+	// BackupBase is where each delete's backup folder is made and the audit log is kept.
+	BackupBase string
+	// NoBackup deletes without keeping copies (the audit log is still written).
+	NoBackup bool
+	// Clock dates backups and audit records; nil is the system clock.
+	Clock mqsql.Clock
+	// Warn receives problems that do not stop the write (an audit record not written).
+	Warn func(error)
+}
+
+// Errors a write can end with.
+var (
+	// ErrNoWhere: a write without WHERE and without --force.
+	ErrNoWhere = errors.New("refused: a DELETE or UPDATE without WHERE acts on every message in the queue; add a WHERE clause, or --force if that is really what you mean")
+	// ErrNotConfirmed: the plan was shown but nobody confirmed it (no --yes in batch mode).
+	ErrNotConfirmed = errors.New("not executed: add --yes to act on the spool without being asked, or --dry-run to only look")
+	// ErrWriteFailed: some messages could not be changed.
+	ErrWriteFailed = errors.New("some messages could not be changed")
+	// ErrInterrupted: the write stopped before it reached every message.
+	ErrInterrupted = errors.New("interrupted: the messages not reached were left alone")
+)
+
+// Plan checks the statement against the safety rules and plans it: what happens to which
+// message. Nothing in the spool changes.
+func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
+	if !w.Force && !HasWhere(st.SQL) {
+		return nil, ErrNoWhere
+	}
+	actions, err := w.Guard.Plan(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	p := newPlan(actions)
+	p.SQL = st.SQL
+	return p, nil
+}
+
+// Execute carries out a confirmed plan: it backs up what will be deleted, applies each group
+// of the plan, writes the audit record and returns what happened to every message. The error
+// is ErrWriteFailed or ErrInterrupted when not every message was dealt with, or says why
+// nothing was changed.
+func (w *Writer) Execute(ctx context.Context, p *Plan) (*Report, error) {
+	rec := spool.AuditRecord{Time: w.Clock.Now().UTC(), SQL: p.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
+	rep := &Report{Outcomes: p.skipped()}
+	backup, notSaved, err := w.backup(ctx, p)
+	rep.Outcomes = append(rep.Outcomes, notSaved...)
+	if backup != nil {
+		rep.Backup, rec.Backup = backup.Dir, backup.Dir
+	}
+	if err != nil {
+		rec.Error = err.Error()
+		w.audit(rec)
+		return rep, fmt.Errorf("backup failed, nothing was changed: %w", err)
+	}
+	for _, g := range p.Groups {
+		rep.Outcomes = append(rep.Outcomes, w.Executor.Apply(ctx, g.Op, g.Queue, g.Targets)...)
+	}
+	rep.Interrupted = ctx.Err() != nil
+	rep.Counts = countResults(rep.Outcomes)
+	rec.Interrupted, rec.Outcomes = rep.Interrupted, rep.Counts
+	w.audit(rec)
+	switch {
+	case rep.Counts[string(mqsql.Failed)] > 0:
+		return rep, ErrWriteFailed
+	case rep.Interrupted:
+		return rep, ErrInterrupted
+	}
+	return rep, nil
+}
+
+// Report is how a write ended: one outcome per planned message and where the copies went.
+type Report struct {
+	Outcomes []mqsql.Outcome
+	// Counts is the number of messages per result (done, skipped, failed).
+	Counts map[string]int
+	// Backup is the folder holding the deleted messages' copies; "" when none was made.
+	Backup      string
+	Interrupted bool
+}
+
+func countResults(outcomes []mqsql.Outcome) map[string]int {
+	counts := map[string]int{}
+	for _, o := range outcomes {
+		counts[string(o.Result)]++
+	}
+	return counts
+}
+
+func (w *Writer) audit(rec spool.AuditRecord) {
+	if err := spool.AppendAudit(w.BackupBase, rec); err != nil && w.Warn != nil {
+		w.Warn(err)
+	}
+}
