@@ -16,6 +16,12 @@ type Plan struct {
 	Actions []mqsql.Action
 	// Groups are the messages acted on, by operation and queue, in the order they run.
 	Groups []Group
+	// Eligible is how many messages in the index the statement could act on, whatever its
+	// WHERE; All is true when the plan acts on every one of them.
+	Eligible int
+	All      bool
+	// Recipients are each matched message's recipient addresses, by path.
+	Recipients map[string][]string
 }
 
 // Group is the messages of one queue that one operation is applied to, in one Executor call.
@@ -110,6 +116,15 @@ func (p *Plan) Question() string {
 		parts = append(parts, p.opSummary(op))
 	}
 	return strings.Join(parts, "; ") + "? [y/N] "
+}
+
+// verbs names the plan's operations for messages: "delete", "hold and release".
+func (p *Plan) verbs() string {
+	var names []string
+	for _, op := range p.ops() {
+		names = append(names, strings.ToLower(op.Verb()))
+	}
+	return strings.Join(names, " and ")
 }
 
 func (p *Plan) ops() []mqsql.Op {

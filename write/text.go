@@ -20,6 +20,9 @@ func (w *Writer) PrintPlan(out io.Writer, p *Plan) {
 	for _, op := range p.ops() {
 		fmt.Fprintf(out, "Plan: %s.\n", p.opSummary(op))
 	}
+	if p.All {
+		fmt.Fprintf(out, "This is every message the statement can act on: all %s %s.\n", thousands(p.Runnable()), plural(p.Runnable(), "message", "messages"))
+	}
 	for _, g := range p.Groups {
 		fmt.Fprintf(out, "  %s   # %s %s\n", w.Executor.Command(g.Op, g.Queue), thousands(len(g.Targets)), plural(len(g.Targets), "message", "messages"))
 	}

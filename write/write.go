@@ -47,18 +47,37 @@ var (
 	ErrInterrupted = errors.New("interrupted: the messages not reached were left alone")
 )
 
+// ErrUnrestricted: the WHERE does not tell the messages apart, and there is no --force.
+var ErrUnrestricted = errors.New("refused without --force")
+
 // Plan checks the statement against the safety rules and plans it: what happens to which
-// message. Nothing in the spool changes.
+// message. Nothing in the spool changes. Without Force, a write without WHERE, one whose WHERE
+// names no column of messages, and one that acts on every message it could apply to are
+// refused: each is how a mistyped condition ("WHERE queue_id = queue_id") empties a queue.
 func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
 	if !w.Force && !HasWhere(st.SQL) {
 		return nil, ErrNoWhere
 	}
-	actions, err := w.Guard.Plan(ctx, st)
+	planned, err := w.Guard.PlanWrite(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	p := newPlan(actions)
-	p.SQL = st.SQL
+	p := newPlan(planned.Actions)
+	p.SQL, p.Eligible, p.Recipients = st.SQL, planned.Eligible, planned.Recipients
+	p.All = p.Runnable() > 0 && p.Runnable() >= p.Eligible
+	if w.Force || p.Runnable() == 0 {
+		return p, nil
+	}
+	cols, err := w.Guard.TargetColumns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !WhereNamesTarget(st.SQL, cols) {
+		return nil, fmt.Errorf("%w: the WHERE clause names no column of messages, so it cannot tell one message from another (it would act on all %s messages it matched); add a condition on messages' own columns (e.g. WHERE sender = '...', or messages.queue_id IN (...)), or add --force if that is really what you mean", ErrUnrestricted, thousands(p.Runnable()))
+	}
+	if p.All {
+		return nil, fmt.Errorf("%w: the plan covers all %s %s that %s can apply to, so the WHERE clause does not restrict it; add --force if that is really what you mean, or narrow the WHERE clause", ErrUnrestricted, thousands(p.Runnable()), plural(p.Runnable(), "message", "messages"), p.verbs())
+	}
 	return p, nil
 }
 
