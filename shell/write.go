@@ -7,6 +7,7 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/spool"
 	"github.com/mqsql/mqsql/write"
 )
@@ -60,11 +61,14 @@ func (s *Session) execWrite(ctx context.Context, st index.Statement) error {
 	if err != nil {
 		return err
 	}
+	if f := s.Opt.Format; f == output.JSON || f == output.JSONL {
+		return s.execWriteJSON(ctx, wr, p, f == output.JSONL)
+	}
 	if len(p.Actions) == 0 {
 		fmt.Fprintln(s.Out, "No messages match; nothing to do.")
 		return nil
 	}
-	wr.PrintPlan(s.Out, p)
+	wr.PrintPlan(s.Out, p, s.Writes.DryRun)
 	if s.Writes.DryRun {
 		fmt.Fprintln(s.Out, "Dry run: nothing was changed.")
 		return nil
@@ -74,14 +78,42 @@ func (s *Session) execWrite(ctx context.Context, st index.Statement) error {
 		return nil
 	}
 	if ok, err := s.confirm(p); err != nil || !ok {
+		if err == nil {
+			fmt.Fprintln(s.Out, "Nothing was changed.")
+		}
 		return err
 	}
-	rep, err := wr.Execute(ctx, p)
+	rep, err := s.execute(ctx, wr, p)
 	if rep.Counts != nil {
 		write.PrintReport(s.Out, rep)
-		s.stale = s.Writes.Refresh != nil // the next statement refreshes first; a last one costs nothing
 	}
 	return err
+}
+
+// execWriteJSON is execWrite for programs: the plan and its outcome as one JSON object.
+func (s *Session) execWriteJSON(ctx context.Context, wr *write.Writer, p *write.Plan, oneLine bool) error {
+	var rep *write.Report
+	var err error
+	if !s.Writes.DryRun && p.Runnable() > 0 {
+		var ok bool
+		if ok, err = s.confirm(p); err == nil && ok {
+			rep, err = s.execute(ctx, wr, p)
+		}
+	}
+	if werr := write.WriteJSON(s.Out, wr.JSON(p, rep, s.Writes.DryRun, err), oneLine); werr != nil && err == nil {
+		err = werr
+	}
+	return err
+}
+
+// execute carries out a confirmed plan and marks the index stale once the spool may have
+// changed.
+func (s *Session) execute(ctx context.Context, wr *write.Writer, p *write.Plan) (*write.Report, error) {
+	rep, err := wr.Execute(ctx, p)
+	if rep.Counts != nil {
+		s.stale = s.Writes.Refresh != nil // the next statement refreshes first; a last one costs nothing
+	}
+	return rep, err
 }
 
 // confirm asks the user, or requires --yes when nobody can be asked.
@@ -92,14 +124,7 @@ func (s *Session) confirm(p *write.Plan) (bool, error) {
 	if s.Confirm == nil {
 		return false, ErrNotConfirmed
 	}
-	ok, err := s.Confirm(p.Question())
-	if err != nil {
-		return false, err
-	}
-	if !ok {
-		fmt.Fprintln(s.Out, "Nothing was changed.")
-	}
-	return ok, nil
+	return s.Confirm(p.Question())
 }
 
 // refreshIfStale runs Writes.Refresh when a write changed the spool since the index was last

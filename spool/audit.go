@@ -1,6 +1,8 @@
 package spool
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +16,9 @@ const AuditName = "audit.log"
 // AuditRecord is one executed write statement: who ran what, what it planned, and how each
 // part ended. One JSON object per line, appended, so the log reads like a journal.
 type AuditRecord struct {
+	// ID names the record, so that a program's report of a write can point at it: the
+	// time in UTC and a random part, e.g. "20261201T214500Z-3f9a1c2b".
+	ID          string                    `json:"id"`
 	Time        time.Time                 `json:"time"`
 	User        string                    `json:"user"`
 	SQL         string                    `json:"sql"`
@@ -26,10 +31,23 @@ type AuditRecord struct {
 	Error       string                    `json:"error,omitempty"`
 }
 
-// AppendAudit appends rec to the audit log in base (created 0600), filling in the user.
+// NewAuditID returns a new audit record ID for a record made at t.
+func NewAuditID(t time.Time) string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// AppendAudit appends rec to the audit log in base (created 0600), filling in the user and,
+// when it has none, the ID.
 func AppendAudit(base string, rec AuditRecord) error {
 	if err := os.MkdirAll(base, 0o700); err != nil {
 		return fmt.Errorf("audit log: %w", err)
+	}
+	if rec.ID == "" {
+		rec.ID = NewAuditID(rec.Time)
 	}
 	if rec.User == "" {
 		rec.User = currentUser()

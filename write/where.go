@@ -37,6 +37,12 @@ func HasWhere(stmt string) bool {
 
 // whereStart returns the index in toks of the statement's own WHERE keyword, or -1.
 func whereStart(stmt string, toks []index.Token) int {
+	return clauseStart(stmt, toks, "WHERE")
+}
+
+// clauseStart returns the index in toks of keyword at the top level after the statement's
+// DELETE or UPDATE (not in a subquery or a WITH clause), or -1.
+func clauseStart(stmt string, toks []index.Token, keyword string) int {
 	seenVerb := false
 	depth := 0
 	for i, t := range toks {
@@ -48,7 +54,7 @@ func whereStart(stmt string, toks []index.Token) int {
 		case depth != 0:
 		case isWord(stmt, t, "DELETE") || isWord(stmt, t, "UPDATE"):
 			seenVerb = true
-		case seenVerb && isWord(stmt, t, "WHERE"):
+		case seenVerb && isWord(stmt, t, keyword):
 			return i
 		}
 	}
@@ -160,4 +166,10 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// HasReturning reports whether the DELETE or UPDATE in stmt has a RETURNING clause of its
+// own, at the top level after its verb.
+func HasReturning(stmt string) bool {
+	return clauseStart(stmt, words(stmt), "RETURNING") >= 0
 }

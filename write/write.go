@@ -39,6 +39,8 @@ type Writer struct {
 var (
 	// ErrNoWhere: a write without WHERE and without --force.
 	ErrNoWhere = errors.New("refused: a DELETE or UPDATE without WHERE acts on every message in the queue; add a WHERE clause, or --force if that is really what you mean")
+	// ErrReturning: a write with RETURNING, which would print rows that are not what happens.
+	ErrReturning = errors.New("refused: RETURNING is not supported on DELETE or UPDATE of messages, which change the queue, not rows; remove it: the plan lists every message (--dry-run shows them all, --format json gives queue_id, queue, sender, arrival_time and recipients of each)")
 	// ErrNotConfirmed: the plan was shown but nobody confirmed it (no --yes in batch mode).
 	ErrNotConfirmed = errors.New("not executed: add --yes to act on the spool without being asked, or --dry-run to only look")
 	// ErrWriteFailed: some messages could not be changed.
@@ -55,6 +57,9 @@ var ErrUnrestricted = errors.New("refused without --force")
 // names no column of messages, and one that acts on every message it could apply to are
 // refused: each is how a mistyped condition ("WHERE queue_id = queue_id") empties a queue.
 func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
+	if HasReturning(st.SQL) {
+		return nil, ErrReturning
+	}
 	if !w.Force && !HasWhere(st.SQL) {
 		return nil, ErrNoWhere
 	}
@@ -86,8 +91,9 @@ func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
 // is ErrWriteFailed or ErrInterrupted when not every message was dealt with, or says why
 // nothing was changed.
 func (w *Writer) Execute(ctx context.Context, p *Plan) (*Report, error) {
-	rec := spool.AuditRecord{Time: w.Clock.Now().UTC(), SQL: p.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
-	rep := &Report{Outcomes: p.skipped()}
+	now := w.Clock.Now().UTC()
+	rec := spool.AuditRecord{ID: spool.NewAuditID(now), Time: now, SQL: p.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
+	rep := &Report{Outcomes: p.skipped(), AuditID: rec.ID}
 	backup, notSaved, err := w.backup(ctx, p)
 	rep.Outcomes = append(rep.Outcomes, notSaved...)
 	if backup != nil {
@@ -122,6 +128,8 @@ type Report struct {
 	// Backup is the folder holding the deleted messages' copies; "" when none was made.
 	Backup      string
 	Interrupted bool
+	// AuditID is the ID of the write's record in the audit log.
+	AuditID string
 }
 
 func countResults(outcomes []mqsql.Outcome) map[string]int {

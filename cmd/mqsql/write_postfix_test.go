@@ -311,3 +311,47 @@ func openLiveSpool(t *testing.T) (*spool.Spool, spool.Config) {
 	t.Cleanup(func() { sp.Close() })
 	return sp, cfg
 }
+
+// TestLiveWriteJSON holds one sender's mail on the real queue with --format json: the
+// report's plan is postqueue -j's view of that mail (IDs, queue, sender, arrival time,
+// recipients), and its outcomes are what Postfix then shows.
+func TestLiveWriteJSON(t *testing.T) {
+	pf := postfixtest.Require(t)
+	const victim = "json@spam.test"
+	liveQueue(t, pf, map[string]int{victim: 4, "keep@ok.test": 3})
+	backup := t.TempDir()
+	before := byKey(t, pf)
+	r := runMQSQL(t, "", "--backup", backup, "--format", "json", "--yes", "UPDATE messages SET queue = 'hold' WHERE sender = '"+victim+"'")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	rep := parseReport(t, r.stdout)
+	if !rep.Executed || len(rep.Plan) != 1 || rep.Plan[0].Op != mqsql.OpHold || rep.Plan[0].Count != 4 || rep.Counts["done"] != 4 {
+		t.Fatalf("report: %+v", rep)
+	}
+	for _, m := range rep.Plan[0].Messages {
+		e, ok := before[m.QueueID]
+		var addrs []string
+		for _, rc := range e.Recipients {
+			addrs = append(addrs, rc.Address)
+		}
+		slices.Sort(addrs)
+		got := slices.Sorted(slices.Values(m.Recipients))
+		if !ok || e.Sender != m.Sender || e.QueueName != string(m.Queue) || e.ArrivalTime != m.ArrivalTime || !slices.Equal(addrs, got) {
+			t.Errorf("planned %+v, postqueue -j had %+v", m, e)
+		}
+	}
+	after := byKey(t, pf)
+	for _, o := range rep.Outcomes {
+		if e := after[o.QueueID]; o.Result != mqsql.Applied || e.QueueName != "hold" {
+			t.Errorf("outcome %+v, postqueue -j now %+v", o, e)
+		}
+	}
+	if countSender(after, victim, "hold") != 4 {
+		t.Errorf("%d held", countSender(after, victim, "hold"))
+	}
+	sameExcept(t, before, after, victim)
+	if rec := lastAudit(t, backup); rec.ID == "" || rec.ID != rep.AuditID {
+		t.Errorf("audit ID %q, the audit log's record %+v", rep.AuditID, rec)
+	}
+}
