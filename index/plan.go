@@ -19,7 +19,8 @@ func (g *Guard) Plan(ctx context.Context, st Statement) ([]mqsql.Action, error) 
 
 // Planned is a write statement's plan with what a careful front end shows beside it.
 type Planned struct {
-	// Actions are one per matched message, in the order the statement matched them.
+	// Actions are one per matched message and operation, in the order the statement matched
+	// them; a message the statement means two operations for has two, in the order they run.
 	Actions []mqsql.Action
 	// Eligible is how many messages in the index the statement's change could apply to,
 	// whatever its WHERE says: when every one of them is planned, the WHERE restricts nothing.
@@ -74,11 +75,11 @@ func (g *Guard) planRows(ctx context.Context, st Statement, p *Planned) ([]newVa
 			return nil, fmt.Errorf("plan: %w", err)
 		}
 		t.Queue, t.Inode = mqsql.Queue(queue), uint64(inode)
-		a, err := decide(st, t, expired, c.queue, c.expire)
+		as, err := decide(st, t, expired, c.queue, c.expire)
 		if err != nil {
 			return nil, err
 		}
-		p.Actions = append(p.Actions, a)
+		p.Actions = append(p.Actions, as...)
 		if b, ok := c.queue.([]byte); ok { // a blob would have been refused; keep the pair comparable
 			c.queue = string(b)
 		}
@@ -106,13 +107,27 @@ func (g *Guard) eligible(ctx context.Context, st Statement, changes []newValues)
 			return 0, fmt.Errorf("plan: count eligible messages: %w", err)
 		}
 		for _, c := range changes {
-			if a, err := decide(st, mqsql.Target{Queue: mqsql.Queue(queue)}, expired, c.queue, c.expire); err == nil && a.Skip == "" {
+			if acts(st, mqsql.Queue(queue), expired, c) {
 				n += count
 				break
 			}
 		}
 	}
 	return n, rows.Err()
+}
+
+// acts reports whether the statement, asking for c, would act on a message in queue.
+func acts(st Statement, queue mqsql.Queue, expired bool, c newValues) bool {
+	as, err := decide(st, mqsql.Target{Queue: queue}, expired, c.queue, c.expire)
+	if err != nil {
+		return false
+	}
+	for _, a := range as {
+		if a.Skip == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // planRecipients returns the recipient addresses of the planned messages, by path.
@@ -154,27 +169,58 @@ func (g *Guard) TargetColumns(ctx context.Context) ([]string, error) {
 	return cols, rows.Err()
 }
 
-// decide turns one matched row into an action: which operation the statement means for a
-// message in this queue, or why it does not apply.
-func decide(st Statement, t mqsql.Target, expired bool, newQueue, newExpire any) (mqsql.Action, error) {
+// decide turns one matched row into actions: which operations the statement means for a
+// message in this queue, in the order they are carried out, or why they do not apply. Every
+// statement means one operation, except the one-statement expire (SET forced_expire = 1,
+// queue = 'active'), which means two: expire, then deliver now.
+func decide(st Statement, t mqsql.Target, expired bool, newQueue, newExpire any) ([]mqsql.Action, error) {
 	a := mqsql.Action{Target: t}
 	if st.Kind == Delete {
 		a.Op = mqsql.OpDelete
 		a.Skip = notForCorrupt(t.Queue)
-		return a, nil
+		return []mqsql.Action{a}, nil
 	}
 	setsQueue, setsExpire := false, false
 	for _, c := range st.Columns {
 		setsQueue = setsQueue || c == "queue"
 		setsExpire = setsExpire || c == "forced_expire"
 	}
-	if setsQueue && setsExpire {
-		return a, fmt.Errorf("%w: set either queue or forced_expire in one statement, not both", ErrDenied)
+	var err error
+	switch {
+	case setsQueue && setsExpire:
+		return decideExpireNow(a, expired, newQueue, newExpire)
+	case setsExpire:
+		a, err = decideExpire(a, expired, newExpire)
+	default:
+		a, err = decideMove(a, newQueue)
 	}
-	if setsExpire {
-		return decideExpire(a, expired, newExpire)
+	return []mqsql.Action{a}, err
+}
+
+// errExpireWith is the refusal of SET forced_expire = 1 with a queue other than 'active'.
+const errExpireWith = "forced_expire = 1 can be set together with queue = 'active' only (expire and deliver now: postsuper -e, or -f for held mail, then postqueue -i), not with queue = %s; set either queue or forced_expire in one statement, not both"
+
+// decideExpireNow plans the one-statement expire: postsuper -e (held mail: -f, which also
+// releases it) and then postqueue -i, so that the queue manager returns the message to its
+// sender at once instead of at the next retry. Mail already expired is only flushed; mail
+// in active is only expired: it is being delivered, and is returned when that attempt ends.
+func decideExpireNow(a mqsql.Action, expired bool, newQueue, newExpire any) ([]mqsql.Action, error) {
+	if q, _ := newQueue.(string); q != string(mqsql.Active) {
+		return nil, fmt.Errorf("%w: "+errExpireWith, ErrDenied, sqlValue(newQueue))
 	}
-	return decideMove(a, newQueue)
+	exp, err := decideExpire(a, expired, newExpire)
+	if err != nil {
+		return nil, err
+	}
+	flush := a
+	flush.Op = mqsql.OpFlush
+	switch a.Queue {
+	case mqsql.Active:
+		flush.Skip = "already in active: being delivered, it is returned to its sender when this attempt ends"
+	case mqsql.Maildrop, mqsql.Corrupt:
+		flush.Skip = exp.Skip
+	}
+	return []mqsql.Action{exp, flush}, nil
 }
 
 func decideExpire(a mqsql.Action, expired bool, v any) (mqsql.Action, error) {

@@ -65,6 +65,18 @@ func (p *Plan) Runnable() int {
 	return n
 }
 
+// messages is how many distinct messages the plan acts on; a message can have two
+// operations (expire, then flush).
+func (p *Plan) messages() int {
+	seen := map[targetKey]bool{}
+	for _, g := range p.Groups {
+		for _, t := range g.Targets {
+			seen[keyOf(t)] = true
+		}
+	}
+	return len(seen)
+}
+
 // skipped turns the actions that do not apply into outcomes, so they are reported too.
 func (p *Plan) skipped() []mqsql.Outcome {
 	var out []mqsql.Outcome

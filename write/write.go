@@ -69,7 +69,8 @@ func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
 	}
 	p := newPlan(planned.Actions)
 	p.SQL, p.Eligible, p.Recipients = st.SQL, planned.Eligible, planned.Recipients
-	p.All = p.Runnable() > 0 && p.Runnable() >= p.Eligible
+	n := p.messages()
+	p.All = n > 0 && n >= p.Eligible
 	if w.Force || p.Runnable() == 0 {
 		return p, nil
 	}
@@ -78,10 +79,10 @@ func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
 		return nil, err
 	}
 	if !WhereNamesTarget(st.SQL, cols) {
-		return nil, fmt.Errorf("%w: the WHERE clause names no column of messages, so it cannot tell one message from another (it would act on all %s messages it matched); add a condition on messages' own columns (e.g. WHERE sender = '...', or messages.queue_id IN (...)), or add --force if that is really what you mean", ErrUnrestricted, thousands(p.Runnable()))
+		return nil, fmt.Errorf("%w: the WHERE clause names no column of messages, so it cannot tell one message from another (it would act on all %s messages it matched); add a condition on messages' own columns (e.g. WHERE sender = '...', or messages.queue_id IN (...)), or add --force if that is really what you mean", ErrUnrestricted, thousands(n))
 	}
 	if p.All {
-		return nil, fmt.Errorf("%w: the plan covers all %s %s that %s can apply to, so the WHERE clause does not restrict it; add --force if that is really what you mean, or narrow the WHERE clause", ErrUnrestricted, thousands(p.Runnable()), plural(p.Runnable(), "message", "messages"), p.verbs())
+		return nil, fmt.Errorf("%w: the plan covers all %s %s that %s can apply to, so the WHERE clause does not restrict it; add --force if that is really what you mean, or narrow the WHERE clause", ErrUnrestricted, thousands(n), plural(n, "message", "messages"), p.verbs())
 	}
 	return p, nil
 }
@@ -104,8 +105,14 @@ func (w *Writer) Execute(ctx context.Context, p *Plan) (*Report, error) {
 		w.audit(rec)
 		return rep, fmt.Errorf("backup failed, nothing was changed: %w", err)
 	}
+	earlier := map[targetKey]mqsql.Outcome{}
 	for _, g := range p.Groups {
-		rep.Outcomes = append(rep.Outcomes, w.Executor.Apply(ctx, g.Op, g.Queue, g.Targets)...)
+		queue, targets, notReady := w.followUp(g, earlier)
+		outs := w.Executor.Apply(ctx, g.Op, queue, targets)
+		for _, o := range outs {
+			earlier[keyOf(o.Target)] = o
+		}
+		rep.Outcomes = append(append(rep.Outcomes, notReady...), outs...)
 	}
 	rep.Interrupted = ctx.Err() != nil
 	rep.Counts = countResults(rep.Outcomes)
@@ -144,4 +151,40 @@ func (w *Writer) audit(rec spool.AuditRecord) {
 	if err := spool.AppendAudit(w.BackupBase, rec); err != nil && w.Warn != nil {
 		w.Warn(err)
 	}
+}
+
+// targetKey names one planned queue file across the groups of a plan.
+type targetKey struct {
+	id    string
+	inode uint64
+}
+
+func keyOf(t mqsql.Target) targetKey { return targetKey{t.QueueID, t.Inode} }
+
+// movedTo is where an operation leaves a message, for the operations a later group of the
+// same plan can follow: postsuper -f releases expired held mail to deferred.
+var movedTo = map[mqsql.Op]mqsql.Queue{mqsql.OpExpireRelease: mqsql.Deferred}
+
+// followUp prepares a group whose messages an earlier group of the plan acted on (the flush
+// of the one-statement expire): a message the earlier operation did not change is left alone,
+// and one it moved is looked for where it went. It returns the queue the ready targets are in.
+func (w *Writer) followUp(g Group, earlier map[targetKey]mqsql.Outcome) (mqsql.Queue, []mqsql.Target, []mqsql.Outcome) {
+	queue := g.Queue
+	var ready []mqsql.Target
+	var notReady []mqsql.Outcome
+	for _, t := range g.Targets {
+		prev, ok := earlier[keyOf(t)]
+		switch {
+		case !ok:
+		case prev.Result != mqsql.Applied:
+			notReady = append(notReady, mqsql.Outcome{Action: mqsql.Action{Target: t, Op: g.Op}, Result: mqsql.Skipped,
+				Detail: fmt.Sprintf("not done because %s was not: %s", prev.Op, prev.Detail)})
+			continue
+		case movedTo[prev.Op] != "":
+			queue = movedTo[prev.Op]
+			t.Queue, t.Path = queue, w.Spool.Config().RelPath(string(queue), t.QueueID)
+		}
+		ready = append(ready, t)
+	}
+	return queue, ready, notReady
 }

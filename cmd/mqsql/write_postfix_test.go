@@ -355,3 +355,50 @@ func TestLiveWriteJSON(t *testing.T) {
 		t.Errorf("audit ID %q, the audit log's record %+v", rep.AuditID, rec)
 	}
 }
+
+// TestLiveExpireInOneStatement expires deferred and held mail with one statement on the
+// real queue: the messages leave the queue at once and their bounces arrive (from the null
+// sender, to the original senders; deferred in turn, as no mail leaves this machine).
+func TestLiveExpireInOneStatement(t *testing.T) {
+	pf := postfixtest.Require(t)
+	const deferred, held = "expire-now@ok.test", "expire-held@ok.test"
+	liveQueue(t, pf, map[string]int{deferred: 2, held: 1, "bystander@ok.test": 3})
+	backup := t.TempDir()
+	r := runMQSQL(t, "", "--backup", backup, "--yes", "UPDATE messages SET queue = 'hold' WHERE sender = '"+held+"'")
+	if r.code != 0 || !strings.Contains(r.stdout, "Done: 1,") {
+		t.Fatalf("hold: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	before := byKey(t, pf)
+	expired := append(idsOf(before, deferred), idsOf(before, held)...)
+	r = runMQSQL(t, "", "--backup", backup, "--yes",
+		"UPDATE messages SET forced_expire = 1, queue = 'active' WHERE sender IN ('"+deferred+"', '"+held+"')")
+	if r.code != 0 || !strings.Contains(r.stdout, "Done: 6, skipped: 0, failed: 0.") {
+		t.Fatalf("expire now: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	bouncesTo := func(q map[string]postfixtest.Entry, addr string) int {
+		n := 0
+		for id, e := range q {
+			if _, old := before[id]; !old && (e.Sender == "" || e.Sender == "MAILER-DAEMON") && len(e.Recipients) == 1 && e.Recipients[0].Address == addr {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, func() bool {
+		_ = pf.Settle(context.Background())
+		q := byKey(t, pf)
+		for _, id := range expired {
+			if _, still := q[id]; still {
+				return false
+			}
+		}
+		return bouncesTo(q, deferred) == 2 && bouncesTo(q, held) == 1
+	})
+	bystanders := map[string]postfixtest.Entry{}
+	for id, e := range before {
+		if e.Sender == "bystander@ok.test" {
+			bystanders[id] = e
+		}
+	}
+	sameExcept(t, bystanders, byKey(t, pf), "")
+}
