@@ -2,7 +2,9 @@ package index
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/mqsql/mqsql"
 )
@@ -11,63 +13,214 @@ import (
 // for, one action per matched message. Nothing in the index or the spool changes: the
 // triggers only record the matched rows and the new values.
 func (g *Guard) Plan(ctx context.Context, st Statement) ([]mqsql.Action, error) {
+	p, err := g.PlanWrite(ctx, st)
+	return p.Actions, err
+}
+
+// Planned is a write statement's plan with what a careful front end shows beside it.
+type Planned struct {
+	// Actions are one per matched message and operation, in the order the statement matched
+	// them; a message the statement means two operations for has two, in the order they run.
+	Actions []mqsql.Action
+	// Eligible is how many messages in the index the statement's change could apply to,
+	// whatever its WHERE says: when every one of them is planned, the WHERE restricts nothing.
+	Eligible int
+	// Recipients are the addresses of each matched message, by its path.
+	Recipients map[string][]string
+}
+
+// newValues is one distinct pair of values a statement's rows asked for.
+type newValues struct{ queue, expire any }
+
+// PlanWrite is Plan with the count of eligible messages and the matched messages' recipients.
+func (g *Guard) PlanWrite(ctx context.Context, st Statement) (Planned, error) {
+	var p Planned
 	if st.Kind == Read {
-		return nil, fmt.Errorf("plan: %q is not a write statement", st.SQL)
+		return p, fmt.Errorf("plan: %q is not a write statement", st.SQL)
 	}
 	if err := g.own(ctx, "DELETE FROM temp."+planTable); err != nil {
-		return nil, fmt.Errorf("plan: %w", err)
+		return p, fmt.Errorf("plan: %w", err)
 	}
 	defer g.own(context.WithoutCancel(ctx), "DELETE FROM temp."+planTable)
 	if err := st.exec(ctx); err != nil {
-		return nil, err
+		return p, err
 	}
+	changes, err := g.planRows(ctx, st, &p)
+	if err != nil {
+		return p, err
+	}
+	if p.Eligible, err = g.eligible(ctx, st, changes); err != nil {
+		return p, err
+	}
+	p.Recipients, err = g.planRecipients(ctx)
+	return p, err
+}
+
+// planRows reads the plan table into p.Actions and returns the distinct changes asked for.
+func (g *Guard) planRows(ctx context.Context, st Statement, p *Planned) ([]newValues, error) {
 	rows, err := g.conn.QueryContext(ctx, `SELECT queue_id, queue, inode, arrival_time, path, sender,
 		coalesce(subject, ''), forced_expire, new_queue, new_forced_expire FROM temp.`+planTable+` ORDER BY rowid`)
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
 	defer rows.Close()
-	var actions []mqsql.Action
+	var changes []newValues
 	for rows.Next() {
 		var t mqsql.Target
 		var queue string
 		var inode int64
 		var expired bool
-		var newQueue, newExpire any
-		if err := rows.Scan(&t.QueueID, &queue, &inode, &t.ArrivalTime, &t.Path, &t.Sender, &t.Subject, &expired, &newQueue, &newExpire); err != nil {
+		var c newValues
+		if err := rows.Scan(&t.QueueID, &queue, &inode, &t.ArrivalTime, &t.Path, &t.Sender, &t.Subject, &expired, &c.queue, &c.expire); err != nil {
 			return nil, fmt.Errorf("plan: %w", err)
 		}
 		t.Queue, t.Inode = mqsql.Queue(queue), uint64(inode)
-		a, err := decide(st, t, expired, newQueue, newExpire)
+		as, err := decide(st, t, expired, c.queue, c.expire)
 		if err != nil {
 			return nil, err
 		}
-		actions = append(actions, a)
+		p.Actions = append(p.Actions, as...)
+		if b, ok := c.queue.([]byte); ok { // a blob would have been refused; keep the pair comparable
+			c.queue = string(b)
+		}
+		if !slices.Contains(changes, c) {
+			changes = append(changes, c)
+		}
 	}
-	return actions, rows.Err()
+	return changes, rows.Err()
 }
 
-// decide turns one matched row into an action: which operation the statement means for a
-// message in this queue, or why it does not apply.
-func decide(st Statement, t mqsql.Target, expired bool, newQueue, newExpire any) (mqsql.Action, error) {
+// eligible counts the messages of the index that one of the statement's changes would act
+// on, deciding for each queue and expiry state as for a matched row.
+func (g *Guard) eligible(ctx context.Context, st Statement, changes []newValues) (int, error) {
+	rows, err := g.query(ctx, `SELECT queue, forced_expire, count(*) FROM main.queue_files GROUP BY 1, 2`)
+	if err != nil {
+		return 0, fmt.Errorf("plan: count eligible messages: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var queue string
+		var expired bool
+		var count int
+		if err := rows.Scan(&queue, &expired, &count); err != nil {
+			return 0, fmt.Errorf("plan: count eligible messages: %w", err)
+		}
+		for _, c := range changes {
+			if acts(st, mqsql.Queue(queue), expired, c) {
+				n += count
+				break
+			}
+		}
+	}
+	return n, rows.Err()
+}
+
+// acts reports whether the statement, asking for c, would act on a message in queue.
+func acts(st Statement, queue mqsql.Queue, expired bool, c newValues) bool {
+	as, err := decide(st, mqsql.Target{Queue: queue}, expired, c.queue, c.expire)
+	if err != nil {
+		return false
+	}
+	for _, a := range as {
+		if a.Skip == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// planRecipients returns the recipient addresses of the planned messages, by path.
+func (g *Guard) planRecipients(ctx context.Context) (map[string][]string, error) {
+	rows, err := g.query(ctx, `SELECT f.path, r.address FROM main.queue_files f
+		JOIN main.queue_recipients r ON r.file_id = f.id
+		WHERE f.path IN (SELECT path FROM temp.`+planTable+`) ORDER BY r.file_id, r.offset`)
+	if err != nil {
+		return nil, fmt.Errorf("plan: recipients: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var path, addr string
+		if err := rows.Scan(&path, &addr); err != nil {
+			return nil, fmt.Errorf("plan: recipients: %w", err)
+		}
+		out[path] = append(out[path], addr)
+	}
+	return out, rows.Err()
+}
+
+// TargetColumns are the columns of messages, the rows a write statement acts on: a WHERE that
+// names none of them cannot tell one message from another.
+func (g *Guard) TargetColumns(ctx context.Context) ([]string, error) {
+	rows, err := g.query(ctx, `SELECT name FROM pragma_table_info('messages', 'main')`)
+	if err != nil {
+		return nil, fmt.Errorf("columns of messages: %w", err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("columns of messages: %w", err)
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}
+
+// decide turns one matched row into actions: which operations the statement means for a
+// message in this queue, in the order they are carried out, or why they do not apply. Every
+// statement means one operation, except the one-statement expire (SET forced_expire = 1,
+// queue = 'active'), which means two: expire, then deliver now.
+func decide(st Statement, t mqsql.Target, expired bool, newQueue, newExpire any) ([]mqsql.Action, error) {
 	a := mqsql.Action{Target: t}
 	if st.Kind == Delete {
 		a.Op = mqsql.OpDelete
 		a.Skip = notForCorrupt(t.Queue)
-		return a, nil
+		return []mqsql.Action{a}, nil
 	}
 	setsQueue, setsExpire := false, false
 	for _, c := range st.Columns {
 		setsQueue = setsQueue || c == "queue"
 		setsExpire = setsExpire || c == "forced_expire"
 	}
-	if setsQueue && setsExpire {
-		return a, fmt.Errorf("%w: set either queue or forced_expire in one statement, not both", ErrDenied)
+	var err error
+	switch {
+	case setsQueue && setsExpire:
+		return decideExpireNow(a, expired, newQueue, newExpire)
+	case setsExpire:
+		a, err = decideExpire(a, expired, newExpire)
+	default:
+		a, err = decideMove(a, newQueue)
 	}
-	if setsExpire {
-		return decideExpire(a, expired, newExpire)
+	return []mqsql.Action{a}, err
+}
+
+// errExpireWith is the refusal of SET forced_expire = 1 with a queue other than 'active'.
+const errExpireWith = "forced_expire = 1 can be set together with queue = 'active' only (expire and deliver now: postsuper -e, or -f for held mail, then postqueue -i), not with queue = %s; set either queue or forced_expire in one statement, not both"
+
+// decideExpireNow plans the one-statement expire: postsuper -e (held mail: -f, which also
+// releases it) and then postqueue -i, so that the queue manager returns the message to its
+// sender at once instead of at the next retry. Mail already expired is only flushed; mail
+// in active is only expired: it is being delivered, and is returned when that attempt ends.
+func decideExpireNow(a mqsql.Action, expired bool, newQueue, newExpire any) ([]mqsql.Action, error) {
+	if q, _ := newQueue.(string); q != string(mqsql.Active) {
+		return nil, fmt.Errorf("%w: "+errExpireWith, ErrDenied, sqlValue(newQueue))
 	}
-	return decideMove(a, newQueue)
+	exp, err := decideExpire(a, expired, newExpire)
+	if err != nil {
+		return nil, err
+	}
+	flush := a
+	flush.Op = mqsql.OpFlush
+	switch a.Queue {
+	case mqsql.Active:
+		flush.Skip = "already in active: being delivered, it is returned to its sender when this attempt ends"
+	case mqsql.Maildrop, mqsql.Corrupt:
+		flush.Skip = exp.Skip
+	}
+	return []mqsql.Action{exp, flush}, nil
 }
 
 func decideExpire(a mqsql.Action, expired bool, v any) (mqsql.Action, error) {
@@ -144,4 +297,17 @@ func sqlValue(v any) string {
 		return fmt.Sprintf("'%s'", x)
 	}
 	return fmt.Sprint(v)
+}
+
+// query runs one of the guard's own queries, which the authorizer lets read anything.
+func (g *Guard) query(ctx context.Context, q string) (*sql.Rows, error) {
+	g.mu.Lock()
+	g.internal = true
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.internal = false
+		g.mu.Unlock()
+	}()
+	return g.conn.QueryContext(ctx, q)
 }

@@ -4,11 +4,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mqsql/mqsql/write"
 )
 
 // FuzzSplitter checks that statement splitting does not depend on how input arrives: fed
 // whole or line by line (as the REPL and batch mode feed it), the same statements come out,
-// hasWhere never panics, and no statement handed on splits again.
+// write.HasWhere never panics, and no statement handed on splits again.
 func FuzzSplitter(f *testing.F) {
 	for _, s := range []string{
 		"SELECT 1; SELECT 2;", "SELECT ';' AS x;", "SELECT 1 -- ; comment\n;", "/* ; */ SELECT 1;",
@@ -29,7 +31,7 @@ func FuzzSplitter(f *testing.F) {
 			t.Fatalf("line by line: %q, whole: %q", got, want)
 		}
 		for _, s := range want {
-			hasWhere(s)
+			write.HasWhere(s)
 			// A statement handed on holds no statement end of its own: the guard, which
 			// lexes with the same rules, would refuse it otherwise.
 			var again Splitter

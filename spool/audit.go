@@ -1,6 +1,8 @@
 package spool
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,6 +17,9 @@ const AuditName = "audit.log"
 // AuditRecord is one executed write statement: who ran what, what it planned, and how each
 // part ended. One JSON object per line, appended, so the log reads like a journal.
 type AuditRecord struct {
+	// ID names the record, so that a program's report of a write can point at it: the
+	// time in UTC and a random part, e.g. "20261201T214500Z-3f9a1c2b".
+	ID          string                    `json:"id"`
 	Time        time.Time                 `json:"time"`
 	User        string                    `json:"user"`
 	SQL         string                    `json:"sql"`
@@ -27,16 +32,28 @@ type AuditRecord struct {
 	Error       string                    `json:"error,omitempty"`
 }
 
-// AppendAudit appends rec to the audit log in base (created 0600), filling in the user. The
-// log is opened relative to base, checked as NewBackup checks it, and never through a link:
-// root appending to whatever an audit.log link points at would let anyone who can plant one
-// grow any file.
+// NewAuditID returns a new audit record ID for a record made at t.
+func NewAuditID(t time.Time) string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// AppendAudit appends rec to the audit log in base (created 0600), filling in the user and,
+// when it has none, the ID. The log is opened relative to base, checked as NewBackup checks
+// it, and never through a link: root appending to whatever an audit.log link points at would
+// let anyone who can plant one grow any file.
 func AppendAudit(base string, rec AuditRecord) error {
 	dir, err := safefile.MkdirPrivate(base)
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	defer dir.Close()
+	if rec.ID == "" {
+		rec.ID = NewAuditID(rec.Time)
+	}
 	if rec.User == "" {
 		rec.User = currentUser()
 	}

@@ -34,7 +34,7 @@ func TestBackupRefusesLinks(t *testing.T) {
 		}, false, "owned by uid 65534"},
 		{"linked audit log", func(t *testing.T, tmp string) (string, string) {
 			must(t, os.Mkdir(filepath.Join(tmp, "base"), 0o700))
-			write(t, filepath.Join(tmp, "victim"), "do not append\n", 0o644, 0)
+			writeFileAs(t, filepath.Join(tmp, "victim"), "do not append\n", 0o644, 0)
 			must(t, os.Symlink(filepath.Join(tmp, "victim"), filepath.Join(tmp, "base", spool.AuditName)))
 			return filepath.Join(tmp, "base"), filepath.Join(tmp, "victim")
 		}, true, "symbolic link"},

@@ -57,7 +57,7 @@ func foreignDB(t *testing.T, path string) {
 	}
 }
 
-func write(t *testing.T, path, data string, mode os.FileMode, uid int) {
+func writeFileAs(t *testing.T, path, data string, mode os.FileMode, uid int) {
 	t.Helper()
 	must(t, os.WriteFile(path, []byte(data), mode))
 	must(t, os.Chmod(path, mode))
@@ -79,14 +79,14 @@ func TestDBRefusesWhatIsNotItsOwn(t *testing.T) {
 			must(t, os.Symlink(filepath.Join(tmp, "target"), filepath.Join(tmp, "idx.db")))
 		}, "target", []string{"idx.db", "symbolic link"}},
 		{"link to a file", func(t *testing.T, tmp string) {
-			write(t, filepath.Join(tmp, "target"), "", 0o644, 0)
+			writeFileAs(t, filepath.Join(tmp, "target"), "", 0o644, 0)
 			must(t, os.Symlink(filepath.Join(tmp, "target"), filepath.Join(tmp, "idx.db")))
 		}, "target", []string{"idx.db", "symbolic link"}},
 		{"another program's database", func(t *testing.T, tmp string) {
 			foreignDB(t, filepath.Join(tmp, "idx.db"))
 		}, "idx.db", []string{"idx.db", "not an mqsql index", "customers"}},
 		{"another user's file", func(t *testing.T, tmp string) {
-			write(t, filepath.Join(tmp, "idx.db"), "", 0o666, nobody)
+			writeFileAs(t, filepath.Join(tmp, "idx.db"), "", 0o666, nobody)
 		}, "idx.db", []string{"idx.db", "owned by uid 65534"}},
 		{"link planted as the WAL", func(t *testing.T, tmp string) {
 			must(t, os.Symlink(filepath.Join(tmp, "target"), filepath.Join(tmp, "idx.db-wal")))
@@ -95,7 +95,7 @@ func TestDBRefusesWhatIsNotItsOwn(t *testing.T) {
 			must(t, os.Chmod(tmp, os.ModeSticky|0o777))
 		}, "idx.db", []string{"idx.db-wal", "lets other users create files"}},
 		{"another user's WAL", func(t *testing.T, tmp string) {
-			write(t, filepath.Join(tmp, "idx.db-wal"), "", 0o666, nobody)
+			writeFileAs(t, filepath.Join(tmp, "idx.db-wal"), "", 0o666, nobody)
 		}, "idx.db-wal", []string{"idx.db-wal", "owned by uid 65534"}},
 	}
 	for _, tt := range tests {
@@ -140,7 +140,7 @@ func dirNames(t *testing.T, dir string) string {
 func TestDBOwnFilesKept(t *testing.T) {
 	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
 	db := filepath.Join(t.TempDir(), "idx.db")
-	write(t, db, "", 0o666, 0)
+	writeFileAs(t, db, "", 0o666, 0)
 	count := func() runResult {
 		return runMQSQL(t, "", "--spool", dir, "--db", db, "SELECT count(*) FROM messages")
 	}

@@ -149,9 +149,9 @@ func TestLiveUpdates(t *testing.T) {
 	senders := map[string]int{"hold@ok.test": 3, "requeue@ok.test": 2, "flush@ok.test": 1, "expire@ok.test": 2, "bystander@ok.test": 5}
 	liveQueue(t, pf, senders)
 	backup := t.TempDir()
-	do := func(sql string, want string) {
+	do := func(sql string, want string, flags ...string) {
 		t.Helper()
-		r := runMQSQL(t, "", "--backup", backup, "--yes", sql)
+		r := runMQSQL(t, "", append(append([]string{"--backup", backup, "--yes"}, flags...), sql)...)
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Fatalf("%s: exit %d\n%s\n%s", sql, r.code, r.stdout, r.stderr)
 		}
@@ -163,7 +163,8 @@ func TestLiveUpdates(t *testing.T) {
 	if countSender(q, "hold@ok.test", "hold") != 3 {
 		t.Errorf("hold: %d held", countSender(q, "hold@ok.test", "hold"))
 	}
-	do("UPDATE messages SET queue = 'deferred' WHERE sender = 'hold@ok.test'", "Done: 3, skipped: 0")
+	// These are all the held messages: releasing every message release applies to needs --force.
+	do("UPDATE messages SET queue = 'deferred' WHERE sender = 'hold@ok.test'", "Done: 3, skipped: 0", "--force")
 	if q = byKey(t, pf); countSender(q, "hold@ok.test", "deferred") != 3 {
 		t.Errorf("release: %d deferred", countSender(q, "hold@ok.test", "deferred"))
 	}
@@ -309,4 +310,95 @@ func openLiveSpool(t *testing.T) (*spool.Spool, spool.Config) {
 	}
 	t.Cleanup(func() { sp.Close() })
 	return sp, cfg
+}
+
+// TestLiveWriteJSON holds one sender's mail on the real queue with --format json: the
+// report's plan is postqueue -j's view of that mail (IDs, queue, sender, arrival time,
+// recipients), and its outcomes are what Postfix then shows.
+func TestLiveWriteJSON(t *testing.T) {
+	pf := postfixtest.Require(t)
+	const victim = "json@spam.test"
+	liveQueue(t, pf, map[string]int{victim: 4, "keep@ok.test": 3})
+	backup := t.TempDir()
+	before := byKey(t, pf)
+	r := runMQSQL(t, "", "--backup", backup, "--format", "json", "--yes", "UPDATE messages SET queue = 'hold' WHERE sender = '"+victim+"'")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	rep := parseReport(t, r.stdout)
+	if !rep.Executed || len(rep.Plan) != 1 || rep.Plan[0].Op != mqsql.OpHold || rep.Plan[0].Count != 4 || rep.Counts["done"] != 4 {
+		t.Fatalf("report: %+v", rep)
+	}
+	for _, m := range rep.Plan[0].Messages {
+		e, ok := before[m.QueueID]
+		var addrs []string
+		for _, rc := range e.Recipients {
+			addrs = append(addrs, rc.Address)
+		}
+		slices.Sort(addrs)
+		got := slices.Sorted(slices.Values(m.Recipients))
+		if !ok || e.Sender != m.Sender || e.QueueName != string(m.Queue) || e.ArrivalTime != m.ArrivalTime || !slices.Equal(addrs, got) {
+			t.Errorf("planned %+v, postqueue -j had %+v", m, e)
+		}
+	}
+	after := byKey(t, pf)
+	for _, o := range rep.Outcomes {
+		if e := after[o.QueueID]; o.Result != mqsql.Applied || e.QueueName != "hold" {
+			t.Errorf("outcome %+v, postqueue -j now %+v", o, e)
+		}
+	}
+	if countSender(after, victim, "hold") != 4 {
+		t.Errorf("%d held", countSender(after, victim, "hold"))
+	}
+	sameExcept(t, before, after, victim)
+	if rec := lastAudit(t, backup); rec.ID == "" || rec.ID != rep.AuditID {
+		t.Errorf("audit ID %q, the audit log's record %+v", rep.AuditID, rec)
+	}
+}
+
+// TestLiveExpireInOneStatement expires deferred and held mail with one statement on the
+// real queue: the messages leave the queue at once and their bounces arrive (from the null
+// sender, to the original senders; deferred in turn, as no mail leaves this machine).
+func TestLiveExpireInOneStatement(t *testing.T) {
+	pf := postfixtest.Require(t)
+	const deferred, held = "expire-now@ok.test", "expire-held@ok.test"
+	liveQueue(t, pf, map[string]int{deferred: 2, held: 1, "bystander@ok.test": 3})
+	backup := t.TempDir()
+	r := runMQSQL(t, "", "--backup", backup, "--yes", "UPDATE messages SET queue = 'hold' WHERE sender = '"+held+"'")
+	if r.code != 0 || !strings.Contains(r.stdout, "Done: 1,") {
+		t.Fatalf("hold: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	before := byKey(t, pf)
+	expired := append(idsOf(before, deferred), idsOf(before, held)...)
+	r = runMQSQL(t, "", "--backup", backup, "--yes",
+		"UPDATE messages SET forced_expire = 1, queue = 'active' WHERE sender IN ('"+deferred+"', '"+held+"')")
+	if r.code != 0 || !strings.Contains(r.stdout, "Done: 6, skipped: 0, failed: 0.") {
+		t.Fatalf("expire now: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	bouncesTo := func(q map[string]postfixtest.Entry, addr string) int {
+		n := 0
+		for id, e := range q {
+			if _, old := before[id]; !old && (e.Sender == "" || e.Sender == "MAILER-DAEMON") && len(e.Recipients) == 1 && e.Recipients[0].Address == addr {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, func() bool {
+		_ = pf.Settle(context.Background())
+		q := byKey(t, pf)
+		for _, id := range expired {
+			if _, still := q[id]; still {
+				return false
+			}
+		}
+		return bouncesTo(q, deferred) == 2 && bouncesTo(q, held) == 1
+	})
+	bystanders := map[string]postfixtest.Entry{}
+	for id, e := range before {
+		if e.Sender == "bystander@ok.test" {
+			bystanders[id] = e
+		}
+	}
+	sameExcept(t, bystanders, byKey(t, pf), "")
 }

@@ -1,0 +1,190 @@
+// Package write turns a DELETE or UPDATE on messages into queue operations: it plans the
+// statement, backs up what will be deleted, re-checks each message right before acting, acts,
+// audits and reports. The REPL, batch mode and any later front end call it; they only ask the
+// user and print.
+package write
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/spool"
+)
+
+// Writer holds what turning write statements into spool operations needs, and the user's
+// safety settings for them.
+type Writer struct {
+	// Guard classified the statement and plans it on the session's connection.
+	Guard    *index.Guard
+	Spool    *spool.Spool
+	Executor spool.Executor
+	// Backend names the executor in reports and the audit log ("postsuper", "direct").
+	Backend string
+	// Force allows a write without a WHERE clause.
+	Force bool
+	// BackupBase is where each delete's backup folder is made and the audit log is kept.
+	BackupBase string
+	// NoBackup deletes without keeping copies (the audit log is still written).
+	NoBackup bool
+	// Clock dates backups and audit records; nil is the system clock.
+	Clock mqsql.Clock
+	// Warn receives problems that do not stop the write (an audit record not written).
+	Warn func(error)
+}
+
+// Errors a write can end with.
+var (
+	// ErrNoWhere: a write without WHERE and without --force.
+	ErrNoWhere = errors.New("refused: a DELETE or UPDATE without WHERE acts on every message in the queue; add a WHERE clause, or --force if that is really what you mean")
+	// ErrReturning: a write with RETURNING, which would print rows that are not what happens.
+	ErrReturning = errors.New("refused: RETURNING is not supported on DELETE or UPDATE of messages, which change the queue, not rows; remove it: the plan lists every message (--dry-run shows them all, --format json gives queue_id, queue, sender, arrival_time and recipients of each)")
+	// ErrNotConfirmed: the plan was shown but nobody confirmed it (no --yes in batch mode).
+	ErrNotConfirmed = errors.New("not executed: add --yes to act on the spool without being asked, or --dry-run to only look")
+	// ErrWriteFailed: some messages could not be changed.
+	ErrWriteFailed = errors.New("some messages could not be changed")
+	// ErrInterrupted: the write stopped before it reached every message.
+	ErrInterrupted = errors.New("interrupted: the messages not reached were left alone")
+)
+
+// ErrUnrestricted: the WHERE does not tell the messages apart, and there is no --force.
+var ErrUnrestricted = errors.New("refused without --force")
+
+// Plan checks the statement against the safety rules and plans it: what happens to which
+// message. Nothing in the spool changes. Without Force, a write without WHERE, one whose WHERE
+// names no column of messages, and one that acts on every message it could apply to are
+// refused: each is how a mistyped condition ("WHERE queue_id = queue_id") empties a queue.
+func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
+	if HasReturning(st.SQL) {
+		return nil, ErrReturning
+	}
+	if !w.Force && !HasWhere(st.SQL) {
+		return nil, ErrNoWhere
+	}
+	planned, err := w.Guard.PlanWrite(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	p := newPlan(planned.Actions)
+	p.SQL, p.Eligible, p.Recipients = st.SQL, planned.Eligible, planned.Recipients
+	n := p.messages()
+	p.All = n > 0 && n >= p.Eligible
+	if w.Force || p.Runnable() == 0 {
+		return p, nil
+	}
+	cols, err := w.Guard.TargetColumns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !WhereNamesTarget(st.SQL, cols) {
+		return nil, fmt.Errorf("%w: the WHERE clause names no column of messages, so it cannot tell one message from another (it would act on all %s messages it matched); add a condition on messages' own columns (e.g. WHERE sender = '...', or messages.queue_id IN (...)), or add --force if that is really what you mean", ErrUnrestricted, thousands(n))
+	}
+	if p.All {
+		return nil, fmt.Errorf("%w: the plan covers all %s %s that %s can apply to, so the WHERE clause does not restrict it; add --force if that is really what you mean, or narrow the WHERE clause", ErrUnrestricted, thousands(n), plural(n, "message", "messages"), p.verbs())
+	}
+	return p, nil
+}
+
+// Execute carries out a confirmed plan: it backs up what will be deleted, applies each group
+// of the plan, writes the audit record and returns what happened to every message. The error
+// is ErrWriteFailed or ErrInterrupted when not every message was dealt with, or says why
+// nothing was changed.
+func (w *Writer) Execute(ctx context.Context, p *Plan) (*Report, error) {
+	now := w.Clock.Now().UTC()
+	rec := spool.AuditRecord{ID: spool.NewAuditID(now), Time: now, SQL: p.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
+	rep := &Report{Outcomes: p.skipped(), AuditID: rec.ID}
+	backup, notSaved, err := w.backup(ctx, p)
+	rep.Outcomes = append(rep.Outcomes, notSaved...)
+	if backup != nil {
+		rep.Backup, rec.Backup = backup.Dir, backup.Dir
+	}
+	if err != nil {
+		rec.Error = err.Error()
+		w.audit(rec)
+		return rep, fmt.Errorf("backup failed, nothing was changed: %w", err)
+	}
+	earlier := map[targetKey]mqsql.Outcome{}
+	for _, g := range p.Groups {
+		queue, targets, notReady := w.followUp(g, earlier)
+		outs := w.Executor.Apply(ctx, g.Op, queue, targets)
+		for _, o := range outs {
+			earlier[keyOf(o.Target)] = o
+		}
+		rep.Outcomes = append(append(rep.Outcomes, notReady...), outs...)
+	}
+	rep.Interrupted = ctx.Err() != nil
+	rep.Counts = countResults(rep.Outcomes)
+	rec.Interrupted, rec.Outcomes = rep.Interrupted, rep.Counts
+	w.audit(rec)
+	switch {
+	case rep.Counts[string(mqsql.Failed)] > 0:
+		return rep, ErrWriteFailed
+	case rep.Interrupted:
+		return rep, ErrInterrupted
+	}
+	return rep, nil
+}
+
+// Report is how a write ended: one outcome per planned message and where the copies went.
+type Report struct {
+	Outcomes []mqsql.Outcome
+	// Counts is the number of messages per result (done, skipped, failed).
+	Counts map[string]int
+	// Backup is the folder holding the deleted messages' copies; "" when none was made.
+	Backup      string
+	Interrupted bool
+	// AuditID is the ID of the write's record in the audit log.
+	AuditID string
+}
+
+func countResults(outcomes []mqsql.Outcome) map[string]int {
+	counts := map[string]int{}
+	for _, o := range outcomes {
+		counts[string(o.Result)]++
+	}
+	return counts
+}
+
+func (w *Writer) audit(rec spool.AuditRecord) {
+	if err := spool.AppendAudit(w.BackupBase, rec); err != nil && w.Warn != nil {
+		w.Warn(err)
+	}
+}
+
+// targetKey names one planned queue file across the groups of a plan.
+type targetKey struct {
+	id    string
+	inode uint64
+}
+
+func keyOf(t mqsql.Target) targetKey { return targetKey{t.QueueID, t.Inode} }
+
+// movedTo is where an operation leaves a message, for the operations a later group of the
+// same plan can follow: postsuper -f releases expired held mail to deferred.
+var movedTo = map[mqsql.Op]mqsql.Queue{mqsql.OpExpireRelease: mqsql.Deferred}
+
+// followUp prepares a group whose messages an earlier group of the plan acted on (the flush
+// of the one-statement expire): a message the earlier operation did not change is left alone,
+// and one it moved is looked for where it went. It returns the queue the ready targets are in.
+func (w *Writer) followUp(g Group, earlier map[targetKey]mqsql.Outcome) (mqsql.Queue, []mqsql.Target, []mqsql.Outcome) {
+	queue := g.Queue
+	var ready []mqsql.Target
+	var notReady []mqsql.Outcome
+	for _, t := range g.Targets {
+		prev, ok := earlier[keyOf(t)]
+		switch {
+		case !ok:
+		case prev.Result != mqsql.Applied:
+			notReady = append(notReady, mqsql.Outcome{Action: mqsql.Action{Target: t, Op: g.Op}, Result: mqsql.Skipped,
+				Detail: fmt.Sprintf("not done because %s was not: %s", prev.Op, prev.Detail)})
+			continue
+		case movedTo[prev.Op] != "":
+			queue = movedTo[prev.Op]
+			t.Queue, t.Path = queue, w.Spool.Config().RelPath(string(queue), t.QueueID)
+		}
+		ready = append(ready, t)
+	}
+	return queue, ready, notReady
+}
