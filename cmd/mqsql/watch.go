@@ -67,6 +67,9 @@ Flags:
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if err := checkSpoolFlag(o.spool); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
