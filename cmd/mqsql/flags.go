@@ -66,15 +66,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-// checkSpoolFlag refuses a --spool that is not a Postfix queue directory, as a usage error:
-// reading it would answer "no mail" about a queue nobody looked at. Other problems (permission)
-// are left to opening the spool, which names them.
+// checkSpoolFlag refuses a --spool directory that is not a Postfix queue directory, as a usage
+// error: reading it would answer "no mail" about a queue nobody looked at. A path that is
+// missing or no directory, or may not be read, is left to opening the spool, which names it
+// (exit 1, as before).
 func checkSpoolFlag(dir string) error {
 	if dir == "" {
 		return nil
 	}
 	var nq *spool.NotQueueDirError
-	if err := spool.CheckQueueDir(dir); errors.As(err, &nq) {
+	if err := spool.CheckQueueDir(dir); errors.As(err, &nq) && nq.Missing != nil {
 		return fmt.Errorf("--spool %w", err)
 	}
 	return nil
