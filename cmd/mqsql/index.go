@@ -15,30 +15,31 @@ import (
 )
 
 // openIndex opens the index and brings it up to date: with --db and a live watcher owning
-// the file (mqsql watch, or a REPL), the index is current already and is read as it is;
-// otherwise this process reconciles it with the spool.
-func openIndex(ctx context.Context, o *options, stderr io.Writer) (*index.Index, error) {
+// the file (mqsql watch, or a REPL), the index is current already and is read as it is, and
+// the watcher is returned (nil otherwise); without one this process reconciles it with the
+// spool.
+func openIndex(ctx context.Context, o *options, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
 	ix, err := index.Open(ctx, o.db, index.WithClock(clock))
 	if err != nil {
-		return nil, indexAccessError(o.db, err)
+		return nil, nil, indexAccessError(o.db, err)
 	}
 	if o.db != "" {
-		_, live, err := index.WaitForOwner(ctx, o.db, func(info index.OwnerInfo) {
+		info, live, err := index.WaitForOwner(ctx, o.db, func(info index.OwnerInfo) {
 			fmt.Fprintf(stderr, "mqsql: waiting for mqsql watch (pid %d) to finish loading %s\n", info.PID, o.db)
 		})
 		if err != nil {
 			ix.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		if live {
-			return ix, nil
+			return ix, &info, nil
 		}
 	}
 	if err := syncIndex(ctx, o, ix, stderr); err != nil {
 		ix.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return ix, nil
+	return ix, nil, nil
 }
 
 // indexAccessError explains a failure to open the --db file when this user may not use it:
