@@ -23,6 +23,10 @@ type Guard struct {
 	state authState
 	// internal is true while the guard runs its own statements on the plan table.
 	internal bool
+
+	// Observe, when set, sees each statement Classify accepts, before it runs: mqsql uses it
+	// to explain what a statement reads (events in a run that no watcher keeps).
+	Observe func(Statement)
 }
 
 // authState is what the authorizer saw while one statement was prepared.
@@ -30,6 +34,18 @@ type authState struct {
 	deleteMessages bool
 	updateColumns  []string
 	denied         string // why the statement is refused; "" when it is not
+	tables         []string
+}
+
+// read records that the statement reads table of the index, once.
+func (a *authState) read(table string) {
+	table = strings.ToLower(table)
+	for _, t := range a.tables {
+		if t == table {
+			return
+		}
+	}
+	a.tables = append(a.tables, table)
 }
 
 // Kind classifies a statement.
@@ -50,6 +66,7 @@ type Statement struct {
 	SQL     string
 	Kind    Kind
 	Columns []string // for Update: the columns it sets
+	Tables  []string // the index's tables it reads (lower case), through views too
 
 	prepared *sql.Stmt
 }
@@ -159,12 +176,15 @@ func (g *Guard) Classify(ctx context.Context, stmt string) (Statement, error) {
 	if err != nil {
 		return Statement{}, err
 	}
-	c := Statement{SQL: stmt, Kind: Read, prepared: prepared}
+	c := Statement{SQL: stmt, Kind: Read, Tables: st.tables, prepared: prepared}
 	switch {
 	case st.deleteMessages:
 		c.Kind = Delete
 	case len(st.updateColumns) > 0:
 		c.Kind, c.Columns = Update, st.updateColumns
+	}
+	if g.Observe != nil {
+		g.Observe(c)
 	}
 	return c, nil
 }
@@ -201,7 +221,12 @@ func (g *Guard) check(action sqlite.AuthorizerActionCode, arg1, arg2, db, trigge
 		return ""
 	}
 	switch action {
-	case sqlite.AuthRead, sqlite.AuthSelect, sqlite.AuthTransaction, sqlite.AuthSavepoint, sqlite.AuthRecursive:
+	case sqlite.AuthRead:
+		if db == "main" {
+			g.state.read(arg1)
+		}
+		return ""
+	case sqlite.AuthSelect, sqlite.AuthTransaction, sqlite.AuthSavepoint, sqlite.AuthRecursive:
 		return ""
 	case sqlite.AuthFunction:
 		if strings.EqualFold(arg2, "load_extension") {

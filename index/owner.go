@@ -43,6 +43,12 @@ type OwnerInfo struct {
 	Since time.Time
 }
 
+// Describe says who keeps the index and since when, for .status.
+func (info OwnerInfo) Describe() string {
+	return fmt.Sprintf("kept current by pid %d (mqsql watch, or a REPL on this file), %s since %s",
+		info.PID, info.State, info.Since.Format("2006-01-02 15:04:05"))
+}
+
 // ClaimIndex claims dbPath for the calling process's watcher, without waiting. It fails with
 // an error wrapping ErrOwned when another watcher holds it. The claim starts out loading.
 func ClaimIndex(dbPath string) (*Owner, error) {

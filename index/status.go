@@ -135,15 +135,22 @@ func (f *Follower) Status(ctx context.Context) (string, error) {
 	}
 	who := "none: the watcher that kept this index has stopped; .rescan brings it up to date"
 	if ok {
-		who = fmt.Sprintf("kept current by mqsql watch, pid %d, %s since %s", info.PID, info.State, clock(info.Since))
+		who = info.Describe()
 	}
+	return f.ix.Describe(ctx, f.sp.Dir(), who)
+}
+
+// Describe is .status for an index that no watcher of this process keeps: keeper says who
+// keeps it current, or how it was read; the last change is the newest events row, the last
+// thing a watcher saw.
+func (ix *Index) Describe(ctx context.Context, spoolDir, keeper string) (string, error) {
 	var last sql.NullFloat64
-	if err := f.ix.db.QueryRowContext(ctx, `SELECT max(time) FROM events`).Scan(&last); err != nil {
+	if err := ix.db.QueryRowContext(ctx, `SELECT max(time) FROM events`).Scan(&last); err != nil {
 		return "", fmt.Errorf("read events: %w", err)
 	}
 	change := time.Time{}
 	if last.Valid {
 		change = time.UnixMicro(int64(last.Float64 * 1e6))
 	}
-	return statusReport(ctx, f.ix, f.sp.Dir(), [][2]string{{"watcher", who}, {"last change", sinceLine(change, f.ix.Now())}})
+	return statusReport(ctx, ix, spoolDir, [][2]string{{"watcher", keeper}, {"last change", sinceLine(change, ix.Now())}})
 }

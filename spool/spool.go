@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/mqsql/mqsql"
@@ -237,4 +240,67 @@ func fileInfo(path string, st *unix.Stat_t) mqsql.FileInfo {
 		Mode:         st.Mode & 0o7777,
 		ModTimeNanos: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
 	}
+}
+
+// MessageQueues are the queue directories Postfix creates in every queue_directory for mail
+// (postfix-files); CheckQueueDir wants them all, so that a directory above or inside the queue
+// (/var/spool, /var/spool/postfix/deferred) is not taken for an empty queue.
+var MessageQueues = []string{"maildrop", "incoming", "active", "deferred", "hold"}
+
+// NotQueueDirError reports a directory that is not a Postfix queue directory: reading it would
+// answer "no mail" about a queue that was never looked at.
+type NotQueueDirError struct {
+	Dir     string
+	Missing []string // the message queues it lacks, or nil when Dir itself is missing
+	Err     error    // why Dir could not be looked at, when it could not
+}
+
+func (e *NotQueueDirError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: not a Postfix queue directory: %v", e.Dir, e.Err)
+	}
+	return fmt.Sprintf("%s: not a Postfix queue directory (no %s/; postconf -h queue_directory names Postfix's)",
+		e.Dir, strings.Join(e.Missing, "/, "))
+}
+
+func (e *NotQueueDirError) Unwrap() error { return e.Err }
+
+// CheckQueueDir says whether dir is a Postfix queue directory: one holding every directory of
+// MessageQueues. It returns a *NotQueueDirError when it is not, and a *PermissionError when
+// dir may not be searched. Open does not call it, because tests and tools open partial trees;
+// what reads a directory a person named (--spool) calls it first.
+func CheckQueueDir(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return &PermissionError{Path: dir, Err: err}
+		}
+		return &NotQueueDirError{Dir: dir, Err: unwrapPath(err)}
+	}
+	if !st.IsDir() {
+		return &NotQueueDirError{Dir: dir, Err: errors.New("not a directory")}
+	}
+	var missing []string
+	for _, q := range MessageQueues {
+		st, err := os.Lstat(filepath.Join(dir, q))
+		if errors.Is(err, fs.ErrPermission) {
+			return &PermissionError{Path: dir, Err: err}
+		}
+		if err != nil || !st.IsDir() {
+			missing = append(missing, q)
+		}
+	}
+	if missing != nil {
+		return &NotQueueDirError{Dir: dir, Missing: missing}
+	}
+	return nil
+}
+
+// unwrapPath drops the path an *fs.PathError repeats, for messages that name it already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

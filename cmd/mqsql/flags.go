@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -59,7 +60,25 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	default:
 		return nil, fmt.Errorf("expected one SQL argument, got %d: quote the statement, e.g. mqsql \"SELECT * FROM messages\"", fs.NArg())
 	}
+	if err := checkSpoolFlag(o.spool); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// checkSpoolFlag refuses a --spool directory that is not a Postfix queue directory, as a usage
+// error: reading it would answer "no mail" about a queue nobody looked at. A path that is
+// missing or no directory, or may not be read, is left to opening the spool, which names it
+// (exit 1, as before).
+func checkSpoolFlag(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	var nq *spool.NotQueueDirError
+	if err := spool.CheckQueueDir(dir); errors.As(err, &nq) && nq.Missing != nil {
+		return fmt.Errorf("--spool %w", err)
+	}
+	return nil
 }
 
 // usage is --help: what mqsql is, examples an admin can paste, the tables, views and

@@ -2,40 +2,83 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/spool"
+	"golang.org/x/sys/unix"
 )
 
 // openIndex opens the index and brings it up to date: with --db and a live watcher owning
-// the file (mqsql watch, or a REPL), the index is current already and is read as it is;
-// otherwise this process reconciles it with the spool.
-func openIndex(ctx context.Context, o *options, stderr io.Writer) (*index.Index, error) {
+// the file (mqsql watch, or a REPL), the index is current already and is read as it is, and
+// the watcher is returned (nil otherwise); without one this process reconciles it with the
+// spool.
+func openIndex(ctx context.Context, o *options, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
 	ix, err := index.Open(ctx, o.db, index.WithClock(clock))
 	if err != nil {
-		return nil, err
+		return nil, nil, indexAccessError(o.db, err)
 	}
 	if o.db != "" {
-		_, live, err := index.WaitForOwner(ctx, o.db, func(info index.OwnerInfo) {
+		info, live, err := index.WaitForOwner(ctx, o.db, func(info index.OwnerInfo) {
 			fmt.Fprintf(stderr, "mqsql: waiting for mqsql watch (pid %d) to finish loading %s\n", info.PID, o.db)
 		})
 		if err != nil {
 			ix.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		if live {
-			return ix, nil
+			return ix, &info, nil
 		}
 	}
 	if err := syncIndex(ctx, o, ix, stderr); err != nil {
 		ix.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return ix, nil
+	return ix, nil, nil
 }
+
+// indexAccessError explains a failure to open the --db file when this user may not use it:
+// SQLite only says "unable to open database file (14)". Other errors are returned as they are.
+func indexAccessError(db string, err error) error {
+	if db == "" {
+		return err
+	}
+	dir := filepath.Dir(db)
+	denied := ""
+	switch aerr := unix.Access(db, unix.R_OK|unix.W_OK); {
+	case errors.Is(aerr, unix.EACCES):
+		denied = db
+	case aerr != nil && !errors.Is(aerr, unix.ENOENT):
+		return err
+	}
+	if denied == "" && errors.Is(unix.Access(dir, unix.W_OK|unix.X_OK), unix.EACCES) {
+		denied = dir
+	}
+	if denied == "" {
+		return err
+	}
+	return &indexPermissionError{DB: db, Denied: denied, Err: err}
+}
+
+// indexPermissionError reports a --db file this user may not read and write.
+type indexPermissionError struct {
+	DB     string // the index file
+	Denied string // the file or directory access was refused to
+	Err    error
+}
+
+func (e *indexPermissionError) Error() string {
+	return fmt.Sprintf("--db %s: permission denied on %s: the index needs read and write access to the file "+
+		"and write access to its directory %s (for its -wal, -shm and %s files); run mqsql as the user "+
+		"that keeps this index (root, for the Postfix queue)", e.DB, e.Denied, filepath.Dir(e.DB), index.OwnerSuffix)
+}
+
+func (e *indexPermissionError) Unwrap() error { return fs.ErrPermission }
 
 // syncIndex reads the spool into the index, printing the spool's warnings (a bounded number).
 func syncIndex(ctx context.Context, o *options, ix *index.Index, stderr io.Writer) error {

@@ -10,8 +10,10 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
+	"github.com/mqsql/mqsql/spool"
 	"golang.org/x/term"
 )
 
@@ -55,7 +57,7 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	replCtx := ctx
 	ctx, stopInterrupt := signal.NotifyContext(ctx, os.Interrupt)
 	defer stopInterrupt()
-	ix, err := openIndex(ctx, o, stderr)
+	ix, followed, err := openIndex(ctx, o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql: %v\n", err)
 		return exitError
@@ -81,17 +83,22 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case isTerminal(stdin):
 		stopInterrupt()
 		ctx = replCtx
-		if live, stopLive, err := startLive(ctx, o, ix, sp); err != nil {
+		if live, stopLive, err := startLive(ctx, o, ix, sp, stderr); err != nil {
 			fmt.Fprintf(stderr, "mqsql: warning: the index will not follow the queue: %v\n", err)
 		} else {
 			defer stopLive()
 			s.Live = live
+			if k, ok := live.(*keeper); ok {
+				s.BeforeStatement = k.BeforeStatement // notices when the watcher it follows stops
+			}
 			if s.Writes != nil {
 				s.Writes.Refresh = live.Rescan // the watcher is the index's one writer
 			}
 		}
 		return shell.REPL(ctx, s, stdin, stdout)
 	}
+	stopKeeper := keepOneShot(ctx, o, ix, sp, s, stderr, followed)
+	defer stopKeeper()
 	if err := s.RunScript(ctx, in); err != nil {
 		if !errors.Is(err, shell.ErrFailed) {
 			fmt.Fprintf(stderr, "mqsql: %v\n", err)
@@ -99,6 +106,24 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return exitError
 	}
 	return exitOK
+}
+
+// keepOneShot installs the hooks of a run that is not a REPL: with --db, a keeper that notices
+// when the watcher it read from stops (and .status that says who keeps the file); always, the
+// notice that explains an events table no watcher fills.
+func keepOneShot(ctx context.Context, o *options, ix *index.Index, sp *spool.Spool, s *shell.Session, stderr io.Writer, followed *index.OwnerInfo) func() {
+	if o.db == "" {
+		if s.Guard != nil {
+			s.Guard.Observe = eventsNotice(o, stderr, nil)
+		}
+		return func() {}
+	}
+	k := newKeeper(ctx, o, ix, sp, stderr, followed, false)
+	s.Live, s.BeforeStatement = k, k.BeforeStatement
+	if s.Guard != nil {
+		s.Guard.Observe = eventsNotice(o, stderr, k.watched)
+	}
+	return k.stop
 }
 
 // outputOptions picks the format: table for a person at a terminal, csv with a header for

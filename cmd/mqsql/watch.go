@@ -67,6 +67,9 @@ Flags:
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if err := checkSpoolFlag(o.spool); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -134,8 +137,9 @@ func liveOptions(o *options, logf func(string, ...any)) index.WatchOptions {
 
 // startLive keeps the REPL's index current while the REPL is open. With --db FILE it claims
 // FILE, so other invocations read it at once; when a watcher in another process already owns
-// FILE, the REPL only follows it. The returned function stops whatever was started.
-func startLive(ctx context.Context, o *options, ix *index.Index, sp *spool.Spool) (shell.Live, func(), error) {
+// FILE, the REPL follows it, and takes over when it stops (keeper). The returned function
+// stops whatever was started.
+func startLive(ctx context.Context, o *options, ix *index.Index, sp *spool.Spool, stderr io.Writer) (shell.Live, func(), error) {
 	if o.db == "" {
 		w, err := ix.Watch(ctx, sp, liveOptions(o, nil))
 		if err != nil {
@@ -145,7 +149,9 @@ func startLive(ctx context.Context, o *options, ix *index.Index, sp *spool.Spool
 	}
 	owner, err := index.ClaimIndex(o.db)
 	if errors.Is(err, index.ErrOwned) {
-		return index.NewFollower(ix, sp), func() {}, nil
+		info, _, _ := index.IndexOwner(o.db)
+		k := newKeeper(ctx, o, ix, sp, stderr, &info, true)
+		return k, k.stop, nil
 	}
 	if err != nil {
 		return nil, nil, err
