@@ -187,7 +187,7 @@ func writeRepeatedLog(t *testing.T, dir, id string, offset int64, n int) {
 // project's target for a whole 1,000,000-message queue with an index file
 // (docs/BENCHMARKS.md). Before the recipient budget the same spools took 1,612 MB (one file
 // of 1,000,000 recipients), 7,617 MB (four) and 1,025 MB (a 320 MB defer log); with it
-// 174, 245 and 30 MB.
+// 126, 190 and 30 MB.
 const memoryBound = 400 << 20
 
 // TestMemoryBound indexes, in a subprocess, spools built to exhaust memory: queue files of a

@@ -19,7 +19,7 @@ const freeRecipients = 100
 // may index, over all its messages: three messages at maxRecipients. The in-memory index
 // costs about 510 bytes per recipient stored (measured: four files of 100,000 recipients
 // peaked 153 MB above one, TestMemoryBound), so this is about 150 MB of index on top of the
-// one big message the readers hold (about 160 MB), which keeps the run under the project's
+// one big message the readers hold (about 110 MB), which keeps the run under the project's
 // 400 MB target. A normal queue never draws on it: no message of the benchmark queue has more
 // than 50 recipients.
 const bigRecipients = 300000

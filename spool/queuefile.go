@@ -24,7 +24,7 @@ const (
 // smtpd takes 1,000 per transaction (smtpd_recipient_limit), cleanup expands an alias to at
 // most 1,000 (virtual_alias_expansion_limit), and a sendmail command line fits in 2 MiB
 // (ARG_MAX), about 100,000 addresses of 20 bytes. One message at this limit raises the
-// indexer's peak RSS by about 160 MB (TestMemoryBound: 174 MB in all), and RecipientBudget
+// indexer's peak RSS by about 110 MB (TestMemoryBound: 126 MB in all), and RecipientBudget
 // lets only one such message be held at a time.
 const maxRecipients = 100000
 
