@@ -201,7 +201,7 @@ func (sp *Spool) readFile(rel string, inode uint64) ([]byte, error) {
 // recipientsOf lists the pending recipients recorded in a queue file's bytes.
 func recipientsOf(data []byte) []string {
 	var m mqsql.Message
-	_ = parseQueueFile(bytesReaderAt(data), int64(len(data)), &m)
+	_ = parseQueueFile(bytesReaderAt(data), int64(len(data)), &m, nil)
 	var rs []string
 	for _, r := range m.Recipients {
 		if r.Status == mqsql.Pending {

@@ -100,7 +100,7 @@ func BenchmarkParse(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
 			var m mqsql.Message
-			if err := parseQueueFile(bytes.NewReader(file), int64(len(file)), &m); err != nil {
+			if err := parseQueueFile(bytes.NewReader(file), int64(len(file)), &m, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

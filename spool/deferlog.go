@@ -3,6 +3,7 @@ package spool
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"strconv"
 	"unicode/utf8"
@@ -28,20 +29,38 @@ const maxLogLine = 64 << 10
 // name=value lines separated by empty lines. An entry at the end of the file without its
 // closing empty line is dropped, as Postfix drops it: the writer may still be appending it.
 func parseLog(r io.Reader) ([]LogEntry, error) {
-	return parseLogBuf(r, make([]byte, 0, 4096))
+	return parseLogBuf(r, make([]byte, 0, 4096), maxRecipients+orphanLogEntries)
 }
 
-// parseLogBuf is parseLog with the caller's line buffer, which bulk readers reuse.
-func parseLogBuf(r io.Reader, buf []byte) ([]LogEntry, error) {
+// orphanLogEntries is how many defer-log entries naming no recipient of the message a reader
+// keeps, besides one per recipient. Postfix writes an entry for a recipient it tried, so a log
+// normally names only the file's recipients; a hundred leaves room for a log left behind by
+// postsuper -r or a rewritten file while bounding what a hostile log can add.
+const orphanLogEntries = 100
+
+// LogLimitError reports a log that names more distinct recipients than its message can have.
+// The entries up to the limit are still used.
+type LogLimitError struct{ Limit int }
+
+func (e *LogLimitError) Error() string {
+	return fmt.Sprintf("defer log names more than %d distinct recipients; the others are not shown", e.Limit)
+}
+
+// parseLogBuf is parseLog with the caller's line buffer, which bulk readers reuse. It keeps one
+// entry per recipient (by offset, or by address when the entry has no offset), the last one
+// logged, where the first one stood: a log appended to on every retry repeats its recipients,
+// and the last reason is the one that holds. Past limit distinct recipients it keeps reading
+// for repeats but adds no new ones, and returns a *LogLimitError with the entries.
+func parseLogBuf(r io.Reader, buf []byte, limit int) ([]LogEntry, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(buf, maxLogLine)
-	var entries []LogEntry
+	var kept logEntries
 	var cur *LogEntry
 	for sc.Scan() {
 		line := sc.Bytes()
 		if len(line) == 0 {
 			if cur != nil {
-				entries = append(entries, *cur)
+				kept.add(cur, limit)
 				cur = nil
 			}
 			continue
@@ -55,7 +74,54 @@ func parseLogBuf(r io.Reader, buf []byte) ([]LogEntry, error) {
 		}
 		cur.set(string(name), printable(value))
 	}
-	return entries, sc.Err()
+	if err := sc.Err(); err != nil {
+		return kept.list, err
+	}
+	if kept.dropped {
+		return kept.list, &LogLimitError{Limit: limit}
+	}
+	return kept.list, nil
+}
+
+// logEntries are the entries of a log kept so far, one per recipient, with indexes by offset
+// and by address made on first need.
+type logEntries struct {
+	list     []LogEntry
+	byOffset map[int64]int
+	byAddr   map[string]int
+	dropped  bool // an entry for a new recipient came past the limit
+}
+
+func (k *logEntries) add(e *LogEntry, limit int) {
+	if i, ok := k.find(e); ok {
+		k.list[i] = *e
+		return
+	}
+	if len(k.list) >= limit {
+		k.dropped = true
+		return
+	}
+	if e.Offset >= 0 {
+		if k.byOffset == nil {
+			k.byOffset = map[int64]int{}
+		}
+		k.byOffset[e.Offset] = len(k.list)
+	} else {
+		if k.byAddr == nil {
+			k.byAddr = map[string]int{}
+		}
+		k.byAddr[e.Recipient] = len(k.list)
+	}
+	k.list = append(k.list, *e)
+}
+
+func (k *logEntries) find(e *LogEntry) (int, bool) {
+	if e.Offset >= 0 {
+		i, ok := k.byOffset[e.Offset]
+		return i, ok
+	}
+	i, ok := k.byAddr[e.Recipient]
+	return i, ok
 }
 
 func isAlnum(c byte) bool {

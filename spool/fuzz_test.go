@@ -39,7 +39,7 @@ func FuzzQueueFile(f *testing.F) {
 	seedFiles(f, func(p string) bool { return !isLog(p) && !strings.HasSuffix(p, "stat.txt") })
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var m mqsql.Message
-		err := parseQueueFile(bytes.NewReader(data), int64(len(data)), &m)
+		err := parseQueueFile(bytes.NewReader(data), int64(len(data)), &m, nil)
 		if len(m.Recipients) > maxRecipients {
 			t.Fatalf("%d recipients read, cap %d", len(m.Recipients), maxRecipients)
 		}

@@ -16,9 +16,17 @@ import (
 const (
 	maxBackwardJumps = 10000
 	maxJumps         = 100000
-	maxRecipients    = 1000000
 	maxHeaderBytes   = 1 << 20
 )
+
+// maxRecipients is how many recipients of one message are indexed; past it the message's
+// Error says so and the rest are left out. Postfix's own paths into the queue stay far below:
+// smtpd takes 1,000 per transaction (smtpd_recipient_limit), cleanup expands an alias to at
+// most 1,000 (virtual_alias_expansion_limit), and a sendmail command line fits in 2 MiB
+// (ARG_MAX), about 100,000 addresses of 20 bytes. One message at this limit raises the
+// indexer's peak RSS by about 110 MB (TestMemoryBound: 126 MB in all), and RecipientBudget
+// lets only one such message be held at a time.
+const maxRecipients = 100000
 
 type segment int
 
@@ -41,31 +49,39 @@ func (s segment) accepts(typ byte) bool {
 type sizeRecord struct {
 	contentSize int64 // field 1: postqueue's message_size
 	dataOffset  int64 // field 2: first record after M
-	sizeOK      bool  // field 1 parsed: it is the message size
-	valid       bool  // fields 1 and 2 usable to find the X record
+	// recipients is field 3, the recipient count cleanup wrote (never updated after), capped
+	// at freeRecipients: a capacity hint for the recipients, which a false count must not
+	// make costly.
+	recipients int
+	sizeOK     bool // field 1 parsed: it is the message size
+	valid      bool // fields 1 and 2 usable to find the X record
 }
 
 // fileParser walks one queue file in logical order (following pointer records, as Postfix's
 // own reader does) and fills a Message. It reads the envelope, the primary headers and the
 // extracted segment, and jumps over the body when the C record says where the body ends.
 type fileParser struct {
-	rr   *recordReader
-	msg  *mqsql.Message
-	size sizeRecord
-	seg  segment
+	rr     *recordReader
+	msg    *mqsql.Message
+	budget *RecipientBudget
+	size   sizeRecord
+	seg    segment
 
 	sawSender bool
 	sawTime   bool
-	origRcpt  string
-	haveOrig  bool
+	// origRcpt is the last O record's address, copied (a record's data lasts only until the
+	// next read) into a buffer reused for every recipient.
+	origRcpt []byte
+	haveOrig bool
 
 	headers headerReader
 }
 
-// parseQueueFile reads the queue file in r (of the given size) into msg. An error describes
-// why the file is not a complete, well-formed queue file; msg keeps whatever was read before.
-func parseQueueFile(r io.ReaderAt, size int64, msg *mqsql.Message) error {
-	p := &fileParser{rr: newRecordReader(r, size), msg: msg}
+// parseQueueFile reads the queue file in r (of the given size) into msg, within budget (nil:
+// none). An error describes why the file is not a complete, well-formed queue file, or which
+// limit it reached; msg keeps whatever was read before.
+func parseQueueFile(r io.ReaderAt, size int64, msg *mqsql.Message, budget *RecipientBudget) error {
+	p := &fileParser{rr: newRecordReader(r, size), msg: msg, budget: budget}
 	err := p.run()
 	p.rr.release()
 	p.keepHeaders()
@@ -207,22 +223,56 @@ func (p *fileParser) attribute(data []byte) {
 // recipient handles O (which belongs to the next recipient record) and R, D and / records.
 func (p *fileParser) recipient(rec record) error {
 	if rec.typ == recOrigRcpt {
-		p.origRcpt, p.haveOrig = string(rec.data), true
+		p.origRcpt, p.haveOrig = append(p.origRcpt[:0], rec.data...), true
 		return nil
 	}
 	if !p.sawSender {
 		return &RecordError{Offset: rec.off, Msg: "recipient record before the sender record"}
 	}
-	if len(p.msg.Recipients) >= maxRecipients {
-		return &RecordError{Offset: rec.off, Msg: fmt.Sprintf("more than %d recipients", maxRecipients)}
+	if err := p.withinBudget(rec); err != nil {
+		return err
 	}
 	r := mqsql.Recipient{Address: string(rec.data), Offset: rec.off, Status: recipientStatus(rec.typ)}
 	if p.haveOrig {
-		r.OrigAddress = p.origRcpt
+		r.OrigAddress = sameOrCopy(r.Address, p.origRcpt)
 	}
-	p.origRcpt, p.haveOrig = "", false
+	p.haveOrig = false
+	if p.msg.Recipients == nil {
+		p.msg.Recipients = make([]mqsql.Recipient, 0, p.size.recipients)
+	}
 	p.msg.Recipients = append(p.msg.Recipients, r)
 	return nil
+}
+
+// withinBudget checks that one more recipient stays within maxRecipients and, past the first
+// freeRecipients, takes it from the run's budget (waiting for the allowance first).
+func (p *fileParser) withinBudget(rec record) error {
+	n := len(p.msg.Recipients)
+	if n >= maxRecipients {
+		return &RecordError{Offset: rec.off, Msg: fmt.Sprintf("more than %d recipients (mqsql's limit per message): the others are not indexed", maxRecipients)}
+	}
+	if n < freeRecipients || p.budget == nil {
+		return nil
+	}
+	if n == freeRecipients {
+		if err := p.budget.acquire(p.msg); err != nil {
+			return err
+		}
+	}
+	if !p.budget.spend() {
+		return &RecordError{Offset: rec.off, Msg: fmt.Sprintf("more than %d recipients once this run's budget of %d recipients for big messages was spent (mqsql's memory limit): the others are not indexed", n, bigRecipients)}
+	}
+	return nil
+}
+
+// sameOrCopy returns s when b holds the same bytes, else a copy of b. smtpd writes an O record
+// with the address as given for every recipient, almost always the R record's own address:
+// sharing the string saves an allocation and the bytes per recipient.
+func sameOrCopy(s string, b []byte) string {
+	if s == string(b) {
+		return s
+	}
+	return string(b)
 }
 
 func recipientStatus(typ byte) mqsql.RecipientStatus {
@@ -311,6 +361,9 @@ func parseSizeRecord(data []byte) sizeRecord {
 	}
 	if s.dataOffset, err = strconv.ParseInt(string(f[1]), 10, 64); err == nil && s.contentSize > 0 && s.dataOffset > 0 {
 		s.valid = true
+	}
+	if n, err := strconv.Atoi(string(f[2])); err == nil && n > 0 {
+		s.recipients = min(n, freeRecipients)
 	}
 	return s
 }

@@ -94,7 +94,11 @@ type Entry struct {
 // ErrGone when the file no longer exists where the walk saw it, ErrIncomplete for an entry of
 // WalkForRead that is still being written, or another error when it could not be opened
 // (permissions).
-func (s *Spool) Read(e Entry) (*mqsql.Message, error) {
+func (s *Spool) Read(e Entry) (*mqsql.Message, error) { return s.ReadWithin(e, nil) }
+
+// ReadWithin is Read for the readers of one run that share budget (nil: none), which bounds
+// the recipients they hold at once; see RecipientBudget.
+func (s *Spool) ReadWithin(e Entry, budget *RecipientBudget) (*mqsql.Message, error) {
 	fd, err := s.root.openFD(e.File.Path, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrGone
@@ -117,7 +121,7 @@ func (s *Spool) Read(e Entry) (*mqsql.Message, error) {
 		return nil, ErrIncomplete
 	}
 	m := &mqsql.Message{QueueID: e.QueueID, Queue: e.Queue, File: fileInfo(e.File.Path, &st), Size: -1, ArrivalTime: -1}
-	if err := parseQueueFile(fdReader(fd), st.Size, m); err != nil {
+	if err := parseQueueFile(fdReader(fd), st.Size, m, budget); err != nil {
 		m.Error = err.Error()
 	}
 	if e.Misplaced != "" && m.Error == "" {
@@ -143,7 +147,7 @@ func (s *Spool) finish(m *mqsql.Message) {
 		return
 	}
 	m.File.LogSize, m.File.LogModTimeNanos = -1, -1
-	entries, st, err := s.readLog("defer", m.QueueID)
+	entries, st, err := s.readLog("defer", m.QueueID, len(m.Recipients)+orphanLogEntries)
 	if st != nil {
 		m.File.LogSize, m.File.LogModTimeNanos = st.Size, st.ModTimeNanos
 	}
@@ -151,15 +155,17 @@ func (s *Spool) finish(m *mqsql.Message) {
 		if m.Error == "" {
 			m.Error = err.Error()
 		}
-		return
+		if !errors.As(err, new(*LogLimitError)) {
+			return
+		}
 	}
 	joinDeferLog(m, entries)
 }
 
-// readLog reads the log of one message from the named log directory (defer, bounce); a missing
-// log is no entries. It reads as many bytes as fstat reported, in one system call for the usual
+// readLog reads the log of one message from the named log directory (defer, bounce), keeping
+// at most limit distinct recipients' entries (see parseLogBuf); a missing log is no entries. It reads as many bytes as fstat reported, in one system call for the usual
 // small log: the size and mtime it returns then describe exactly the bytes parsed.
-func (s *Spool) readLog(dir, id string) ([]LogEntry, *LogStamp, error) {
+func (s *Spool) readLog(dir, id string, limit int) ([]LogEntry, *LogStamp, error) {
 	rel := s.cfg.RelPath(dir, id)
 	fd, err := s.root.openFD(rel, false)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -176,9 +182,9 @@ func (s *Spool) readLog(dir, id string) ([]LogEntry, *LogStamp, error) {
 	stamp := &LogStamp{Size: st.Size, ModTimeNanos: st.Mtim.Sec*1e9 + st.Mtim.Nsec}
 	buf := logBuffers.Get().(*[]byte)
 	defer logBuffers.Put(buf)
-	entries, err := parseLogBuf(&sizedReader{fd: fd, size: st.Size}, (*buf)[:0])
+	entries, err := parseLogBuf(&sizedReader{fd: fd, size: st.Size}, (*buf)[:0], limit)
 	if err != nil {
-		return nil, stamp, fmt.Errorf("read %s: %w", rel, err)
+		return entries, stamp, fmt.Errorf("read %s: %w", rel, err)
 	}
 	return entries, stamp, nil
 }
