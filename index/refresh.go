@@ -6,14 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/spool"
-	"golang.org/x/sys/unix"
 )
 
 // dirtyID is a queue ID that may have changed: the paths events named for it (relative to the
@@ -274,45 +272,17 @@ func queueOfPath(rel string) (mqsql.Queue, bool) {
 	return q, ok && q.Valid()
 }
 
-// lstat is unix.Lstat; tests replace it to move files between two looks.
-var lstat = unix.Lstat
+// statEntry is (*spool.Spool).Stat; tests replace it to move files between two looks.
+var statEntry = (*spool.Spool).Stat
 
-// statEntry lstats one candidate and returns it as a walk would: a regular file that, outside
-// corrupt/, is complete (owner rwx). Symbolic links are not messages.
-func statEntry(sp *spool.Spool, q mqsql.Queue, id, rel string) (spool.Entry, bool) {
-	var st unix.Stat_t
-	if err := lstat(filepath.Join(sp.Dir(), rel), &st); err != nil {
-		return spool.Entry{}, false
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || (q != mqsql.Corrupt && st.Mode&0o700 != 0o700) {
-		return spool.Entry{}, false
-	}
-	e := spool.Entry{Queue: q, QueueID: id, File: mqsql.FileInfo{
-		Path:         rel,
-		Size:         st.Size,
-		Inode:        st.Ino,
-		Mode:         st.Mode & 0o7777,
-		ModTimeNanos: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
-	}}
-	if q != mqsql.Corrupt {
-		if want := sp.Config().RelPath(string(q), id); want != rel {
-			e.Misplaced = want
-		}
-	}
-	return e, true
-}
-
-// statLog returns the stamp of id's defer log.
+// statLog returns the stamp of id's defer log, {-1, -1} when it has none: the values the
+// index stores in log_size and log_mtime_ns.
 func statLog(sp *spool.Spool, id string) logStamp {
-	if !spool.ValidQueueID(id) {
+	st, ok := sp.StatLog(id)
+	if !ok {
 		return logStamp{-1, -1}
 	}
-	var st unix.Stat_t
-	err := unix.Lstat(filepath.Join(sp.Dir(), sp.Config().RelPath("defer", id)), &st)
-	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return logStamp{-1, -1}
-	}
-	return logStamp{st.Size, st.Mtim.Sec*1e9 + st.Mtim.Nsec}
+	return logStamp{st.Size, st.ModTimeNanos}
 }
 
 // ioWorkers is how many lstats and reads a refresh runs at once. They mostly wait, not
