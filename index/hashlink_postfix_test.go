@@ -125,7 +125,12 @@ func sendUntilLinked(ctx context.Context, t *testing.T, pf *postfixtest.Postfix,
 		}
 	}
 	if len(linked) == 0 {
-		t.Fatal("Postfix deferred no mail into deferred/C: the test proves nothing")
+		queued, _ := pf.PostqueueJSON(ctx)
+		where := map[string]int{}
+		for _, e := range queued {
+			where[e.QueueName]++
+		}
+		t.Fatalf("Postfix deferred no mail into deferred/C (queued: %v): the test proves nothing", where)
 	}
 	return linked
 }

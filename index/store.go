@@ -185,16 +185,10 @@ func (r *indexedFile) same(e spool.Entry, log logStamp) bool {
 	if r.inode != int64(f.Inode) || r.fileSize != f.Size || r.mode != int64(f.Mode) || r.mtimeNs != f.ModTimeNanos {
 		return false
 	}
-	if !hasDeferLog(e.Queue, e.QueueID) {
+	if !spool.HasDelayLog(e.Queue, e.QueueID) {
 		return true // the reader never joins a log to these
 	}
 	return r.logSize == log.size && r.logMtime == log.mtimeNs
-}
-
-// hasDeferLog reports whether the spool reader joins a defer log to files of this queue and
-// name, and so whether the log's stamp is part of the file's.
-func hasDeferLog(q mqsql.Queue, id string) bool {
-	return q != mqsql.Corrupt && spool.ValidQueueID(id)
 }
 
 func byPath(rows []indexedFile, path string) *indexedFile {

@@ -433,7 +433,7 @@ func (k *knownFiles) add(path string, s stamp) {
 func (k *knownFiles) loadLogs(ctx context.Context, sp *spool.Spool, hint int) error {
 	k.logs = make(map[uint64]knownLog, hint)
 	var mu sync.Mutex
-	return sp.EachLogStamp(ctx, "defer", func(id string, st spool.LogStamp) {
+	return sp.EachDelayLogStamp(ctx, func(id string, st spool.LogStamp) {
 		key := keyOf(id)
 		mu.Lock()
 		defer mu.Unlock()
