@@ -80,3 +80,10 @@ func (s *Spool) StatLog(id string) (LogStamp, bool) {
 	}
 	return LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}, true
 }
+
+// expireBit is the mode bit postsuper -e sets to force a message's expiration at its next
+// delivery attempt (Postfix's MAIL_QUEUE_STAT_EXPIRE, the group-execute bit).
+const expireBit = 0o010
+
+// ForcedExpire reports whether the file's mode says postsuper -e forced its expiration.
+func (e Entry) ForcedExpire() bool { return e.File.Mode&expireBit != 0 }
