@@ -82,7 +82,7 @@ func passedThrough(id string, d *dirtyID) (change, bool) {
 func lastCompleteQueue(hints []string) (mqsql.Queue, bool) {
 	for i := len(hints) - 1; i >= 0; i-- {
 		q, ok := spool.QueueOfPath(hints[i])
-		if ok && q != mqsql.Incoming && q != mqsql.Maildrop {
+		if ok && spool.OnlyComplete(q) {
 			return q, true
 		}
 	}

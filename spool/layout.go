@@ -138,3 +138,8 @@ func (s *Spool) IsDir(rel string) bool {
 	st, err := s.root.lstat(rel)
 	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
 }
+
+// OnlyComplete reports whether only complete mail reaches queue q: every queue but incoming
+// and maildrop, where a file may be one that cleanup or postdrop is still writing and that
+// never becomes a message.
+func OnlyComplete(q mqsql.Queue) bool { return q != mqsql.Incoming && q != mqsql.Maildrop }
