@@ -4,17 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/spool"
 )
-
-// maxHashDepth bounds how deep the watcher descends into one-character subdirectories, as
-// the spool walk does.
-const maxHashDepth = 16
 
 // watchTree adds a watch on the queue directory itself (so that a queue directory removed and
 // created again is noticed), on every queue and log directory and on every hash subdirectory
@@ -29,7 +24,7 @@ func (w *Watcher) watchTree() error {
 		return fmt.Errorf("watch %s: %w", w.root, err)
 	}
 	n := 1
-	for _, top := range watchedTops() {
+	for _, top := range w.sp.WatchedDirs() {
 		if err := w.watchSubtree(top, 0, &n, nil); err != nil {
 			return err
 		}
@@ -38,15 +33,6 @@ func (w *Watcher) watchTree() error {
 	w.st.Dirs = n
 	w.mu.Unlock()
 	return nil
-}
-
-// watchedTops lists the top-level directories the watcher watches: the queues and the logs.
-func watchedTops() []string {
-	tops := make([]string, 0, len(mqsql.AllQueues)+len(logDirs))
-	for _, q := range mqsql.AllQueues {
-		tops = append(tops, string(q))
-	}
-	return append(tops, logDirs...)
 }
 
 // watchSubtree watches directory rel and its one-character subdirectories, counting them in
@@ -65,23 +51,22 @@ func (w *Watcher) watchSubtree(rel string, depth int, n *int, found map[string]*
 		return fmt.Errorf("watch %s: %w", abs, err)
 	}
 	*n++
-	entries, err := os.ReadDir(abs)
+	entries, err := w.sp.ListDir(rel)
 	if err != nil {
 		return nil // removed meanwhile; the next full pass sees it
 	}
 	now := time.Now()
-	top, _, _ := strings.Cut(rel, "/")
 	for _, e := range entries {
 		sub := rel + "/" + e.Name()
-		if e.IsDir() && len(e.Name()) == 1 && depth < maxHashDepth {
+		if e.IsDir() && spool.IsHashDir(e.Name(), depth) {
 			if err := w.watchSubtree(sub, depth+1, n, found); err != nil {
 				return err
 			}
 			continue
 		}
 		if found != nil {
-			if id, hint, ok := eventID(top, sub, e.Name()); ok {
-				markDirty(found, id, hint, now).anywhere = true
+			if c, ok := w.sp.Classify(sub); ok && c.ID != "" {
+				markDirty(found, c.ID, c.Hint, now).anywhere = true
 			}
 		}
 	}
@@ -92,8 +77,7 @@ func (w *Watcher) watchSubtree(rel string, depth int, n *int, found map[string]*
 // batch. Entries that turn out to be files were marked dirty by their own events already.
 func (w *Watcher) watchNewDirs(dirs map[string]bool, batch map[string]*dirtyID) {
 	for rel := range dirs {
-		fi, err := os.Lstat(filepath.Join(w.root, rel))
-		if err != nil || !fi.IsDir() {
+		if !w.sp.IsDir(rel) {
 			continue
 		}
 		depth := strings.Count(rel, "/")

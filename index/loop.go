@@ -2,19 +2,12 @@ package index
 
 import (
 	"errors"
-	"path"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
-	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/spool"
 )
-
-// logDirs are the per-message log directories whose changes change a message: a new delay
-// reason in defer/, a bounce being prepared in bounce/.
-var logDirs = []string{"defer", "bounce"}
 
 // loop drains the event source. It does no slow work: each event only marks a queue ID dirty
 // (in a map, under the mutex), and the debounce timer wakes the worker, which does the reading
@@ -69,48 +62,29 @@ func (w *Watcher) note(ev fsnotify.Event, now time.Time) bool {
 	if !ok {
 		return false
 	}
-	top, rest, nested := cutFirst(rel)
-	if !watchedTop(top) {
+	c, ok := w.sp.Classify(rel)
+	if !ok {
 		return false
 	}
-	if !nested {
+	if c.Top {
 		switch {
 		case ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename):
-			w.requestRescan(top + " was removed or renamed")
+			w.requestRescan(rel + " was removed or renamed")
 		case ev.Has(fsnotify.Create):
-			w.requestRescan(top + " was created") // the full pass watches it again
+			w.requestRescan(rel + " was created") // the full pass watches it again
 		}
 		return false
 	}
-	name := path.Base(rest)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if ev.Has(fsnotify.Create) && len(name) == 1 {
+	if ev.Has(fsnotify.Create) && c.MaybeDir {
 		w.newDirs[rel] = true // maybe a new hash directory: the worker checks
 	}
-	id, hint, ok := eventID(top, rel, name)
-	if ok {
-		d := markDirty(w.pending, id, hint, now)
+	if c.ID != "" {
+		d := markDirty(w.pending, c.ID, c.Hint, now)
 		d.anywhere = d.anywhere || ev.Has(fsnotify.Rename) // it may be where no event says
 	}
 	return true
-}
-
-// eventID returns the queue ID an event in directory tree top is about, and the path to look
-// at for it when the tree is a queue. Names Postfix would not accept as queue IDs (cleanup's
-// temporary files) are no message, except in corrupt/, where any file is a row.
-func eventID(top, rel, name string) (id, hint string, ok bool) {
-	q := mqsql.Queue(top)
-	switch {
-	case q == mqsql.Corrupt:
-		return name, rel, true
-	case !spool.ValidQueueID(name):
-		return "", "", false
-	case q.Valid():
-		return name, rel, true
-	default: // a log directory
-		return name, "", true
-	}
 }
 
 // markDirty adds id to a dirty set, keeping the time it was first noticed, and returns its
@@ -125,16 +99,6 @@ func markDirty(set map[string]*dirtyID, id, hint string, now time.Time) *dirtyID
 		d.hints = append(d.hints, hint)
 	}
 	return d
-}
-
-// watchedTop reports whether dir is a top-level spool directory the watcher watches.
-func watchedTop(dir string) bool {
-	return mqsql.Queue(dir).Valid() || slices.Contains(logDirs, dir)
-}
-
-// cutFirst splits a slash-separated relative path at its first slash.
-func cutFirst(rel string) (first, rest string, found bool) {
-	return strings.Cut(rel, "/")
 }
 
 // debouncer decides when a burst of events is applied: once no event came for quiet, or at

@@ -44,7 +44,7 @@ func (ix *Index) diffSpool(ctx context.Context, sp *spool.Spool, now time.Time) 
 	if err != nil {
 		return nil, 0, err
 	}
-	logs, err := sp.LogStamps(ctx, "defer")
+	logs, err := sp.DelayLogStamps(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list defer logs: %w", err)
 	}

@@ -6,14 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/spool"
-	"golang.org/x/sys/unix"
 )
 
 // dirtyID is a queue ID that may have changed: the paths events named for it (relative to the
@@ -198,13 +196,13 @@ func indexedFiles(ctx context.Context, q querier, ids []string) (map[string][]in
 func findFiles(sp *spool.Spool, id string, d *dirtyID, rows []indexedFile) []*onDisk {
 	var files []*onDisk
 	seen := map[string]bool{}
-	look := func(cs []candidate) {
+	look := func(cs []spool.Place) {
 		for _, c := range cs {
-			if seen[c.path] {
+			if seen[c.Path] {
 				continue
 			}
-			seen[c.path] = true
-			if e, ok := statEntry(sp, c.queue, id, c.path); ok {
+			seen[c.Path] = true
+			if e, ok := statEntry(sp, c.Queue, id, c.Path); ok {
 				files = append(files, &onDisk{entry: e})
 			}
 		}
@@ -221,7 +219,7 @@ func findFiles(sp *spool.Spool, id string, d *dirtyID, rows []indexedFile) []*on
 	if !mustBeSure && !d.anywhere && len(near) > 0 {
 		return nil
 	}
-	everywhere := computed(sp.Config(), id)
+	everywhere := sp.Locations(id)
 	look(everywhere)
 	if len(files) == 0 && mustBeSure {
 		// A release from hold into deferred or a retry into active can slip between two
@@ -233,86 +231,32 @@ func findFiles(sp *spool.Spool, id string, d *dirtyID, rows []indexedFile) []*on
 	return files
 }
 
-// candidate is a path where a queue ID might be, with the queue that path belongs to.
-type candidate struct {
-	queue mqsql.Queue
-	path  string
-}
-
 // known lists the paths events named for an ID and the paths the index has for it (a
 // misplaced file is found by a walk, not by computing).
-func known(hints []string, rows []indexedFile) []candidate {
-	var out []candidate
+func known(hints []string, rows []indexedFile) []spool.Place {
+	var out []spool.Place
 	for _, h := range hints {
-		if q, ok := queueOfPath(h); ok {
-			out = append(out, candidate{q, h})
+		if q, ok := spool.QueueOfPath(h); ok {
+			out = append(out, spool.Place{Queue: q, Path: h})
 		}
 	}
 	for _, r := range rows {
-		out = append(out, candidate{r.queue, r.path})
+		out = append(out, spool.Place{Queue: r.queue, Path: r.path})
 	}
 	return out
 }
 
-// computed lists where Postfix would keep id: its computed path in every queue, or only
-// corrupt/ for a name Postfix would not accept as a queue ID.
-func computed(cfg spool.Config, id string) []candidate {
-	if !spool.ValidQueueID(id) {
-		return []candidate{{mqsql.Corrupt, string(mqsql.Corrupt) + "/" + id}}
-	}
-	out := make([]candidate, 0, len(mqsql.AllQueues))
-	for _, q := range mqsql.AllQueues {
-		out = append(out, candidate{q, cfg.RelPath(string(q), id)})
-	}
-	return out
-}
+// statEntry is (*spool.Spool).Stat; tests replace it to move files between two looks.
+var statEntry = (*spool.Spool).Stat
 
-// queueOfPath returns the queue a spool-relative path is in.
-func queueOfPath(rel string) (mqsql.Queue, bool) {
-	dir, _, ok := cutFirst(rel)
-	q := mqsql.Queue(dir)
-	return q, ok && q.Valid()
-}
-
-// lstat is unix.Lstat; tests replace it to move files between two looks.
-var lstat = unix.Lstat
-
-// statEntry lstats one candidate and returns it as a walk would: a regular file that, outside
-// corrupt/, is complete (owner rwx). Symbolic links are not messages.
-func statEntry(sp *spool.Spool, q mqsql.Queue, id, rel string) (spool.Entry, bool) {
-	var st unix.Stat_t
-	if err := lstat(filepath.Join(sp.Dir(), rel), &st); err != nil {
-		return spool.Entry{}, false
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || (q != mqsql.Corrupt && st.Mode&0o700 != 0o700) {
-		return spool.Entry{}, false
-	}
-	e := spool.Entry{Queue: q, QueueID: id, File: mqsql.FileInfo{
-		Path:         rel,
-		Size:         st.Size,
-		Inode:        st.Ino,
-		Mode:         st.Mode & 0o7777,
-		ModTimeNanos: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
-	}}
-	if q != mqsql.Corrupt {
-		if want := sp.Config().RelPath(string(q), id); want != rel {
-			e.Misplaced = want
-		}
-	}
-	return e, true
-}
-
-// statLog returns the stamp of id's defer log.
+// statLog returns the stamp of id's defer log, {-1, -1} when it has none: the values the
+// index stores in log_size and log_mtime_ns.
 func statLog(sp *spool.Spool, id string) logStamp {
-	if !spool.ValidQueueID(id) {
+	st, ok := sp.StatLog(id)
+	if !ok {
 		return logStamp{-1, -1}
 	}
-	var st unix.Stat_t
-	err := unix.Lstat(filepath.Join(sp.Dir(), sp.Config().RelPath("defer", id)), &st)
-	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return logStamp{-1, -1}
-	}
-	return logStamp{st.Size, st.Mtim.Sec*1e9 + st.Mtim.Nsec}
+	return logStamp{st.Size, st.ModTimeNanos}
 }
 
 // ioWorkers is how many lstats and reads a refresh runs at once. They mostly wait, not

@@ -9,7 +9,7 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"golang.org/x/sys/unix"
+	"github.com/mqsql/mqsql/spool"
 )
 
 // TestFindFilesWhileMessageMoves moves a message, while findFiles looks at one queue after
@@ -56,14 +56,14 @@ func TestFindFilesWhileMessageMoves(t *testing.T) {
 			if moved {
 				move()
 			}
-			lstat = func(path string, st *unix.Stat_t) error {
-				if !moved && path == at(tt.when) {
+			statEntry = func(sp *spool.Spool, q mqsql.Queue, id, rel string) (spool.Entry, bool) {
+				if !moved && filepath.Join(dir, rel) == at(tt.when) {
 					moved = true
 					move()
 				}
-				return unix.Lstat(path, st)
+				return sp.Stat(q, id, rel)
 			}
-			t.Cleanup(func() { lstat = unix.Lstat })
+			t.Cleanup(func() { statEntry = (*spool.Spool).Stat })
 
 			var rows []indexedFile
 			if tt.indexed != "" {
@@ -115,17 +115,17 @@ func TestRefreshFileMovesBeforeRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	moved := false
-	lstat = func(path string, st *unix.Stat_t) error {
-		err := unix.Lstat(path, st)
-		if err == nil && !moved && path == at(mqsql.Active) {
+	statEntry = func(sp *spool.Spool, q mqsql.Queue, id, rel string) (spool.Entry, bool) {
+		e, ok := sp.Stat(q, id, rel)
+		if ok && !moved && filepath.Join(dir, rel) == at(mqsql.Active) {
 			moved = true
 			if err := os.Rename(at(mqsql.Active), at(mqsql.Deferred)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		return err
+		return e, ok
 	}
-	t.Cleanup(func() { lstat = unix.Lstat })
+	t.Cleanup(func() { statEntry = (*spool.Spool).Stat })
 
 	d := &dirtyID{since: time.Now(), hints: []string{"incoming/" + id, cfg.RelPath("active", id)}}
 	changes, err := ix.refresh(ctx, sp, map[string]*dirtyID{id: d})

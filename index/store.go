@@ -134,8 +134,7 @@ func movable(rows []indexedFile, used map[int64]bool, e spool.Entry, log logStam
 		if used[r.rowID] || r.queue == mqsql.Corrupt || strings.HasPrefix(r.errText.String, "misplaced") {
 			continue
 		}
-		if r.inode == int64(e.File.Inode) && r.fileSize == e.File.Size && r.mtimeNs == e.File.ModTimeNanos &&
-			r.logSize == log.size && r.logMtime == log.mtimeNs {
+		if r.stamp().sameContent(diskStamp(e, log)) {
 			return r
 		}
 	}
@@ -151,7 +150,7 @@ func (s *storer) move(ctx context.Context, r *indexedFile, e spool.Entry) error 
 		}
 		s.relocate = st
 	}
-	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.File.Mode&0o010 != 0, r.rowID); err != nil {
+	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.ForcedExpire(), r.rowID); err != nil {
 		return fmt.Errorf("index %s: %w", e.File.Path, err)
 	}
 	return nil
@@ -181,20 +180,7 @@ func primaryState(states []state) state {
 // same reports whether the row still describes the file found on disk: same inode, size,
 // mode and mtime, and the same defer log.
 func (r *indexedFile) same(e spool.Entry, log logStamp) bool {
-	f := e.File
-	if r.inode != int64(f.Inode) || r.fileSize != f.Size || r.mode != int64(f.Mode) || r.mtimeNs != f.ModTimeNanos {
-		return false
-	}
-	if !hasDeferLog(e.Queue, e.QueueID) {
-		return true // the reader never joins a log to these
-	}
-	return r.logSize == log.size && r.logMtime == log.mtimeNs
-}
-
-// hasDeferLog reports whether the spool reader joins a defer log to files of this queue and
-// name, and so whether the log's stamp is part of the file's.
-func hasDeferLog(q mqsql.Queue, id string) bool {
-	return q != mqsql.Corrupt && spool.ValidQueueID(id)
+	return r.stamp().unchanged(diskStamp(e, log))
 }
 
 func byPath(rows []indexedFile, path string) *indexedFile {

@@ -132,33 +132,10 @@ func (ix *Index) storeBatch(ctx context.Context, w *writer, batch []result, st *
 // progressEvery is how many files Sync reads between progress reports.
 const progressEvery = 5000
 
+// matches reports whether the row still describes e, whose delay log has stamp log (zero for
+// none).
 func (s stamp) matches(e spool.Entry, log spool.LogStamp) bool {
-	if s.inode != int64(e.File.Inode) || s.size != e.File.Size || s.mode != int64(e.File.Mode) || s.mtimeNs != e.File.ModTimeNanos {
-		return false
-	}
-	if log == (spool.LogStamp{}) {
-		return s.logSize == -1
-	}
-	return s.logSize == log.Size && s.logMtimeNs == log.ModTimeNanos
-}
-
-// stamps loads what the index knows about each file.
-func (ix *Index) stamps(ctx context.Context) (map[string]stamp, error) {
-	rows, err := ix.db.QueryContext(ctx, "SELECT id, path, inode, file_size, mode, mtime_ns, log_size, log_mtime_ns FROM queue_files")
-	if err != nil {
-		return nil, fmt.Errorf("read index: %w", err)
-	}
-	defer rows.Close()
-	known := map[string]stamp{}
-	for rows.Next() {
-		var s stamp
-		var path string
-		if err := rows.Scan(&s.id, &path, &s.inode, &s.size, &s.mode, &s.mtimeNs, &s.logSize, &s.logMtimeNs); err != nil {
-			return nil, fmt.Errorf("read index: %w", err)
-		}
-		known[path] = s
-	}
-	return known, rows.Err()
+	return s.fileStamp().unchanged(diskStamp(e, walkLogStamp(log)))
 }
 
 // batchSize is how many files travel together between the walk, the readers and the writer:
@@ -463,7 +440,7 @@ func (k *knownFiles) add(path string, s stamp) {
 func (k *knownFiles) loadLogs(ctx context.Context, sp *spool.Spool, hint int) error {
 	k.logs = make(map[uint64]knownLog, hint)
 	var mu sync.Mutex
-	return sp.EachLogStamp(ctx, "defer", func(id string, st spool.LogStamp) {
+	return sp.EachDelayLogStamp(ctx, func(id string, st spool.LogStamp) {
 		key := keyOf(id)
 		mu.Lock()
 		defer mu.Unlock()

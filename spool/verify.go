@@ -32,7 +32,7 @@ func (s *Spool) Check(t mqsql.Target, includeActive bool) string {
 	switch {
 	case st.Ino != t.Inode:
 		return fmt.Sprintf("replaced: queue ID %s now names another file (inode %d, was %d)", t.QueueID, st.Ino, t.Inode)
-	case st.Mode&0o700 != 0o700 && t.Queue != mqsql.Corrupt:
+	case !complete(st.Mode) && t.Queue != mqsql.Corrupt:
 		return "the file is no longer complete"
 	case arrival >= 0 && arrival != t.ArrivalTime:
 		return fmt.Sprintf("replaced: arrival time is %d, was %d", arrival, t.ArrivalTime)
@@ -85,7 +85,7 @@ func (s *Spool) find(id string) mqsql.Queue {
 		var st unix.Stat_t
 		err = unix.Fstat(int(f.Fd()), &st)
 		f.Close()
-		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Mode&0o700 == 0o700 {
+		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && complete(st.Mode) {
 			return q
 		}
 	}

@@ -97,7 +97,7 @@ func (s *Spool) LogStamps(ctx context.Context, dir string) (map[string]LogStamp,
 func (s *Spool) EachLogStamp(ctx context.Context, dir string, fn func(id string, st LogStamp)) error {
 	err := s.walkParallel(ctx, []walkRoot{{rel: dir}}, true, func(_ *walkRoot, path, name string, st *unix.Stat_t) error {
 		if ValidQueueID(name) && s.cfg.isRelPath(dir, name, path) {
-			fn(name, LogStamp{Size: st.Size, ModTimeNanos: st.Mtim.Sec*1e9 + st.Mtim.Nsec})
+			fn(name, LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)})
 		}
 		return nil
 	})
@@ -175,7 +175,7 @@ func (s *Spool) inspect(d *os.File, rel, name string, depth int) (string, unix.S
 	path := rel + "/" + name
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		if len(name) == 1 && depth < maxHashDepth {
+		if IsHashDir(name, depth) {
 			return path, st, subdir
 		}
 		s.warn(fmt.Errorf("skip %s: unexpected directory", path))
@@ -198,12 +198,12 @@ func (s *Spool) queueFile(q mqsql.Queue, path, name string, st *unix.Stat_t, fn 
 	}
 	if q != mqsql.Corrupt {
 		if !ValidQueueID(name) {
-			if st != nil && st.Mode&0o700 == 0o700 && name != ".gitkeep" {
+			if st != nil && complete(st.Mode) && name != ".gitkeep" {
 				s.warn(fmt.Errorf("skip %s: not a queue ID", path))
 			}
 			return nil
 		}
-		if st != nil && st.Mode&0o700 != 0o700 {
+		if st != nil && !complete(st.Mode) {
 			return nil // still being written
 		}
 		if !s.cfg.isRelPath(string(q), name, path) {
@@ -337,7 +337,7 @@ func (s *Spool) inspectType(rel, name string, depth int, typ uint8) (string, ent
 	path := rel + "/" + name
 	switch typ {
 	case unix.DT_DIR:
-		if len(name) == 1 && depth < maxHashDepth {
+		if IsHashDir(name, depth) {
 			return path, subdir
 		}
 		s.warn(fmt.Errorf("skip %s: unexpected directory", path))
