@@ -29,7 +29,18 @@ const (
 	// escBreak writes a line break (LF, CR LF or CR) as <br>, for markdown cells; escControls
 	// and escLayout take precedence.
 	escBreak
+	// escKeepLines lets newline and tab through as they are, for messages to people (Writer):
+	// they lay a message out and cannot change what the terminal shows. Carriage return is
+	// still escaped: it would let a message write over the line before it.
+	escKeepLines
 )
+
+// EscapeMessage returns s escaped as Escape does, except that newlines and tabs stay as
+// they are: for text that is laid out in lines, such as an error message quoting mail data.
+// Writer applies it to everything written through it.
+func EscapeMessage(s string) string {
+	return escape(s, escControls|escKeepLines)
+}
 
 // escape returns s rewritten by p, or s itself when nothing in it needs a rewrite, which is
 // the common case and costs no allocation.
@@ -66,6 +77,8 @@ func firstRewrite(s string, p policy) int {
 // asciiNeedsRewrite reports whether p rewrites the ASCII byte c.
 func asciiNeedsRewrite(c byte, p policy) bool {
 	switch {
+	case (c == '\n' || c == '\t') && p&escKeepLines != 0:
+		return false
 	case c == '\\':
 		return p&escBackslash != 0
 	case c == '|':

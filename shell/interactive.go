@@ -73,7 +73,7 @@ func (in *Interactive) Run(ctx context.Context) int {
 			fmt.Fprintln(s.screen())
 			return 0
 		case err != nil:
-			fmt.Fprintf(s.Err, "mqsql: %v\n", err)
+			fmt.Fprintf(output.Escaping(s.Err), "mqsql: %v\n", err)
 			return exitError
 		}
 		if errors.Is(in.line(ctx, line), errQuit) {
@@ -213,7 +213,7 @@ func (in *Interactive) saveHistory() {
 		return
 	}
 	if err := in.History.Save(); err != nil {
-		fmt.Fprintf(in.Session.Err, "mqsql: %v\n", err)
+		fmt.Fprintf(output.Escaping(in.Session.Err), "mqsql: %v\n", err)
 		in.History = nil // say it once
 	}
 }

@@ -137,11 +137,15 @@ func (s *Session) render(rows *sql.Rows, cols []string) error {
 	return r.End()
 }
 
+// reportError shows a statement's error. SQLite's and mqsql's errors quote data (a JSON
+// path, a regexp, a value taken from a Subject), so it goes to the terminal escaped, whatever
+// writer Err is.
 func (s *Session) reportError(line int, err error) {
 	msg := strings.TrimSpace(err.Error())
+	w := output.Escaping(s.Err)
 	if line > 0 {
-		fmt.Fprintf(s.Err, "Error: near line %d: %s\n", line, msg)
+		fmt.Fprintf(w, "Error: near line %d: %s\n", line, msg)
 		return
 	}
-	fmt.Fprintf(s.Err, "Error: %s\n", msg)
+	fmt.Fprintf(w, "Error: %s\n", msg)
 }

@@ -16,7 +16,7 @@ func showProgress(ix *index.Index, stderr io.Writer) (done func()) {
 	if !isTerminal(stderr) {
 		return func() {}
 	}
-	p := &progress{w: stderr}
+	p := &progress{w: unescaped(stderr)} // mqsql's own \r and erase-line, no mail data
 	ix.OnProgress = p.update
 	return func() {
 		ix.OnProgress = nil

@@ -25,16 +25,35 @@ const (
 )
 
 // run is the whole command: main only adds the process around it, so tests call run directly.
+// Everything mqsql says to people on stderr (errors, warnings, the daemon's log) quotes mail
+// data, so stderr is escaped here, in one place, as the table output is; only the progress
+// line writes past it (see unescaped). Query results on stdout are the output formats' job:
+// csv to a pipe must stay exact.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	errw := output.Escaping(stderr)
+	defer errw.Flush()
 	if len(args) > 0 {
 		if sub, ok := subcommands[args[0]]; ok {
-			return sub(ctx, args[1:], stdin, stdout, stderr)
+			outw := output.Escaping(stdout)
+			defer outw.Flush()
+			return sub(ctx, args[1:], stdin, outw, errw)
 		}
 	}
-	return runQuery(ctx, args, stdin, stdout, stderr)
+	return runQuery(ctx, args, stdin, stdout, errw)
+}
+
+// unescaped returns the destination of an escaping writer, for mqsql's own terminal control
+// (the progress line): what goes there carries no mail data.
+func unescaped(w io.Writer) io.Writer {
+	if ew, ok := w.(*output.Writer); ok {
+		return ew.Raw()
+	}
+	return w
 }
 
 // subcommands are the commands that are not a query; each file that adds one registers it.
+// A subcommand's stdout, like its stderr, is a report for people (restore's list of queue IDs
+// from a manifest), so run escapes both.
 var subcommands = map[string]func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int{}
 
 // runQuery runs SQL from the argument, standard input or the REPL.
@@ -150,7 +169,11 @@ func outputOptions(o *options, stdout io.Writer) (output.Options, error) {
 	return opt, nil
 }
 
+// isTerminal reports whether v is a terminal, looking through an escaping writer.
 func isTerminal(v any) bool {
+	if w, ok := v.(io.Writer); ok {
+		v = unescaped(w)
+	}
 	f, ok := v.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
 	"github.com/mqsql/mqsql/spool"
 )
@@ -32,7 +33,9 @@ func runWatch(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := log.New(stderr, "mqsql watch: ", log.LstdFlags)
+	// The log quotes file names and errors from the spool: escaped like all of stderr, also
+	// when runWatch is called without run around it.
+	logger := log.New(output.Escaping(stderr), "mqsql watch: ", log.LstdFlags)
 	if err := watchIndex(ctx, o, logger); err != nil {
 		logger.Print(err)
 		return exitError
