@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/mqsql/mqsql/output"
 	"github.com/peterh/liner"
 	"golang.org/x/term"
 )
@@ -21,7 +22,7 @@ func REPL(ctx context.Context, s *Session, stdin io.Reader, stdout io.Writer) in
 	if !isTerminal(stdout) {
 		if err := s.RunScript(ctx, stdin); err != nil {
 			if !errors.Is(err, ErrFailed) {
-				fmt.Fprintf(s.Err, "mqsql: %v\n", err)
+				fmt.Fprintf(output.Escaping(s.Err), "mqsql: %v\n", err)
 			}
 			return exitError
 		}
@@ -35,7 +36,7 @@ func REPL(ctx context.Context, s *Session, stdin io.Reader, stdout io.Writer) in
 
 	hist, entries, err := OpenHistory(HistoryPath())
 	if err != nil {
-		fmt.Fprintf(s.Err, "mqsql: %v\n", err)
+		fmt.Fprintf(output.Escaping(s.Err), "mqsql: %v\n", err)
 	}
 	for _, e := range entries {
 		ed.AppendHistory(e)

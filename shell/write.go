@@ -48,7 +48,7 @@ func (s *Session) writer() *write.Writer {
 	w := s.Writes
 	return &write.Writer{Guard: s.Guard, Spool: w.Spool, Executor: w.Executor, Backend: w.Backend,
 		Force: w.Force, BackupBase: w.BackupBase, NoBackup: w.NoBackup, Clock: w.Clock,
-		Warn: func(err error) { fmt.Fprintf(s.Err, "mqsql: warning: %v\n", err) }}
+		Warn: func(err error) { fmt.Fprintf(output.Escaping(s.Err), "mqsql: warning: %v\n", err) }}
 }
 
 // execWrite plans a write statement, shows the plan, gets it confirmed and has it carried out.
