@@ -301,6 +301,13 @@ func checkPragma(name, value string) string {
 
 // own runs one of the guard's statements on the plan table, which users cannot write.
 func (g *Guard) own(ctx context.Context, query string) error {
+	var err error
+	g.internally(func() { _, err = g.conn.ExecContext(ctx, query) })
+	return err
+}
+
+// internally runs fn with the authorizer letting the guard's own statements through.
+func (g *Guard) internally(fn func()) {
 	g.mu.Lock()
 	g.internal = true
 	g.mu.Unlock()
@@ -309,6 +316,5 @@ func (g *Guard) own(ctx context.Context, query string) error {
 		g.internal = false
 		g.mu.Unlock()
 	}()
-	_, err := g.conn.ExecContext(ctx, query)
-	return err
+	fn()
 }

@@ -300,14 +300,7 @@ func sqlValue(v any) string {
 }
 
 // query runs one of the guard's own queries, which the authorizer lets read anything.
-func (g *Guard) query(ctx context.Context, q string) (*sql.Rows, error) {
-	g.mu.Lock()
-	g.internal = true
-	g.mu.Unlock()
-	defer func() {
-		g.mu.Lock()
-		g.internal = false
-		g.mu.Unlock()
-	}()
-	return g.conn.QueryContext(ctx, q)
+func (g *Guard) query(ctx context.Context, q string) (rows *sql.Rows, err error) {
+	g.internally(func() { rows, err = g.conn.QueryContext(ctx, q) })
+	return rows, err
 }
