@@ -303,3 +303,47 @@ func (s *Spool) queueOwner() (unix.Stat_t, error) {
 	err = unix.Fstat(int(d.Fd()), &st)
 	return st, err
 }
+
+// BackupSummary is one statement folder under a backup base, for listing: what restore
+// would put back if given that folder.
+type BackupSummary struct {
+	Dir    string
+	Time   string
+	SQL    string
+	Count  int
+	Queues map[string]int // queue the messages were deleted from -> count
+}
+
+// IsBackupBase reports whether dir is a backup base (it has no manifest of its own), so that
+// restore can list its folders instead of failing on the missing manifest.
+func IsBackupBase(dir string) bool {
+	var st unix.Stat_t
+	return unix.Lstat(filepath.Join(dir, ManifestName), &st) != nil && unix.Lstat(filepath.Join(dir, AuditName), &st) == nil
+}
+
+// ListBackups summarizes every statement folder under base, oldest first; a folder whose
+// manifest cannot be read is listed with the reason as its SQL.
+func ListBackups(base string) ([]BackupSummary, error) {
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return nil, fmt.Errorf("list backups in %s: %w", base, err)
+	}
+	var out []BackupSummary
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(base, e.Name())
+		m, err := ReadManifest(dir)
+		if err != nil {
+			out = append(out, BackupSummary{Dir: dir, SQL: err.Error()})
+			continue
+		}
+		sum := BackupSummary{Dir: dir, Time: m.Time.Format("2006-01-02 15:04:05Z"), SQL: m.SQL, Count: len(m.Messages), Queues: map[string]int{}}
+		for _, msg := range m.Messages {
+			sum.Queues[msg.Queue]++
+		}
+		out = append(out, sum)
+	}
+	return out, nil
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,10 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	var restored []spool.Restored
 	failed := 0
 	for _, path := range fs.Args() {
+		if spool.IsBackupBase(path) {
+			failed += listBackups(path, stdout, stderr)
+			continue
+		}
 		rs, err := sp.Restore(path) // when the archive breaks off, rs says what was restored before
 		if err != nil {
 			fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
@@ -64,6 +69,9 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			}
 			restored = append(restored, r)
 		}
+	}
+	if len(restored) == 0 && failed == 0 {
+		return exitOK // only backup bases were named: they were listed
 	}
 	live := livePostfix(ctx, sp.Dir())
 	newIDs := map[string]string{}
@@ -157,4 +165,24 @@ func recordRestore(base, spoolDir string, paths []string, restored, failed int, 
 	if err := spool.AppendAudit(base, rec); err != nil {
 		fmt.Fprintf(stderr, "mqsql restore: warning: %v\n", err)
 	}
+}
+
+// listBackups prints the statement folders of a backup base (time, message counts per queue,
+// SQL), so that an admin can pick the one to restore; it returns 1 when the base is unreadable.
+func listBackups(base string, stdout, stderr io.Writer) int {
+	list, err := spool.ListBackups(base)
+	if err != nil {
+		fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s is a backup base; its statement folders (restore one by naming it):\n", base)
+	for _, b := range list {
+		var qs []string
+		for q, n := range b.Queues {
+			qs = append(qs, fmt.Sprintf("%s %d", q, n))
+		}
+		slices.Sort(qs)
+		fmt.Fprintf(stdout, "%s  %s  %d messages (%s)  %s\n", b.Dir, b.Time, b.Count, strings.Join(qs, ", "), b.SQL)
+	}
+	return 0
 }

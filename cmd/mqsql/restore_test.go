@@ -123,3 +123,18 @@ func TestRestoreRefusesOtherSpool(t *testing.T) {
 		t.Errorf("writable folder: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestRestoreListsBackupBase names the backup base instead of a statement folder: restore
+// lists the folders with their time, counts and SQL and changes nothing.
+func TestRestoreListsBackupBase(t *testing.T) {
+	dir, backup := deleteWithBackup(t, "brief-long@x.test", 2)
+	folder, _ := onlyBackup(t, backup)
+	r := runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, backup)
+	want := folder + "  "
+	if r.code != 0 || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "2 messages (deferred 2)  DELETE FROM messages WHERE sender = 'brief-long@x.test'") {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, "maildrop")); len(left) != 1 {
+		t.Errorf("listing a base changed maildrop: %v", left)
+	}
+}
