@@ -3,6 +3,7 @@ package spool
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -24,7 +25,9 @@ type Restored struct {
 	BackedUpMessage
 	// MaildropName is the name it was given in maildrop/, where pickup takes it in.
 	MaildropName string
-	Err          error
+	// LogIdent is the saved copy's log_ident attribute, which pickup keeps in the new file.
+	LogIdent string
+	Err      error
 }
 
 // ErrBackupRefused marks a backup folder, archive or copy that restore will not trust: what it
@@ -144,7 +147,7 @@ func (s *Spool) Restore(dir string) ([]Restored, error) {
 	}
 	err = eachCopy(dir, m, func(name string, r io.Reader, size int64) {
 		if i, ok := byName[name]; ok {
-			out[i].MaildropName, out[i].Err = s.restoreOne(out[i].BackedUpMessage, r, size)
+			out[i].MaildropName, out[i].LogIdent, out[i].Err = s.restoreOne(out[i].BackedUpMessage, r, size)
 			delete(byName, name) // a name listed twice in a forged archive is restored once
 		}
 	})
@@ -185,48 +188,50 @@ const maxSavedFile = 1 << 30
 
 // restoreOne streams one saved copy into a hidden file in maildrop while hashing it, checks
 // it, and only then gives it a name pickup takes in.
-func (s *Spool) restoreOne(msg BackedUpMessage, r io.Reader, size int64) (string, error) {
+func (s *Spool) restoreOne(msg BackedUpMessage, r io.Reader, size int64) (name, ident string, err error) {
 	if size > maxSavedFile {
-		return "", fmt.Errorf("%w: saved copy of %s is %d bytes, over the %d-byte limit", ErrBackupRefused, msg.QueueID, size, int64(maxSavedFile))
+		return "", "", fmt.Errorf("%w: saved copy of %s is %d bytes, over the %d-byte limit", ErrBackupRefused, msg.QueueID, size, int64(maxSavedFile))
 	}
 	md, err := s.root.open(string(mqsql.Maildrop), true)
 	if err != nil {
-		return "", fmt.Errorf("open maildrop: %w", err)
+		return "", "", fmt.Errorf("open maildrop: %w", err)
 	}
 	defer md.Close()
 	tmp := fmt.Sprintf(".mqsql-restore.%d.%s", os.Getpid(), msg.QueueID)
 	fd, err := unix.Openat(int(md.Fd()), tmp, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("create file in maildrop: %w", err)
+		return "", "", fmt.Errorf("create file in maildrop: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), tmp)
-	if err := s.fillChecked(f, msg, r); err != nil {
+	if ident, err = s.fillChecked(f, msg, r); err != nil {
 		f.Close()
 		unix.Unlinkat(int(md.Fd()), tmp, 0)
-		return "", err
+		return "", "", err
 	}
-	return s.publish(md, tmp, msg.QueueID)
+	name, err = s.publish(md, tmp, msg.QueueID)
+	return name, ident, err
 }
 
 // fillChecked copies the saved bytes into f while hashing them, then checks the checksum and
 // that f is the queue file the manifest describes; it leaves f owned by the queue's owner.
-func (s *Spool) fillChecked(f *os.File, msg BackedUpMessage, r io.Reader) error {
+func (s *Spool) fillChecked(f *os.File, msg BackedUpMessage, r io.Reader) (ident string, err error) {
 	h := sha256.New()
 	n, err := io.Copy(f, io.TeeReader(r, h))
 	if err != nil {
-		return fmt.Errorf("write maildrop file: %w", err)
+		return "", fmt.Errorf("write maildrop file: %w", err)
 	}
 	if hex.EncodeToString(h.Sum(nil)) != msg.SHA256 {
-		return fmt.Errorf("saved copy of %s does not match its checksum: not restored", msg.QueueID)
+		return "", fmt.Errorf("saved copy of %s does not match its checksum: not restored", msg.QueueID)
 	}
 	if err := checkQueueFile(f, n, msg); err != nil {
-		return err
+		return "", err
 	}
+	ident, _ = logIdentOf(fdReader(int(f.Fd())), n)
 	owner, err := s.queueOwner()
 	if err != nil {
-		return err
+		return "", err
 	}
-	return ownAndSync(f, owner)
+	return ident, ownAndSync(f, owner)
 }
 
 // checkQueueFile refuses a copy that is not a complete queue file as Postfix's cleanup writes
@@ -346,4 +351,45 @@ func ListBackups(base string) ([]BackupSummary, error) {
 		out = append(out, sum)
 	}
 	return out, nil
+}
+
+// LogIdent returns the log_ident attribute of the queue file of e ("" when it has none).
+// Pickup keeps it when it takes a requeued file in, so it ties a restored message to the new
+// file without guessing from arrival time and sender.
+func (s *Spool) LogIdent(e Entry) (string, error) {
+	fd, err := s.root.openFD(e.File.Path, false)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return "", ErrGone
+	}
+	return logIdentOf(fdReader(fd), st.Size)
+}
+
+// logIdentOf reads the envelope records of a queue file up to the content and returns the
+// value of its log_ident attribute.
+func logIdentOf(r io.ReaderAt, size int64) (string, error) {
+	rr := newRecordReader(r, size)
+	defer rr.release()
+	for {
+		rec, err := rr.next()
+		if err != nil {
+			return "", err
+		}
+		switch rec.typ {
+		case recPtr:
+			if err := rr.jump(rec); err != nil {
+				return "", err
+			}
+		case recMesg:
+			return "", nil
+		case recAttr:
+			if name, value, ok := bytes.Cut(rec.data, []byte("=")); ok && string(bytes.TrimSpace(name)) == "log_ident" {
+				return string(bytes.TrimSpace(value)), nil
+			}
+		}
+	}
 }

@@ -48,7 +48,11 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return exitError
 	}
 	defer sp.Close()
-	start := time.Now()
+	live := livePostfix(ctx, sp.Dir())
+	pre := map[string]bool{}
+	if live {
+		_ = sp.Walk(ctx, func(e spool.Entry) error { pre[e.QueueID] = true; return nil })
+	}
 	var restored []spool.Restored
 	failed := 0
 	for _, path := range fs.Args() {
@@ -73,13 +77,21 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if len(restored) == 0 && failed == 0 {
 		return exitOK // only backup bases were named: they were listed
 	}
-	live := livePostfix(ctx, sp.Dir())
 	newIDs := map[string]string{}
+	held := map[string]error{}
 	if live && len(restored) > 0 {
-		newIDs = awaitPickup(ctx, sp, restored, start, *wait)
+		newIDs = awaitPickup(ctx, sp, restored, pre, *wait)
+		held = holdAgain(ctx, restored, newIDs)
 	}
 	for _, r := range restored {
-		fmt.Fprintf(stdout, "%s -> %s\n", r.QueueID, describeNew(r, newIDs, live))
+		note := ""
+		if err, ok := held[newIDs[r.MaildropName]]; ok && err == nil {
+			note = " (back on hold)"
+		} else if ok {
+			note = " (NOT back on hold: " + err.Error() + ")"
+			failed++
+		}
+		fmt.Fprintf(stdout, "%s -> %s%s\n", r.QueueID, describeNew(r, newIDs, live), note)
 	}
 	recordRestore(*audit, sp.Dir(), fs.Args(), len(restored), failed, stderr)
 	fmt.Fprintf(stdout, "Restored: %d, failed: %d.\n", len(restored), failed)
@@ -100,43 +112,78 @@ func describeNew(r spool.Restored, newIDs map[string]string, live bool) string {
 }
 
 // awaitPickup wakes Postfix's pickup, waits until it has taken the restored files from
-// maildrop, and finds the new queue IDs: pickup keeps each message's arrival time and sender.
-func awaitPickup(ctx context.Context, sp *spool.Spool, restored []spool.Restored, start time.Time, wait time.Duration) map[string]string {
+// maildrop, and finds each new queue ID exactly: the new file is one that did not exist before
+// the restore (pre) and carries the saved copy's log_ident, which pickup keeps. A log_ident
+// shared by two restored messages, or found in two new files, is left unmapped rather than
+// guessed. Held mail is put back on hold by its new ID.
+func awaitPickup(ctx context.Context, sp *spool.Spool, restored []spool.Restored, pre map[string]bool, wait time.Duration) map[string]string {
 	if path, err := exec.LookPath("postkick"); err == nil {
 		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
 	} else if path, err := exec.LookPath("/usr/sbin/postkick"); err == nil {
 		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
 	}
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) && inMaildrop(ctx, sp, restored) > 0 {
-		time.Sleep(200 * time.Millisecond)
-	}
-	type key struct {
-		arrival int64
-		sender  string
-	}
-	want := map[key][]string{}
+	want := map[string]int{}
 	for _, r := range restored {
-		k := key{r.ArrivalTime, r.Sender}
-		want[k] = append(want[k], r.MaildropName)
+		want[r.LogIdent]++
 	}
-	found := map[string]string{}
+	found := map[string]string{}  // maildrop name -> new queue ID
+	idents := map[string]string{} // new queue ID -> log_ident
+	deadline := time.Now().Add(wait)
+	for {
+		scanNew(ctx, sp, pre, idents)
+		matchIdents(restored, want, idents, found)
+		if len(found) == len(restored) || !time.Now().Before(deadline) {
+			return found
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// scanNew reads the log_ident of every complete queue file not in pre and not yet read.
+func scanNew(ctx context.Context, sp *spool.Spool, pre map[string]bool, idents map[string]string) {
 	_ = sp.Walk(ctx, func(e spool.Entry) error {
-		if e.Queue == mqsql.Maildrop || e.Queue == mqsql.Corrupt || e.File.ModTimeNanos < start.UnixNano() {
+		if e.Queue == mqsql.Maildrop || e.Queue == mqsql.Corrupt || pre[e.QueueID] {
 			return nil
 		}
-		m, err := sp.Read(e)
-		if err != nil {
-			return nil
+		if _, ok := idents[e.QueueID]; ok {
+			return nil // a file seen again after it moved queues is the same message
 		}
-		k := key{m.ArrivalTime, m.Sender}
-		if names := want[k]; len(names) > 0 {
-			found[names[0]] = m.QueueID
-			want[k] = names[1:]
+		if li, err := sp.LogIdent(e); err == nil && li != "" {
+			idents[e.QueueID] = li
 		}
 		return nil
 	})
-	return found
+}
+
+// matchIdents maps each restored message whose log_ident is unique among the restored ones
+// and found in exactly one new file.
+func matchIdents(restored []spool.Restored, want map[string]int, idents, found map[string]string) {
+	byIdent := map[string][]string{}
+	for id, li := range idents {
+		byIdent[li] = append(byIdent[li], id)
+	}
+	for _, r := range restored {
+		if ids := byIdent[r.LogIdent]; r.LogIdent != "" && want[r.LogIdent] == 1 && len(ids) == 1 {
+			found[r.MaildropName] = ids[0]
+		}
+	}
+}
+
+// holdAgain puts restored messages that were on hold back on hold, by their new queue ID.
+func holdAgain(ctx context.Context, restored []spool.Restored, newIDs map[string]string) map[string]error {
+	res := map[string]error{}
+	for _, r := range restored {
+		id := newIDs[r.MaildropName]
+		if r.Queue != string(mqsql.Hold) || id == "" || !spool.ValidQueueID(id) {
+			continue
+		}
+		out, err := exec.CommandContext(ctx, "postsuper", "-h", id).CombinedOutput()
+		if err != nil {
+			err = fmt.Errorf("postsuper -h %s: %v: %s", id, err, strings.TrimSpace(string(out)))
+		}
+		res[id] = err
+	}
+	return res
 }
 
 func inMaildrop(ctx context.Context, sp *spool.Spool, restored []spool.Restored) int {
