@@ -24,6 +24,8 @@ type AuditRecord struct {
 	Backup      string                    `json:"backup,omitempty"`
 	Interrupted bool                      `json:"interrupted,omitempty"`
 	Error       string                    `json:"error,omitempty"`
+	// Restored lists, for a restore, each message put back and its new queue ID.
+	Restored []RestoredID `json:"restored,omitempty"`
 }
 
 // AppendAudit appends rec to the audit log in base (created 0600), filling in the user.

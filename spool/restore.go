@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/mqsql/mqsql"
 	"golang.org/x/sys/unix"
@@ -25,6 +26,8 @@ type Restored struct {
 	BackedUpMessage
 	// MaildropName is the name it was given in maildrop/, where pickup takes it in.
 	MaildropName string
+	// Folder is the statement folder it was restored from.
+	Folder string
 	// LogIdent is the saved copy's log_ident attribute, which pickup keeps in the new file.
 	LogIdent string
 	Err      error
@@ -137,7 +140,7 @@ func (s *Spool) Restore(dir string) ([]Restored, error) {
 	out := make([]Restored, len(m.Messages))
 	byName := make(map[string]int, len(m.Messages))
 	for i, msg := range m.Messages {
-		out[i] = Restored{BackedUpMessage: msg}
+		out[i] = Restored{BackedUpMessage: msg, Folder: dir}
 		if !ValidQueueID(msg.QueueID) || !filepath.IsLocal(msg.QueueFile) {
 			out[i].Err = fmt.Errorf("backup entry %q: invalid queue ID or file name", msg.QueueID)
 			continue
@@ -392,4 +395,53 @@ func logIdentOf(r io.ReaderAt, size int64) (string, error) {
 			}
 		}
 	}
+}
+
+// RestoredID is one line of restore's record: which message came back under which ID.
+type RestoredID struct {
+	QueueID    string `json:"queue_id"`
+	Queue      string `json:"queue"`
+	NewQueueID string `json:"new_queue_id,omitempty"`
+	Maildrop   string `json:"maildrop_name,omitempty"`
+	Held       bool   `json:"held_again,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// RestoredName is the record restore leaves in a statement folder; later restores of the
+// same folder add restored.2.json and so on.
+const RestoredName = "restored.json"
+
+// WriteRestored records in the statement folder dir what a restore put back and under which
+// new queue IDs, next to the manifest it came from. It never overwrites an earlier record.
+func WriteRestored(dir string, now time.Time, ids []RestoredID) error {
+	data, err := json.MarshalIndent(struct {
+		Time     time.Time    `json:"time"`
+		Messages []RestoredID `json:"messages"`
+	}{now.UTC(), ids}, "", "  ")
+	if err != nil {
+		return err
+	}
+	for i := 1; i < 100; i++ {
+		name := RestoredName
+		if i > 1 {
+			name = fmt.Sprintf("restored.%d.json", i)
+		}
+		fd, err := unix.Open(filepath.Join(dir, name), unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("record restore in %s: %w", dir, err)
+		}
+		f := os.NewFile(uintptr(fd), name)
+		_, err = f.Write(append(data, '\n'))
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	return fmt.Errorf("record restore in %s: too many earlier records", dir)
 }

@@ -83,17 +83,20 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		newIDs = awaitPickup(ctx, sp, restored, pre, *wait)
 		held = holdAgain(ctx, restored, newIDs)
 	}
-	for _, r := range restored {
+	ids := make([]spool.RestoredID, len(restored))
+	for i, r := range restored {
+		ids[i] = spool.RestoredID{QueueID: r.QueueID, Queue: r.Queue, NewQueueID: newIDs[r.MaildropName], Maildrop: r.MaildropName}
 		note := ""
 		if err, ok := held[newIDs[r.MaildropName]]; ok && err == nil {
-			note = " (back on hold)"
+			note, ids[i].Held = " (back on hold)", true
 		} else if ok {
-			note = " (NOT back on hold: " + err.Error() + ")"
+			note, ids[i].Error = " (NOT back on hold: "+err.Error()+")", err.Error()
 			failed++
 		}
 		fmt.Fprintf(stdout, "%s -> %s%s\n", r.QueueID, describeNew(r, newIDs, live), note)
 	}
-	recordRestore(*audit, sp.Dir(), fs.Args(), len(restored), failed, stderr)
+	recordInFolders(restored, ids, stderr)
+	recordRestore(*audit, sp.Dir(), fs.Args(), ids, len(restored), failed, stderr)
 	fmt.Fprintf(stdout, "Restored: %d, failed: %d.\n", len(restored), failed)
 	if failed > 0 {
 		return exitError
@@ -201,14 +204,27 @@ func inMaildrop(ctx context.Context, sp *spool.Spool, restored []spool.Restored)
 	return n
 }
 
-func recordRestore(base, spoolDir string, paths []string, restored, failed int, stderr io.Writer) {
+// recordInFolders leaves each statement folder a record of what came back under which ID.
+func recordInFolders(restored []spool.Restored, ids []spool.RestoredID, stderr io.Writer) {
+	byFolder := map[string][]spool.RestoredID{}
+	for i, r := range restored {
+		byFolder[r.Folder] = append(byFolder[r.Folder], ids[i])
+	}
+	for dir, list := range byFolder {
+		if err := spool.WriteRestored(dir, clock.Now(), list); err != nil {
+			fmt.Fprintf(stderr, "mqsql restore: warning: %v\n", err)
+		}
+	}
+}
+
+func recordRestore(base, spoolDir string, paths []string, ids []spool.RestoredID, restored, failed int, stderr io.Writer) {
 	abs := make([]string, len(paths))
 	for i, p := range paths {
 		abs[i], _ = filepath.Abs(p)
 	}
 	rec := spool.AuditRecord{Time: clock.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
 		Backend: "maildrop", Plan: map[string]map[string]int{"restore": {"maildrop": restored + failed}},
-		Outcomes: map[string]int{"done": restored, "failed": failed}}
+		Outcomes: map[string]int{"done": restored, "failed": failed}, Restored: ids}
 	if err := spool.AppendAudit(base, rec); err != nil {
 		fmt.Fprintf(stderr, "mqsql restore: warning: %v\n", err)
 	}

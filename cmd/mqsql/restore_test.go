@@ -138,3 +138,29 @@ func TestRestoreListsBackupBase(t *testing.T) {
 		t.Errorf("listing a base changed maildrop: %v", left)
 	}
 }
+
+// TestRestoreRecordsMapping restores a folder twice: each run leaves its own record of old
+// ID -> maildrop name (new ID on live Postfix) in the folder, and the audit record lists it too.
+func TestRestoreRecordsMapping(t *testing.T) {
+	dir, backup := deleteWithBackup(t, "brief-long@x.test", 2)
+	folder, m := onlyBackup(t, backup)
+	for i, name := range []string{spool.RestoredName, "restored.2.json"} {
+		if r := runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, folder); r.code != 0 {
+			t.Fatalf("restore %d: exit %d\n%s\n%s", i, r.code, r.stdout, r.stderr)
+		}
+		data, err := os.ReadFile(filepath.Join(folder, name))
+		var rec struct{ Messages []spool.RestoredID }
+		if err == nil {
+			err = json.Unmarshal(data, &rec)
+		}
+		if err != nil || len(rec.Messages) != 2 || rec.Messages[0].QueueID != m.Messages[0].QueueID || rec.Messages[0].Maildrop == "" || rec.Messages[0].Queue != "deferred" {
+			t.Errorf("%s: %v\n%s", name, err, data)
+		}
+	}
+	audit, _ := os.ReadFile(filepath.Join(backup, spool.AuditName))
+	lines := bytes.Split(bytes.TrimSpace(audit), []byte("\n"))
+	var rec spool.AuditRecord
+	if err := json.Unmarshal(lines[len(lines)-1], &rec); err != nil || len(rec.Restored) != 2 || rec.Restored[1].QueueID != m.Messages[1].QueueID {
+		t.Errorf("audit record %s: %v", lines[len(lines)-1], err)
+	}
+}
