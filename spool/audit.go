@@ -30,6 +30,8 @@ type AuditRecord struct {
 	Backup      string                    `json:"backup,omitempty"`
 	Interrupted bool                      `json:"interrupted,omitempty"`
 	Error       string                    `json:"error,omitempty"`
+	// Restored lists, for a restore, each message put back and its new queue ID.
+	Restored []RestoredID `json:"restored,omitempty"`
 }
 
 // NewAuditID returns a new audit record ID for a record made at t.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,10 +48,18 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return exitError
 	}
 	defer sp.Close()
-	start := time.Now()
+	live := livePostfix(ctx, sp.Dir())
+	pre := map[string]bool{}
+	if live {
+		_ = sp.Walk(ctx, func(e spool.Entry) error { pre[e.QueueID] = true; return nil })
+	}
 	var restored []spool.Restored
 	failed := 0
 	for _, path := range fs.Args() {
+		if spool.IsBackupBase(path) {
+			failed += listBackups(path, stdout, stderr)
+			continue
+		}
 		rs, err := sp.Restore(path) // when the archive breaks off, rs says what was restored before
 		if err != nil {
 			fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
@@ -65,15 +74,29 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			restored = append(restored, r)
 		}
 	}
-	live := livePostfix(ctx, sp.Dir())
+	if len(restored) == 0 && failed == 0 {
+		return exitOK // only backup bases were named: they were listed
+	}
 	newIDs := map[string]string{}
+	held := map[string]error{}
 	if live && len(restored) > 0 {
-		newIDs = awaitPickup(ctx, sp, restored, start, *wait)
+		newIDs = awaitPickup(ctx, sp, restored, pre, *wait)
+		held = holdAgain(ctx, restored, newIDs)
 	}
-	for _, r := range restored {
-		fmt.Fprintf(stdout, "%s -> %s\n", r.QueueID, describeNew(r, newIDs, live))
+	ids := make([]spool.RestoredID, len(restored))
+	for i, r := range restored {
+		ids[i] = spool.RestoredID{QueueID: r.QueueID, Queue: r.Queue, NewQueueID: newIDs[r.MaildropName], Maildrop: r.MaildropName}
+		note := ""
+		if err, ok := held[newIDs[r.MaildropName]]; ok && err == nil {
+			note, ids[i].Held = " (back on hold)", true
+		} else if ok {
+			note, ids[i].Error = " (NOT back on hold: "+err.Error()+")", err.Error()
+			failed++
+		}
+		fmt.Fprintf(stdout, "%s -> %s%s\n", r.QueueID, describeNew(r, newIDs, live), note)
 	}
-	recordRestore(*audit, sp.Dir(), fs.Args(), len(restored), failed, stderr)
+	recordInFolders(restored, ids, stderr)
+	recordRestore(*audit, sp.Dir(), fs.Args(), ids, len(restored), failed, stderr)
 	fmt.Fprintf(stdout, "Restored: %d, failed: %d.\n", len(restored), failed)
 	if failed > 0 {
 		return exitError
@@ -92,43 +115,78 @@ func describeNew(r spool.Restored, newIDs map[string]string, live bool) string {
 }
 
 // awaitPickup wakes Postfix's pickup, waits until it has taken the restored files from
-// maildrop, and finds the new queue IDs: pickup keeps each message's arrival time and sender.
-func awaitPickup(ctx context.Context, sp *spool.Spool, restored []spool.Restored, start time.Time, wait time.Duration) map[string]string {
+// maildrop, and finds each new queue ID exactly: the new file is one that did not exist before
+// the restore (pre) and carries the saved copy's log_ident, which pickup keeps. A log_ident
+// shared by two restored messages, or found in two new files, is left unmapped rather than
+// guessed. Held mail is put back on hold by its new ID.
+func awaitPickup(ctx context.Context, sp *spool.Spool, restored []spool.Restored, pre map[string]bool, wait time.Duration) map[string]string {
 	if path, err := exec.LookPath("postkick"); err == nil {
 		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
 	} else if path, err := exec.LookPath("/usr/sbin/postkick"); err == nil {
 		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
 	}
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) && inMaildrop(ctx, sp, restored) > 0 {
-		time.Sleep(200 * time.Millisecond)
-	}
-	type key struct {
-		arrival int64
-		sender  string
-	}
-	want := map[key][]string{}
+	want := map[string]int{}
 	for _, r := range restored {
-		k := key{r.ArrivalTime, r.Sender}
-		want[k] = append(want[k], r.MaildropName)
+		want[r.LogIdent]++
 	}
-	found := map[string]string{}
+	found := map[string]string{}  // maildrop name -> new queue ID
+	idents := map[string]string{} // new queue ID -> log_ident
+	deadline := time.Now().Add(wait)
+	for {
+		scanNew(ctx, sp, pre, idents)
+		matchIdents(restored, want, idents, found)
+		if len(found) == len(restored) || !time.Now().Before(deadline) {
+			return found
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// scanNew reads the log_ident of every complete queue file not in pre and not yet read.
+func scanNew(ctx context.Context, sp *spool.Spool, pre map[string]bool, idents map[string]string) {
 	_ = sp.Walk(ctx, func(e spool.Entry) error {
-		if e.Queue == mqsql.Maildrop || e.Queue == mqsql.Corrupt || e.File.ModTimeNanos < start.UnixNano() {
+		if e.Queue == mqsql.Maildrop || e.Queue == mqsql.Corrupt || pre[e.QueueID] {
 			return nil
 		}
-		m, err := sp.Read(e)
-		if err != nil {
-			return nil
+		if _, ok := idents[e.QueueID]; ok {
+			return nil // a file seen again after it moved queues is the same message
 		}
-		k := key{m.ArrivalTime, m.Sender}
-		if names := want[k]; len(names) > 0 {
-			found[names[0]] = m.QueueID
-			want[k] = names[1:]
+		if li, err := sp.LogIdent(e); err == nil && li != "" {
+			idents[e.QueueID] = li
 		}
 		return nil
 	})
-	return found
+}
+
+// matchIdents maps each restored message whose log_ident is unique among the restored ones
+// and found in exactly one new file.
+func matchIdents(restored []spool.Restored, want map[string]int, idents, found map[string]string) {
+	byIdent := map[string][]string{}
+	for id, li := range idents {
+		byIdent[li] = append(byIdent[li], id)
+	}
+	for _, r := range restored {
+		if ids := byIdent[r.LogIdent]; r.LogIdent != "" && want[r.LogIdent] == 1 && len(ids) == 1 {
+			found[r.MaildropName] = ids[0]
+		}
+	}
+}
+
+// holdAgain puts restored messages that were on hold back on hold, by their new queue ID.
+func holdAgain(ctx context.Context, restored []spool.Restored, newIDs map[string]string) map[string]error {
+	res := map[string]error{}
+	for _, r := range restored {
+		id := newIDs[r.MaildropName]
+		if r.Queue != string(mqsql.Hold) || id == "" || !spool.ValidQueueID(id) {
+			continue
+		}
+		out, err := exec.CommandContext(ctx, "postsuper", "-h", id).CombinedOutput()
+		if err != nil {
+			err = fmt.Errorf("postsuper -h %s: %v: %s", id, err, strings.TrimSpace(string(out)))
+		}
+		res[id] = err
+	}
+	return res
 }
 
 func inMaildrop(ctx context.Context, sp *spool.Spool, restored []spool.Restored) int {
@@ -146,15 +204,48 @@ func inMaildrop(ctx context.Context, sp *spool.Spool, restored []spool.Restored)
 	return n
 }
 
-func recordRestore(base, spoolDir string, paths []string, restored, failed int, stderr io.Writer) {
+// recordInFolders leaves each statement folder a record of what came back under which ID.
+func recordInFolders(restored []spool.Restored, ids []spool.RestoredID, stderr io.Writer) {
+	byFolder := map[string][]spool.RestoredID{}
+	for i, r := range restored {
+		byFolder[r.Folder] = append(byFolder[r.Folder], ids[i])
+	}
+	for dir, list := range byFolder {
+		if err := spool.WriteRestored(dir, clock.Now(), list); err != nil {
+			fmt.Fprintf(stderr, "mqsql restore: warning: %v\n", err)
+		}
+	}
+}
+
+func recordRestore(base, spoolDir string, paths []string, ids []spool.RestoredID, restored, failed int, stderr io.Writer) {
 	abs := make([]string, len(paths))
 	for i, p := range paths {
 		abs[i], _ = filepath.Abs(p)
 	}
 	rec := spool.AuditRecord{Time: clock.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
 		Backend: "maildrop", Plan: map[string]map[string]int{"restore": {"maildrop": restored + failed}},
-		Outcomes: map[string]int{"done": restored, "failed": failed}}
+		Outcomes: map[string]int{"done": restored, "failed": failed}, Restored: ids}
 	if err := spool.AppendAudit(base, rec); err != nil {
 		fmt.Fprintf(stderr, "mqsql restore: warning: %v\n", err)
 	}
+}
+
+// listBackups prints the statement folders of a backup base (time, message counts per queue,
+// SQL), so that an admin can pick the one to restore; it returns 1 when the base is unreadable.
+func listBackups(base string, stdout, stderr io.Writer) int {
+	list, err := spool.ListBackups(base)
+	if err != nil {
+		fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s is a backup base; its statement folders (restore one by naming it):\n", base)
+	for _, b := range list {
+		var qs []string
+		for q, n := range b.Queues {
+			qs = append(qs, fmt.Sprintf("%s %d", q, n))
+		}
+		slices.Sort(qs)
+		fmt.Fprintf(stdout, "%s  %s  %d messages (%s)  %s\n", b.Dir, b.Time, b.Count, strings.Join(qs, ", "), b.SQL)
+	}
+	return 0
 }
