@@ -55,10 +55,10 @@ func hostileSpool(t *testing.T, named bool) string {
 }
 
 // forgedBackup is a backup folder whose manifest names a message by a hostile queue ID.
-func forgedBackup(t *testing.T) string {
+func forgedBackup(t *testing.T, spoolDir string) string {
 	t.Helper()
 	dir := t.TempDir()
-	m := spool.Manifest{Time: time.Unix(1795865417, 0).UTC(), User: "root", Spool: "/var/spool/postfix",
+	m := spool.Manifest{Time: time.Unix(1795865417, 0).UTC(), User: "root", Spool: spoolDir,
 		Archive: spool.ArchiveName, Messages: []spool.BackedUpMessage{{QueueID: hostileSubject,
 			Queue: "hold", Sender: "spam@evil.test", QueueFile: "x", SHA256: strings.Repeat("0", 64)}}}
 	b, err := json.Marshal(m)
@@ -148,7 +148,7 @@ func TestStderrEscapedOnTerminal(t *testing.T) {
 			return []string{"--spool", dir, "SELECT count(*) FROM messages"}
 		}, "warning: skip " + escName},
 		{"restore of a forged manifest", false, func(dir string) []string {
-			return []string{"restore", "--spool", dir, "--backup", t.TempDir(), forgedBackup(t)}
+			return []string{"restore", "--spool", dir, "--backup", t.TempDir(), forgedBackup(t, dir)}
 		}, `\x1b]52;c;cm0gLXJmIH4=\x07`},
 	}
 	for _, tt := range tests {

@@ -20,10 +20,12 @@ func restoredPairs(out string) [][2]string {
 }
 
 // deleteAndRestore deletes sender's mail with a backup and restores it on the live Postfix.
+// The tests' queues hold only that sender's mail, so the delete covers every message and needs
+// --force.
 func deleteAndRestore(t *testing.T, pf *postfixtest.Postfix, sender string) runResult {
 	t.Helper()
 	backup := t.TempDir()
-	r := runMQSQL(t, "", "--backup", backup, "--yes", "DELETE FROM messages WHERE sender = '"+sender+"'")
+	r := runMQSQL(t, "", "--backup", backup, "--yes", "--force", "DELETE FROM messages WHERE sender = '"+sender+"'")
 	if r.code != 0 {
 		t.Fatalf("delete: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
