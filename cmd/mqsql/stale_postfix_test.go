@@ -131,20 +131,27 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// TestWatcherKilledUnderScript kills the watcher of an index file while a one-shot reader
-// reads it from a pipe; mail arrives after. The reader's counts stay postqueue -j's, and it says
-// once, on stderr, that it re-reads the spool from then on.
-func TestWatcherKilledUnderScript(t *testing.T) {
+// watchedQueue empties the real queue, queues three messages and starts mqsql watch on a new
+// index file, as both watcher-killing tests begin. The context ends with the test.
+func watchedQueue(t *testing.T) (*postfixtest.Postfix, context.Context, string, string, *exec.Cmd) {
+	t.Helper()
 	pf := postfixtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	if err := pf.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
 	bin := buildMQSQL(t)
 	db := filepath.Join(t.TempDir(), "idx.db")
 	sendAndSettle(ctx, t, pf, "before", 3)
-	watcher := watchProcess(t, bin, pf.QueueDir(), db)
+	return pf, ctx, bin, db, watchProcess(t, bin, pf.QueueDir(), db)
+}
+
+// TestWatcherKilledUnderScript kills the watcher of an index file while a one-shot reader
+// reads it from a pipe; mail arrives after. The reader's counts stay postqueue -j's, and it says
+// once, on stderr, that it re-reads the spool from then on.
+func TestWatcherKilledUnderScript(t *testing.T) {
+	pf, ctx, bin, db, watcher := watchedQueue(t)
 	r := startPipeReader(t, bin, "--spool", pf.QueueDir(), "--db", db, "--header=false")
 	if got, want := r.count(t), postqueueCount(ctx, t, pf); got != want {
 		t.Fatalf("with the watcher running the reader counts %d, postqueue -j %d", got, want)
@@ -170,16 +177,7 @@ func TestWatcherKilledUnderScript(t *testing.T) {
 // arrives after. The REPL takes over keeping the file current, says so once, counts what
 // postqueue -j lists, and other readers then trust it as the file's watcher.
 func TestWatcherKilledUnderREPL(t *testing.T) {
-	pf := postfixtest.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := pf.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	bin := buildMQSQL(t)
-	db := filepath.Join(t.TempDir(), "idx.db")
-	sendAndSettle(ctx, t, pf, "before", 3)
-	watcher := watchProcess(t, bin, pf.QueueDir(), db)
+	pf, ctx, bin, db, watcher := watchedQueue(t)
 	r := startREPL(t, bin, "--spool", pf.QueueDir(), "--db", db)
 	if got, want := r.count(t, "1"), postqueueCount(ctx, t, pf); got != want {
 		t.Fatalf("with the watcher running the REPL counts %d, postqueue -j %d", got, want)
