@@ -62,9 +62,23 @@ CREATE TABLE events (
 	from_queue TEXT,              -- NULL for arrived
 	to_queue   TEXT,              -- NULL for left
 	sender     TEXT,              -- envelope sender as stored ('' = null sender)
-	size       INTEGER            -- message_size; for left, of the row that left. Both NULL
+	size       INTEGER,           -- message_size; for left, of the row that left. Both NULL
 	                              -- for mail that came and went between two looks
+	reason     TEXT,              -- why, when mqsql did it: 'deleted by mqsql', 'held by
+	                              -- mqsql', ...; NULL when Postfix (or anyone else) did it
+	audit_id   TEXT               -- the audit record of the statement that did it
 );
+
+-- What mqsql's write statements are about to do, so that the watcher can say why the queue
+-- IDs it then sees move: one row per planned operation, consumed by the first event of that
+-- queue ID (or pruned after ten minutes). mqsql's own; user SQL cannot write it.
+CREATE TABLE intents (
+	queue_id TEXT NOT NULL,
+	reason   TEXT NOT NULL,
+	audit_id TEXT NOT NULL,
+	time     REAL NOT NULL
+);
+CREATE INDEX intents_queue_id ON intents (queue_id);
 
 -- qshape: Postfix's qshape(1) as a view. Per queue and recipient domain, the undelivered
 -- recipients by the age of their message, in qshape's default buckets: column "5" counts mail

@@ -95,7 +95,9 @@ func insertEvents(ctx context.Context, tx *sql.Tx, changes []change) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO events (time, queue_id, event, from_queue, to_queue, sender, size) VALUES (?,?,?,?,?,?,?)`)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO events (time, queue_id, event, from_queue, to_queue, sender, size, reason, audit_id)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, i.reason, i.audit_id
+		FROM (SELECT 1) LEFT JOIN (SELECT reason, audit_id FROM intents WHERE queue_id = ?2 ORDER BY time DESC LIMIT 1) i`)
 	if err != nil {
 		return fmt.Errorf("record events: %w", err)
 	}
@@ -109,8 +111,39 @@ func insertEvents(ctx context.Context, tx *sql.Tx, changes []change) error {
 		if _, err := st.ExecContext(ctx, secs, c.queueID, c.kind, null(c.from), null(c.to), sender, size); err != nil {
 			return fmt.Errorf("record event for %s: %w", c.queueID, err)
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM intents WHERE queue_id = ?`, c.queueID); err != nil {
+			return fmt.Errorf("record event for %s: %w", c.queueID, err)
+		}
 	}
 	return nil
+}
+
+// intentLifetime is how long a write statement's intent waits for the watcher to see its
+// message move: postsuper acts within seconds, so an older intent belongs to a message the
+// statement skipped or failed, and must not explain a later change.
+const intentLifetime = 10 * time.Minute
+
+// RecordIntents notes, before a write statement acts, why the queue IDs it is about to change
+// will move (reason, e.g. "deleted by mqsql") and which audit record says so, so that the
+// watcher keeping this index (in this process or another) can record the reason with the
+// event. Intents older than intentLifetime are dropped at the same time.
+func (ix *Index) RecordIntents(ctx context.Context, auditID string, reasons map[string]string) error {
+	tx, err := ix.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record intents: %w", err)
+	}
+	defer tx.Rollback()
+	now := ix.Now()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM intents WHERE time < ?`, float64(now.Add(-intentLifetime).UnixMicro())/1e6); err != nil {
+		return fmt.Errorf("record intents: %w", err)
+	}
+	for id, reason := range reasons {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO intents (queue_id, reason, audit_id, time) VALUES (?, ?, ?, ?)`,
+			id, reason, auditID, float64(now.UnixMicro())/1e6); err != nil {
+			return fmt.Errorf("record intents: %w", err)
+		}
+	}
+	return tx.Commit()
 }
 
 // pruneBatch bounds how many events rows one pruning transaction deletes, so that pruning a

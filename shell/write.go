@@ -33,6 +33,9 @@ type Writes struct {
 	Refresh func(ctx context.Context) error
 	// Clock dates backups and audit records; nil is the system clock.
 	Clock mqsql.Clock
+	// Intend records why planned messages are about to move, for the events table (see
+	// write.Writer.Intend); nil records nothing.
+	Intend func(ctx context.Context, auditID string, reasons map[string]string) error
 }
 
 // Errors a write statement can end with; each was reported to the user already.
@@ -47,7 +50,7 @@ var (
 func (s *Session) writer() *write.Writer {
 	w := s.Writes
 	return &write.Writer{Guard: s.Guard, Spool: w.Spool, Executor: w.Executor, Backend: w.Backend,
-		Force: w.Force, BackupBase: w.BackupBase, NoBackup: w.NoBackup, Clock: w.Clock,
+		Force: w.Force, BackupBase: w.BackupBase, NoBackup: w.NoBackup, Clock: w.Clock, Intend: w.Intend,
 		Warn: func(err error) { fmt.Fprintf(output.Escaping(s.Err), "mqsql: warning: %v\n", err) }}
 }
 

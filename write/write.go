@@ -33,6 +33,10 @@ type Writer struct {
 	Clock mqsql.Clock
 	// Warn receives problems that do not stop the write (an audit record not written).
 	Warn func(error)
+	// Intend, when set, is told before anything is changed why each planned queue ID is about
+	// to move and under which audit record, so that the events the watcher records say so
+	// (index.Index.RecordIntents). A failure is a warning: the write does not depend on it.
+	Intend func(ctx context.Context, auditID string, reasons map[string]string) error
 }
 
 // Errors a write can end with.
@@ -105,6 +109,7 @@ func (w *Writer) Execute(ctx context.Context, p *Plan) (*Report, error) {
 		w.audit(rec)
 		return rep, fmt.Errorf("backup failed, nothing was changed: %w", err)
 	}
+	w.intend(ctx, rec.ID, p)
 	earlier := map[targetKey]mqsql.Outcome{}
 	for _, g := range p.Groups {
 		queue, targets, notReady := w.followUp(g, earlier)
@@ -187,4 +192,30 @@ func (w *Writer) followUp(g Group, earlier map[targetKey]mqsql.Outcome) (mqsql.Q
 		ready = append(ready, t)
 	}
 	return queue, ready, notReady
+}
+
+// reasons says, for events, why each operation moves a message.
+var reasons = map[mqsql.Op]string{
+	mqsql.OpDelete: "deleted by mqsql", mqsql.OpHold: "held by mqsql", mqsql.OpRelease: "released by mqsql",
+	mqsql.OpRequeue: "requeued by mqsql", mqsql.OpFlush: "flushed by mqsql", mqsql.OpExpire: "expired by mqsql",
+	mqsql.OpExpireRelease: "expired by mqsql",
+}
+
+// intend hands the plan's reasons to Intend: the first operation planned for a queue ID names
+// it (an expire followed by a flush is an expiry).
+func (w *Writer) intend(ctx context.Context, auditID string, p *Plan) {
+	if w.Intend == nil {
+		return
+	}
+	why := map[string]string{}
+	for _, g := range p.Groups {
+		for _, t := range g.Targets {
+			if _, ok := why[t.QueueID]; !ok {
+				why[t.QueueID] = reasons[g.Op]
+			}
+		}
+	}
+	if err := w.Intend(ctx, auditID, why); err != nil && w.Warn != nil {
+		w.Warn(fmt.Errorf("events will not say why these messages moved: %w", err))
+	}
 }

@@ -20,7 +20,7 @@ import (
 func newWrites(ctx context.Context, o *options, ix *index.Index, sp *spool.Spool) *shell.Writes {
 	w := &shell.Writes{
 		Spool: sp, DryRun: o.dryRun, Yes: o.yes, Force: o.force,
-		BackupBase: o.backupDir, NoBackup: o.noBackup, Clock: clock,
+		BackupBase: o.backupDir, NoBackup: o.noBackup, Clock: clock, Intend: ix.RecordIntents,
 		Refresh: func(ctx context.Context) error {
 			_, err := ix.Sync(ctx, sp)
 			return err
