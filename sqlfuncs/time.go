@@ -76,32 +76,7 @@ func ago(clock mqsql.Clock, v driver.Value) (driver.Value, error) {
 	}
 	d := clock.Now().Unix() - t
 	if d < 0 {
-		return "in " + compactDuration(-d), nil
+		return "in " + mqsql.CompactDuration(-d), nil
 	}
-	return compactDuration(d), nil
-}
-
-// durationUnits are the units of compactDuration, largest first.
-var durationUnits = []struct {
-	seconds int64
-	name    string
-}{{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}
-
-// compactDuration writes sec (not negative) in its largest unit and, when not zero, the next
-// one: 0s, 45s, 1m30s, 2h, 3d4h. Two units are precise enough to read a queue by.
-func compactDuration(sec int64) string {
-	for i, u := range durationUnits {
-		if sec < u.seconds && u.seconds > 1 {
-			continue
-		}
-		s := strconv.FormatInt(sec/u.seconds, 10) + u.name
-		if i+1 < len(durationUnits) {
-			next := durationUnits[i+1]
-			if r := sec % u.seconds / next.seconds; r > 0 {
-				s += strconv.FormatInt(r, 10) + next.name
-			}
-		}
-		return s
-	}
-	return "0s"
+	return mqsql.CompactDuration(d), nil
 }

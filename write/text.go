@@ -66,28 +66,10 @@ func (w *Writer) printMessages(out io.Writer, p *Plan, limit int) {
 	}
 }
 
-// shortAge writes an age in seconds in its largest unit and the next one: 45s, 1m30s, 3d4h.
+// shortAge is an age as the ago() function says it (45s, 1m30s, 3d4h); a time still to come,
+// which a clock set back can give, shows as 0s.
 func shortAge(sec int64) string {
-	if sec < 0 {
-		return "0s"
-	}
-	units := []struct {
-		secs int64
-		name string
-	}{{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}
-	for i, u := range units {
-		if sec < u.secs && u.secs > 1 {
-			continue
-		}
-		s := fmt.Sprintf("%d%s", sec/u.secs, u.name)
-		if i+1 < len(units) {
-			if r := sec % u.secs / units[i+1].secs; r > 0 {
-				s += fmt.Sprintf("%d%s", r, units[i+1].name)
-			}
-		}
-		return s
-	}
-	return "0s"
+	return mqsql.CompactDuration(max(sec, 0))
 }
 
 // PrintReport prints how the write ended for people.
