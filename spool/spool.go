@@ -117,7 +117,7 @@ func (s *Spool) ReadWithin(e Entry, budget *RecipientBudget) (*mqsql.Message, er
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || (e.File.Inode != 0 && st.Ino != e.File.Inode) {
 		return nil, ErrGone
 	}
-	if e.lazy && e.Queue != mqsql.Corrupt && st.Mode&0o700 != 0o700 {
+	if e.lazy && e.Queue != mqsql.Corrupt && !complete(st.Mode) {
 		return nil, ErrIncomplete
 	}
 	m := &mqsql.Message{QueueID: e.QueueID, Queue: e.Queue, File: fileInfo(e.File.Path, &st), Size: -1, ArrivalTime: -1}
@@ -179,7 +179,7 @@ func (s *Spool) readLog(dir, id string, limit int) ([]LogEntry, *LogStamp, error
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, nil, fmt.Errorf("read %s: not a regular file", rel)
 	}
-	stamp := &LogStamp{Size: st.Size, ModTimeNanos: st.Mtim.Sec*1e9 + st.Mtim.Nsec}
+	stamp := &LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}
 	buf := logBuffers.Get().(*[]byte)
 	defer logBuffers.Put(buf)
 	entries, err := parseLogBuf(&sizedReader{fd: fd, size: st.Size}, (*buf)[:0], limit)
@@ -244,7 +244,7 @@ func fileInfo(path string, st *unix.Stat_t) mqsql.FileInfo {
 		Size:         st.Size,
 		Inode:        st.Ino,
 		Mode:         st.Mode & 0o7777,
-		ModTimeNanos: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
+		ModTimeNanos: nanos(st.Mtim),
 	}
 }
 
