@@ -10,7 +10,7 @@ import (
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/spoolgen"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // benchMessages is the size of the generated spool the benchmarks index: 20,000 by default,
@@ -37,7 +37,7 @@ func benchSpool(b *testing.B) (dir string, messages int) {
 }
 
 // sync indexes sp into a new index at path ("" = in memory) and reports per-message cost.
-func benchSync(b *testing.B, ix *index.Index, sp *spool.Spool) index.Stats {
+func benchSync(b *testing.B, ix *index.Index, sp *postfix.Spool) index.Stats {
 	b.Helper()
 	st, err := ix.Sync(context.Background(), sp)
 	if err != nil {

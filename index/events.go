@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // The values of events.event: what happened to a queue ID between two looks at it.
@@ -81,8 +81,8 @@ func passedThrough(id string, d *dirtyID) (change, bool) {
 // incoming or maildrop).
 func lastCompleteQueue(hints []string) (mqsql.Queue, bool) {
 	for i := len(hints) - 1; i >= 0; i-- {
-		q, ok := spool.QueueOfPath(hints[i])
-		if ok && spool.OnlyComplete(q) {
+		q, ok := postfix.QueueOfPath(hints[i])
+		if ok && postfix.OnlyComplete(q) {
 			return q, true
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 	"github.com/mqsql/mqsql/sqlfuncs"
 	"modernc.org/sqlite"
 )
@@ -46,6 +46,6 @@ func (ix *Index) Now() time.Time { return ix.clock.Now() }
 // UseSpool makes header(), body() and postcat() read messages from sp, the spool this index
 // mirrors. sp must stay open while the index is queried; the index does not close it. Until
 // UseSpool is called those functions fail with an error saying the index has no spool.
-func (ix *Index) UseSpool(sp *spool.Spool) {
+func (ix *Index) UseSpool(sp *postfix.Spool) {
 	ix.content.Set(sp)
 }

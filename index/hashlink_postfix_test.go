@@ -11,7 +11,7 @@ import (
 
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/postfixtest"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // linkHashDir replaces the real queue's hash directory deferred/<h> by a symbolic link to a
@@ -50,11 +50,11 @@ func TestWatchHashDirectoryLinkUnderPostfix(t *testing.T) {
 	}
 	h := sendDeferred(ctx, t, pf)
 	target := linkHashDir(ctx, t, pf, h)
-	cfg, err := spool.LoadConfig(ctx)
+	cfg, err := postfix.LoadConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := spool.Open(cfg)
+	sp, err := postfix.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

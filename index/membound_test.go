@@ -13,7 +13,7 @@ import (
 
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/spoolgen"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // childEnv names the spool a re-executed test binary indexes (see TestMemoryBoundChild).
@@ -34,9 +34,9 @@ func TestMemoryBoundChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by the memory-bound tests only")
 	}
-	cfg := spool.DefaultConfig()
+	cfg := postfix.DefaultConfig()
 	cfg.QueueDirectory = dir
-	sp, err := spool.Open(cfg)
+	sp, err := postfix.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func writeQueueFile(t *testing.T, dir string, seq uint64, n, logEntries int) str
 // writeRepeatedLog writes a defer log of n entries, all about the first recipient.
 func writeRepeatedLog(t *testing.T, dir, id string, offset int64, n int) {
 	t.Helper()
-	cfg := spool.DefaultConfig()
+	cfg := postfix.DefaultConfig()
 	path := filepath.Join(dir, cfg.RelPath("defer", id))
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)

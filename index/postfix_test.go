@@ -10,7 +10,7 @@ import (
 
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/postfixtest"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // populationSize is how many messages the real-Postfix tests inject; MQSQL_TEST_MESSAGES
@@ -26,13 +26,13 @@ func populationSize(t *testing.T, def int) int {
 	return def
 }
 
-func liveSpool(t *testing.T) *spool.Spool {
+func liveSpool(t *testing.T) *postfix.Spool {
 	t.Helper()
-	cfg, err := spool.LoadConfig(context.Background())
+	cfg, err := postfix.LoadConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := spool.Open(cfg)
+	sp, err := postfix.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

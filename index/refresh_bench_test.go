@@ -9,7 +9,7 @@ import (
 
 	"github.com/mqsql/mqsql/internal/spoolgen"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // BenchmarkRefresh measures what the watcher does per debounced batch: re-read 100 queue IDs
@@ -24,7 +24,7 @@ func BenchmarkRefresh(b *testing.B) {
 		b.Fatal(err)
 	}
 	sp := testspool.Open(b, dir)
-	sp.Walk(context.Background(), func(e spool.Entry) error {
+	sp.Walk(context.Background(), func(e postfix.Entry) error {
 		files = append(files, e.File.Path)
 		return nil
 	})

@@ -9,7 +9,7 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // TestFindFilesWhileMessageMoves moves a message, while findFiles looks at one queue after
@@ -56,14 +56,14 @@ func TestFindFilesWhileMessageMoves(t *testing.T) {
 			if moved {
 				move()
 			}
-			statEntry = func(sp *spool.Spool, q mqsql.Queue, id, rel string) (spool.Entry, bool) {
+			statEntry = func(sp *postfix.Spool, q mqsql.Queue, id, rel string) (postfix.Entry, bool) {
 				if !moved && filepath.Join(dir, rel) == at(tt.when) {
 					moved = true
 					move()
 				}
 				return sp.Stat(q, id, rel)
 			}
-			t.Cleanup(func() { statEntry = (*spool.Spool).Stat })
+			t.Cleanup(func() { statEntry = (*postfix.Spool).Stat })
 
 			var rows []indexedFile
 			if tt.indexed != "" {
@@ -115,7 +115,7 @@ func TestRefreshFileMovesBeforeRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	moved := false
-	statEntry = func(sp *spool.Spool, q mqsql.Queue, id, rel string) (spool.Entry, bool) {
+	statEntry = func(sp *postfix.Spool, q mqsql.Queue, id, rel string) (postfix.Entry, bool) {
 		e, ok := sp.Stat(q, id, rel)
 		if ok && !moved && filepath.Join(dir, rel) == at(mqsql.Active) {
 			moved = true
@@ -125,7 +125,7 @@ func TestRefreshFileMovesBeforeRead(t *testing.T) {
 		}
 		return e, ok
 	}
-	t.Cleanup(func() { statEntry = (*spool.Spool).Stat })
+	t.Cleanup(func() { statEntry = (*postfix.Spool).Stat })
 
 	d := &dirtyID{since: time.Now(), hints: []string{"incoming/" + id, cfg.RelPath("active", id)}}
 	changes, err := ix.refresh(ctx, sp, map[string]*dirtyID{id: d})

@@ -1,6 +1,6 @@
 package index
 
-import "github.com/mqsql/mqsql/spool"
+import "github.com/mqsql/mqsql/spool/postfix"
 
 // fileStamp is what the index keeps of a file to tell whether it changed: the file's inode,
 // size, mode and mtime, and the stamp of the delay log the spool joins to it ({-1, -1} when
@@ -19,8 +19,8 @@ var noLog = logStamp{-1, -1}
 
 // diskStamp is the stamp of a file found in the spool, whose queue ID's delay log has stamp
 // log.
-func diskStamp(e spool.Entry, log logStamp) fileStamp {
-	unlogged := !spool.HasDelayLog(e.Queue, e.QueueID)
+func diskStamp(e postfix.Entry, log logStamp) fileStamp {
+	unlogged := !postfix.HasDelayLog(e.Queue, e.QueueID)
 	return fileStamp{int64(e.File.Inode), e.File.Size, int64(e.File.Mode), e.File.ModTimeNanos, log, unlogged}
 }
 
@@ -52,8 +52,8 @@ func (s stamp) fileStamp() fileStamp {
 }
 
 // walkLogStamp turns the spool's log stamp, zero for none, into a logStamp.
-func walkLogStamp(st spool.LogStamp) logStamp {
-	if st == (spool.LogStamp{}) {
+func walkLogStamp(st postfix.LogStamp) logStamp {
+	if st == (postfix.LogStamp{}) {
 		return noLog
 	}
 	return logStamp{st.Size, st.ModTimeNanos}

@@ -13,7 +13,7 @@ import (
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/spoolgen"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // TestWarmSyncEqualsCold changes a generated spool in every way Postfix and admins change one
@@ -128,7 +128,7 @@ func openIndex(t *testing.T, path string) *index.Index {
 	return ix
 }
 
-func openGenerated(t *testing.T, dir string) *spool.Spool {
+func openGenerated(t *testing.T, dir string) *postfix.Spool {
 	t.Helper()
 	sp := testspool.Open(t, dir)
 	sp.Warn = func(err error) { t.Errorf("spool warning: %v", err) }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // A queue file of the sample spool whose bytes the tests copy under new names.
@@ -25,7 +25,7 @@ const sampleFile = "hold/4jc86b0jCBz5bb9"
 type watchEnv struct {
 	dir    string
 	sample []byte
-	sp     *spool.Spool
+	sp     *postfix.Spool
 	ix     *index.Index
 	w      *index.Watcher
 }
@@ -148,7 +148,7 @@ func indexRows(t *testing.T, db *sql.DB) []string {
 }
 
 // freshRows is indexRows of a new index synced from the spool: the truth to compare with.
-func freshRows(t *testing.T, sp *spool.Spool) []string {
+func freshRows(t *testing.T, sp *postfix.Spool) []string {
 	t.Helper()
 	ix, err := index.Open(context.Background(), "")
 	if err != nil {

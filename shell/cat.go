@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 	"github.com/mqsql/mqsql/sqlfuncs"
 )
 
@@ -31,7 +31,7 @@ func dotCat(s *Session, ctx context.Context, args []string, _ int) error {
 		return fmt.Errorf("usage: .cat [-e] [-h] [-b] QUEUE_ID...")
 	}
 	for _, id := range ids {
-		if !spool.ValidQueueID(id) {
+		if !postfix.ValidQueueID(id) {
 			return fmt.Errorf("bad queue ID %q", id)
 		}
 		var text sql.NullString

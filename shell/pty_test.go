@@ -16,7 +16,7 @@ import (
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // childEnv names the spool a re-executed test binary opens a REPL on, in a pseudo-terminal.
@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 // replChild is the REPL as mqsql runs it on a terminal, on the spool at dir.
 func replChild(dir string) int {
 	ctx := context.Background()
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
+	sp, err := postfix.Open(postfix.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

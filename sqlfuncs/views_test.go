@@ -17,7 +17,7 @@ import (
 
 	"github.com/mqsql/mqsql/internal/testindex"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // qshapeCmd finds Postfix's qshape, or skips the test.
@@ -117,7 +117,7 @@ func spreadAges(t *testing.T, dir string, now int64) {
 	t.Helper()
 	i := 0
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() || !spool.ValidQueueID(d.Name()) {
+		if err != nil || !d.Type().IsRegular() || !postfix.ValidQueueID(d.Name()) {
 			return err
 		}
 		if setArrival(t, path, now-bucketAges[i%len(bucketAges)]) {

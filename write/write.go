@@ -11,7 +11,7 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // Writer holds what turning write statements into spool operations needs, and the user's
@@ -19,8 +19,8 @@ import (
 type Writer struct {
 	// Guard classified the statement and plans it on the session's connection.
 	Guard    *index.Guard
-	Spool    *spool.Spool
-	Executor spool.Executor
+	Spool    *postfix.Spool
+	Executor postfix.Executor
 	// Backend names the executor in reports and the audit log ("postsuper", "direct").
 	Backend string
 	// Force allows a write without a WHERE clause.
@@ -97,7 +97,7 @@ func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
 // nothing was changed.
 func (w *Writer) Execute(ctx context.Context, p *Plan) (*Report, error) {
 	now := w.Clock.Now().UTC()
-	rec := spool.AuditRecord{ID: spool.NewAuditID(now), Time: now, SQL: p.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
+	rec := postfix.AuditRecord{ID: postfix.NewAuditID(now), Time: now, SQL: p.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
 	rep := &Report{Outcomes: p.skipped(), AuditID: rec.ID}
 	backup, notSaved, err := w.backup(ctx, p)
 	rep.Outcomes = append(rep.Outcomes, notSaved...)
@@ -152,8 +152,8 @@ func countResults(outcomes []mqsql.Outcome) map[string]int {
 	return counts
 }
 
-func (w *Writer) audit(rec spool.AuditRecord) {
-	if err := spool.AppendAudit(w.BackupBase, rec); err != nil && w.Warn != nil {
+func (w *Writer) audit(rec postfix.AuditRecord) {
+	if err := postfix.AppendAudit(w.BackupBase, rec); err != nil && w.Warn != nil {
 		w.Warn(err)
 	}
 }

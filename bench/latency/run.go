@@ -14,7 +14,7 @@ import (
 
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/postfixtest"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 const (
@@ -48,11 +48,11 @@ func runOnce(ctx context.Context, c config) (result, error) {
 		return r, err
 	}
 	defer cleanup()
-	cfg, err := spool.LoadConfig(ctx)
+	cfg, err := postfix.LoadConfig(ctx)
 	if err != nil {
 		return r, err
 	}
-	sp, err := spool.Open(cfg)
+	sp, err := postfix.Open(cfg)
 	if err != nil {
 		return r, err
 	}

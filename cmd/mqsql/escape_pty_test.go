@@ -14,7 +14,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // hostileSubject is a Subject a spammer wrote: an OSC 52 write to the clipboard, a window
@@ -58,12 +58,12 @@ func hostileSpool(t *testing.T, named bool) string {
 func forgedBackup(t *testing.T, spoolDir string) string {
 	t.Helper()
 	dir := t.TempDir()
-	m := spool.Manifest{Time: time.Unix(1795865417, 0).UTC(), User: "root", Spool: spoolDir,
-		Archive: spool.ArchiveName, Messages: []spool.BackedUpMessage{{QueueID: hostileSubject,
+	m := postfix.Manifest{Time: time.Unix(1795865417, 0).UTC(), User: "root", Spool: spoolDir,
+		Archive: postfix.ArchiveName, Messages: []postfix.BackedUpMessage{{QueueID: hostileSubject,
 			Queue: "hold", Sender: "spam@evil.test", QueueFile: "x", SHA256: strings.Repeat("0", 64)}}}
 	b, err := json.Marshal(m)
 	must(t, err)
-	must(t, os.WriteFile(filepath.Join(dir, spool.ManifestName), b, 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, postfix.ManifestName), b, 0o600))
 	return dir
 }
 

@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // options are the command-line settings after parsing.
@@ -35,7 +35,7 @@ type options struct {
 
 // addSpoolFlag defines --spool, which every subcommand reads the same way.
 func addSpoolFlag(fs *flag.FlagSet, dir *string) {
-	fs.StringVar(dir, "spool", "", "Postfix queue directory (default: postconf -h queue_directory, else "+spool.DefaultQueueDirectory+")")
+	fs.StringVar(dir, "spool", "", "Postfix queue directory (default: postconf -h queue_directory, else "+postfix.DefaultQueueDirectory+")")
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -74,8 +74,8 @@ func checkSpoolFlag(dir string) error {
 	if dir == "" {
 		return nil
 	}
-	var nq *spool.NotQueueDirError
-	if err := spool.CheckQueueDir(dir); errors.As(err, &nq) && nq.Missing != nil {
+	var nq *postfix.NotQueueDirError
+	if err := postfix.CheckQueueDir(dir); errors.As(err, &nq) && nq.Missing != nil {
 		return fmt.Errorf("--spool %w", err)
 	}
 	return nil

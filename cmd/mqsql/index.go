@@ -10,7 +10,7 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 	"golang.org/x/sys/unix"
 )
 
@@ -106,15 +106,15 @@ func syncIndex(ctx context.Context, o *options, ix *index.Index, stderr io.Write
 
 // openSpoolWarning opens the spool --spool or postconf names, saying so when postconf failed
 // and Postfix's defaults are used instead.
-func openSpoolWarning(ctx context.Context, o *options, stderr io.Writer) (*spool.Spool, error) {
-	cfg, err := spool.LoadConfig(ctx)
+func openSpoolWarning(ctx context.Context, o *options, stderr io.Writer) (*postfix.Spool, error) {
+	cfg, err := postfix.LoadConfig(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql: warning: %v; using Postfix's defaults\n", err)
 	}
 	if o.spool != "" {
 		cfg.QueueDirectory = o.spool
 	}
-	return spool.Open(cfg)
+	return postfix.Open(cfg)
 }
 
 // clock is what mqsql takes as the present (nil: the system clock); tests stop it.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql/internal/postfixtest"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // load keeps real Postfix busy until stopped: smtp-source sessions alternate between mail for
@@ -188,14 +188,14 @@ func TestDeleteWhilePostfixWorks(t *testing.T) {
 }
 
 // lastAudit returns the last record of the audit log under base.
-func lastAudit(t *testing.T, base string) spool.AuditRecord {
+func lastAudit(t *testing.T, base string) postfix.AuditRecord {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(base, spool.AuditName))
+	data, err := os.ReadFile(filepath.Join(base, postfix.AuditName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	var rec spool.AuditRecord
+	var rec postfix.AuditRecord
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rec); err != nil {
 		t.Fatalf("audit log: %v", err)
 	}

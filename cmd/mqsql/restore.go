@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 func init() { subcommands["restore"] = runRestore }
@@ -51,12 +51,12 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	live := livePostfix(ctx, sp.Dir())
 	pre := map[string]bool{}
 	if live {
-		_ = sp.Walk(ctx, func(e spool.Entry) error { pre[e.QueueID] = true; return nil })
+		_ = sp.Walk(ctx, func(e postfix.Entry) error { pre[e.QueueID] = true; return nil })
 	}
-	var restored []spool.Restored
+	var restored []postfix.Restored
 	failed := 0
 	for _, path := range fs.Args() {
-		if spool.IsBackupBase(path) {
+		if postfix.IsBackupBase(path) {
 			failed += listBackups(path, stdout, stderr)
 			continue
 		}
@@ -83,9 +83,9 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		newIDs = awaitPickup(ctx, sp, restored, pre, *wait)
 		held = holdAgain(ctx, restored, newIDs)
 	}
-	ids := make([]spool.RestoredID, len(restored))
+	ids := make([]postfix.RestoredID, len(restored))
 	for i, r := range restored {
-		ids[i] = spool.RestoredID{QueueID: r.QueueID, Queue: r.Queue, NewQueueID: newIDs[r.MaildropName], Maildrop: r.MaildropName}
+		ids[i] = postfix.RestoredID{QueueID: r.QueueID, Queue: r.Queue, NewQueueID: newIDs[r.MaildropName], Maildrop: r.MaildropName}
 		note := ""
 		if err, ok := held[newIDs[r.MaildropName]]; ok && err == nil {
 			note, ids[i].Held = " (back on hold)", true
@@ -104,7 +104,7 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	return exitOK
 }
 
-func describeNew(r spool.Restored, newIDs map[string]string, live bool) string {
+func describeNew(r postfix.Restored, newIDs map[string]string, live bool) string {
 	if id := newIDs[r.MaildropName]; id != "" {
 		return id
 	}
@@ -119,7 +119,7 @@ func describeNew(r spool.Restored, newIDs map[string]string, live bool) string {
 // the restore (pre) and carries the saved copy's log_ident, which pickup keeps. A log_ident
 // shared by two restored messages, or found in two new files, is left unmapped rather than
 // guessed. Held mail is put back on hold by its new ID.
-func awaitPickup(ctx context.Context, sp *spool.Spool, restored []spool.Restored, pre map[string]bool, wait time.Duration) map[string]string {
+func awaitPickup(ctx context.Context, sp *postfix.Spool, restored []postfix.Restored, pre map[string]bool, wait time.Duration) map[string]string {
 	if path, err := exec.LookPath("postkick"); err == nil {
 		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
 	} else if path, err := exec.LookPath("/usr/sbin/postkick"); err == nil {
@@ -143,8 +143,8 @@ func awaitPickup(ctx context.Context, sp *spool.Spool, restored []spool.Restored
 }
 
 // scanNew reads the log_ident of every complete queue file not in pre and not yet read.
-func scanNew(ctx context.Context, sp *spool.Spool, pre map[string]bool, idents map[string]string) {
-	_ = sp.Walk(ctx, func(e spool.Entry) error {
+func scanNew(ctx context.Context, sp *postfix.Spool, pre map[string]bool, idents map[string]string) {
+	_ = sp.Walk(ctx, func(e postfix.Entry) error {
 		if e.Queue == mqsql.Maildrop || e.Queue == mqsql.Corrupt || pre[e.QueueID] {
 			return nil
 		}
@@ -160,7 +160,7 @@ func scanNew(ctx context.Context, sp *spool.Spool, pre map[string]bool, idents m
 
 // matchIdents maps each restored message whose log_ident is unique among the restored ones
 // and found in exactly one new file.
-func matchIdents(restored []spool.Restored, want map[string]int, idents, found map[string]string) {
+func matchIdents(restored []postfix.Restored, want map[string]int, idents, found map[string]string) {
 	byIdent := map[string][]string{}
 	for id, li := range idents {
 		byIdent[li] = append(byIdent[li], id)
@@ -173,11 +173,11 @@ func matchIdents(restored []spool.Restored, want map[string]int, idents, found m
 }
 
 // holdAgain puts restored messages that were on hold back on hold, by their new queue ID.
-func holdAgain(ctx context.Context, restored []spool.Restored, newIDs map[string]string) map[string]error {
+func holdAgain(ctx context.Context, restored []postfix.Restored, newIDs map[string]string) map[string]error {
 	res := map[string]error{}
 	for _, r := range restored {
 		id := newIDs[r.MaildropName]
-		if r.Queue != string(mqsql.Hold) || id == "" || !spool.ValidQueueID(id) {
+		if r.Queue != string(mqsql.Hold) || id == "" || !postfix.ValidQueueID(id) {
 			continue
 		}
 		out, err := exec.CommandContext(ctx, "postsuper", "-h", id).CombinedOutput()
@@ -189,13 +189,13 @@ func holdAgain(ctx context.Context, restored []spool.Restored, newIDs map[string
 	return res
 }
 
-func inMaildrop(ctx context.Context, sp *spool.Spool, restored []spool.Restored) int {
+func inMaildrop(ctx context.Context, sp *postfix.Spool, restored []postfix.Restored) int {
 	names := map[string]bool{}
 	for _, r := range restored {
 		names[r.MaildropName] = true
 	}
 	n := 0
-	_ = sp.WalkQueue(ctx, mqsql.Maildrop, func(e spool.Entry) error {
+	_ = sp.WalkQueue(ctx, mqsql.Maildrop, func(e postfix.Entry) error {
 		if names[e.QueueID] {
 			n++
 		}
@@ -205,27 +205,27 @@ func inMaildrop(ctx context.Context, sp *spool.Spool, restored []spool.Restored)
 }
 
 // recordInFolders leaves each statement folder a record of what came back under which ID.
-func recordInFolders(restored []spool.Restored, ids []spool.RestoredID, stderr io.Writer) {
-	byFolder := map[string][]spool.RestoredID{}
+func recordInFolders(restored []postfix.Restored, ids []postfix.RestoredID, stderr io.Writer) {
+	byFolder := map[string][]postfix.RestoredID{}
 	for i, r := range restored {
 		byFolder[r.Folder] = append(byFolder[r.Folder], ids[i])
 	}
 	for dir, list := range byFolder {
-		if err := spool.WriteRestored(dir, clock.Now(), list); err != nil {
+		if err := postfix.WriteRestored(dir, clock.Now(), list); err != nil {
 			fmt.Fprintf(stderr, "mqsql restore: warning: %v\n", err)
 		}
 	}
 }
 
-func recordRestore(base, spoolDir string, paths []string, ids []spool.RestoredID, restored, failed int, stderr io.Writer) {
+func recordRestore(base, spoolDir string, paths []string, ids []postfix.RestoredID, restored, failed int, stderr io.Writer) {
 	abs := make([]string, len(paths))
 	for i, p := range paths {
 		abs[i], _ = filepath.Abs(p)
 	}
-	rec := spool.AuditRecord{Time: clock.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
+	rec := postfix.AuditRecord{Time: clock.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
 		Backend: "maildrop", Plan: map[string]map[string]int{"restore": {"maildrop": restored + failed}},
 		Outcomes: map[string]int{"done": restored, "failed": failed}, Restored: ids}
-	if err := spool.AppendAudit(base, rec); err != nil {
+	if err := postfix.AppendAudit(base, rec); err != nil {
 		fmt.Fprintf(stderr, "mqsql restore: warning: %v\n", err)
 	}
 }
@@ -233,7 +233,7 @@ func recordRestore(base, spoolDir string, paths []string, ids []spool.RestoredID
 // listBackups prints the statement folders of a backup base (time, message counts per queue,
 // SQL), so that an admin can pick the one to restore; it returns 1 when the base is unreadable.
 func listBackups(base string, stdout, stderr io.Writer) int {
-	list, err := spool.ListBackups(base)
+	list, err := postfix.ListBackups(base)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
 		return 1

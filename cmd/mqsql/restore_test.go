@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // rewriteBackup replaces the first message's saved copy with data and updates the manifest's
 // checksum to match, as someone who can write the backup folder could.
-func rewriteBackup(t *testing.T, folder string, m spool.Manifest, data []byte) {
+func rewriteBackup(t *testing.T, folder string, m postfix.Manifest, data []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -37,10 +37,10 @@ func rewriteBackup(t *testing.T, folder string, m spool.Manifest, data []byte) {
 	writeManifest(t, folder, m)
 }
 
-func writeManifest(t *testing.T, folder string, m spool.Manifest) {
+func writeManifest(t *testing.T, folder string, m postfix.Manifest) {
 	t.Helper()
 	js, _ := json.Marshal(m)
-	if err := os.WriteFile(filepath.Join(folder, spool.ManifestName), js, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(folder, postfix.ManifestName), js, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -144,12 +144,12 @@ func TestRestoreListsBackupBase(t *testing.T) {
 func TestRestoreRecordsMapping(t *testing.T) {
 	dir, backup := deleteWithBackup(t, "brief-long@x.test", 2)
 	folder, m := onlyBackup(t, backup)
-	for i, name := range []string{spool.RestoredName, "restored.2.json"} {
+	for i, name := range []string{postfix.RestoredName, "restored.2.json"} {
 		if r := runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, folder); r.code != 0 {
 			t.Fatalf("restore %d: exit %d\n%s\n%s", i, r.code, r.stdout, r.stderr)
 		}
 		data, err := os.ReadFile(filepath.Join(folder, name))
-		var rec struct{ Messages []spool.RestoredID }
+		var rec struct{ Messages []postfix.RestoredID }
 		if err == nil {
 			err = json.Unmarshal(data, &rec)
 		}
@@ -157,9 +157,9 @@ func TestRestoreRecordsMapping(t *testing.T) {
 			t.Errorf("%s: %v\n%s", name, err, data)
 		}
 	}
-	audit, _ := os.ReadFile(filepath.Join(backup, spool.AuditName))
+	audit, _ := os.ReadFile(filepath.Join(backup, postfix.AuditName))
 	lines := bytes.Split(bytes.TrimSpace(audit), []byte("\n"))
-	var rec spool.AuditRecord
+	var rec postfix.AuditRecord
 	if err := json.Unmarshal(lines[len(lines)-1], &rec); err != nil || len(rec.Restored) != 2 || rec.Restored[1].QueueID != m.Messages[1].QueueID {
 		t.Errorf("audit record %s: %v", lines[len(lines)-1], err)
 	}

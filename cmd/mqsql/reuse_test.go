@@ -12,7 +12,7 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/postfixtest"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // shortIDs switches the test Postfix to short queue IDs (which encode only microseconds and
@@ -47,7 +47,7 @@ func TestShortIDReuse(t *testing.T) {
 	ctx := context.Background()
 	sp, cfg := openLiveSpool(t)
 	targets := planTargets(t, sp)
-	if len(targets) != 1 || spool.IsLongQueueID(targets[0].QueueID) {
+	if len(targets) != 1 || postfix.IsLongQueueID(targets[0].QueueID) {
 		t.Fatalf("targets %+v: want one short-ID message", targets)
 	}
 	old := targets[0]
@@ -70,7 +70,7 @@ func TestShortIDReuse(t *testing.T) {
 	must(t, syscall.Stat(oldPath, &st))
 	t.Logf("old %s inode %d arrival %d; newcomer inode %d arrival %d", old.QueueID, old.Inode, old.ArrivalTime, st.Ino, newcomer.ArrivalTime)
 
-	outs := (&spool.Postsuper{Spool: sp}).Apply(ctx, mqsql.OpDelete, mqsql.Deferred, []mqsql.Target{old})
+	outs := (&postfix.Postsuper{Spool: sp}).Apply(ctx, mqsql.OpDelete, mqsql.Deferred, []mqsql.Target{old})
 	if len(outs) != 1 || outs[0].Result != mqsql.Skipped || !strings.Contains(outs[0].Detail, "replaced") {
 		t.Errorf("outcome %+v: want skipped as replaced", outs)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 	"golang.org/x/term"
 )
 
@@ -130,7 +130,7 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // keepOneShot installs the hooks of a run that is not a REPL: with --db, a keeper that notices
 // when the watcher it read from stops (and .status that says who keeps the file); always, the
 // notice that explains an events table no watcher fills.
-func keepOneShot(ctx context.Context, o *options, ix *index.Index, sp *spool.Spool, s *shell.Session, stderr io.Writer, followed *index.OwnerInfo) func() {
+func keepOneShot(ctx context.Context, o *options, ix *index.Index, sp *postfix.Spool, s *shell.Session, stderr io.Writer, followed *index.OwnerInfo) func() {
 	if o.db == "" {
 		if s.Guard != nil {
 			s.Guard.Observe = eventsNotice(o, stderr, nil)

@@ -14,7 +14,7 @@ import (
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 func init() { subcommands["watch"] = runWatch }
@@ -110,15 +110,15 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 }
 
 // openWatchedSpool opens the spool, logging its warnings.
-func openWatchedSpool(ctx context.Context, o *options, logger *log.Logger) (*spool.Spool, error) {
-	cfg, err := spool.LoadConfig(ctx)
+func openWatchedSpool(ctx context.Context, o *options, logger *log.Logger) (*postfix.Spool, error) {
+	cfg, err := postfix.LoadConfig(ctx)
 	if err != nil {
 		logger.Printf("warning: %v; using Postfix's defaults", err)
 	}
 	if o.spool != "" {
 		cfg.QueueDirectory = o.spool
 	}
-	sp, err := spool.Open(cfg)
+	sp, err := postfix.Open(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func liveOptions(o *options, logf func(string, ...any)) index.WatchOptions {
 // FILE, so other invocations read it at once; when a watcher in another process already owns
 // FILE, the REPL follows it, and takes over when it stops (keeper). The returned function
 // stops whatever was started.
-func startLive(ctx context.Context, o *options, ix *index.Index, sp *spool.Spool, stderr io.Writer) (shell.Live, func(), error) {
+func startLive(ctx context.Context, o *options, ix *index.Index, sp *postfix.Spool, stderr io.Writer) (shell.Live, func(), error) {
 	if o.db == "" {
 		w, err := ix.Watch(ctx, sp, liveOptions(o, nil))
 		if err != nil {

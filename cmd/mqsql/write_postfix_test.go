@@ -13,7 +13,7 @@ import (
 	"github.com/mqsql/mqsql/internal/postfixtest"
 	"github.com/mqsql/mqsql/internal/testindex"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // liveQueue injects count messages from each sender and waits for Postfix to defer them.
@@ -237,7 +237,7 @@ func TestLiveChangedBetweenPlanAndAction(t *testing.T) {
 	if out, err := pf.Postsuper(ctx, "-d", gone.QueueID); err != nil {
 		t.Fatalf("%v %s", err, out)
 	}
-	ex := &spool.Postsuper{Spool: sp}
+	ex := &postfix.Postsuper{Spool: sp}
 	outs := ex.Apply(ctx, mqsql.OpDelete, mqsql.Deferred, targets)
 	results := map[string]mqsql.Outcome{}
 	for _, o := range outs {
@@ -259,7 +259,7 @@ func TestLiveChangedBetweenPlanAndAction(t *testing.T) {
 }
 
 // planTargets indexes the live spool and returns every deferred message as a target.
-func planTargets(t *testing.T, sp *spool.Spool) []mqsql.Target {
+func planTargets(t *testing.T, sp *postfix.Spool) []mqsql.Target {
 	t.Helper()
 	ctx := context.Background()
 	ix := testindex.Memory(t, sp)
@@ -298,13 +298,13 @@ func TestSpoolCopyNotLiveQueue(t *testing.T) {
 }
 
 // openLiveSpool opens the machine's Postfix queue as mqsql would, closing it when the test ends.
-func openLiveSpool(t *testing.T) (*spool.Spool, spool.Config) {
+func openLiveSpool(t *testing.T) (*postfix.Spool, postfix.Config) {
 	t.Helper()
-	cfg, err := spool.LoadConfig(context.Background())
+	cfg, err := postfix.LoadConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := spool.Open(cfg)
+	sp, err := postfix.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

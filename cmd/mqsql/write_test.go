@@ -19,7 +19,7 @@ import (
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/testindex"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // treeHash summarizes a directory tree byte for byte: names, modes, sizes, mtimes, contents.
@@ -155,9 +155,9 @@ func TestDirectDeleteAndRestore(t *testing.T) {
 	if got, want := tarNames(t, filepath.Join(folder, m.Archive)), savedNames(m); !slices.Equal(got, want) {
 		t.Errorf("archive holds %v, manifest lists %v", got, want)
 	}
-	checkPrivate(t, filepath.Join(backup, spool.AuditName), 0o600)
-	audit, _ := os.ReadFile(filepath.Join(backup, spool.AuditName))
-	var rec spool.AuditRecord
+	checkPrivate(t, filepath.Join(backup, postfix.AuditName), 0o600)
+	audit, _ := os.ReadFile(filepath.Join(backup, postfix.AuditName))
+	var rec postfix.AuditRecord
 	if err := json.Unmarshal(bytes.TrimSpace(audit), &rec); err != nil || rec.Outcomes["done"] != 2 || rec.Plan["delete"]["deferred"] != 2 || rec.Backup != folder {
 		t.Errorf("audit record %s: %v", audit, err)
 	}
@@ -215,13 +215,13 @@ func checkPrivate(t *testing.T, path string, want os.FileMode) {
 }
 
 // onlyBackup returns the one backup folder under base and its manifest.
-func onlyBackup(t *testing.T, base string) (string, spool.Manifest) {
+func onlyBackup(t *testing.T, base string) (string, postfix.Manifest) {
 	t.Helper()
 	folders, _ := filepath.Glob(filepath.Join(base, "2*"))
 	if len(folders) != 1 {
 		t.Fatalf("backup folders %v, want one", folders)
 	}
-	m, err := spool.ReadManifest(folders[0])
+	m, err := postfix.ReadManifest(folders[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func tarNames(t *testing.T, archive string) []string {
 }
 
 // savedNames lists the copies a manifest says its archive holds.
-func savedNames(m spool.Manifest) []string {
+func savedNames(m postfix.Manifest) []string {
 	var names []string
 	for _, msg := range m.Messages {
 		names = append(names, msg.QueueFile)
@@ -288,7 +288,7 @@ func TestReadAfterWriteInOneScript(t *testing.T) {
 // movingBack is an executor that first puts a message back where the plan saw it, then acts:
 // the message was elsewhere while the backup was made, and is back for the delete.
 type movingBack struct {
-	spool.Executor
+	postfix.Executor
 	from, to string
 }
 

@@ -10,14 +10,14 @@ import (
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // newWrites decides how write statements act on the spool: through postsuper and postqueue
 // when the spool is the queue_directory of the Postfix installed here, by direct file
 // operations on any other spool. mqsql never runs postsuper against a queue other than the
 // one it was asked to act on.
-func newWrites(ctx context.Context, o *options, ix *index.Index, sp *spool.Spool) *shell.Writes {
+func newWrites(ctx context.Context, o *options, ix *index.Index, sp *postfix.Spool) *shell.Writes {
 	w := &shell.Writes{
 		Spool: sp, DryRun: o.dryRun, Yes: o.yes, Force: o.force,
 		BackupBase: o.backupDir, NoBackup: o.noBackup, Clock: clock, Intend: ix.RecordIntents,
@@ -28,10 +28,10 @@ func newWrites(ctx context.Context, o *options, ix *index.Index, sp *spool.Spool
 	}
 	if livePostfix(ctx, sp.Dir()) {
 		w.Backend = "postsuper"
-		w.Executor = &spool.Postsuper{Spool: sp, IncludeActive: o.includeActive}
+		w.Executor = &postfix.Postsuper{Spool: sp, IncludeActive: o.includeActive}
 	} else {
 		w.Backend = "direct"
-		w.Executor = &spool.Direct{Spool: sp, IncludeActive: o.includeActive}
+		w.Executor = &postfix.Direct{Spool: sp, IncludeActive: o.includeActive}
 	}
 	return w
 }
@@ -44,7 +44,7 @@ func livePostfix(ctx context.Context, dir string) bool {
 			return false
 		}
 	}
-	cfg, err := spool.LoadConfig(ctx)
+	cfg, err := postfix.LoadConfig(ctx)
 	if err != nil {
 		return false
 	}
@@ -59,7 +59,7 @@ func sameDir(a, b string) bool {
 
 // openSession pins a connection for the session and guards it: the user's SQL can read the
 // index, and DELETE/UPDATE on messages become plans, but nothing can change the index itself.
-func openSession(ctx context.Context, o *options, ix *index.Index, sp *spool.Spool, opt sessionIO) (*shell.Session, func(), error) {
+func openSession(ctx context.Context, o *options, ix *index.Index, sp *postfix.Spool, opt sessionIO) (*shell.Session, func(), error) {
 	conn, err := ix.DB().Conn(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open session: %w", err)
@@ -81,10 +81,10 @@ type sessionIO struct {
 }
 
 // openSpool opens the spool the options name, for the session's write statements.
-func openSpool(ctx context.Context, o *options) (*spool.Spool, error) {
-	cfg, _ := spool.LoadConfig(ctx) // a failure was already reported when the index was built
+func openSpool(ctx context.Context, o *options) (*postfix.Spool, error) {
+	cfg, _ := postfix.LoadConfig(ctx) // a failure was already reported when the index was built
 	if o.spool != "" {
 		cfg.QueueDirectory = o.spool
 	}
-	return spool.Open(cfg)
+	return postfix.Open(cfg)
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,7 +40,7 @@ func TestReaderAgrees(t *testing.T) {
 	sp := testspool.Open(t, dir)
 	sp.Warn = func(err error) { t.Errorf("spool warning: %v", err) }
 	seen := 0
-	err := sp.Walk(context.Background(), func(e spool.Entry) error {
+	err := sp.Walk(context.Background(), func(e postfix.Entry) error {
 		got, err := sp.Read(e)
 		if err != nil {
 			return err

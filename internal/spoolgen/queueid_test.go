@@ -3,7 +3,7 @@ package spoolgen
 import (
 	"testing"
 
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // The IDs of real Postfix 3.7 queue files (docs/postfix-spool.md §4.2), with the time and
@@ -44,15 +44,15 @@ func TestPathsAgreeWithReader(t *testing.T) {
 	for _, depth := range []int{1, 2, 3} {
 		opt := &Options{HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: depth}
 		w := &diskWriter{opt: opt}
-		cfg := spool.Config{HashQueueNames: opt.HashQueueNames, HashQueueDepth: depth}
+		cfg := postfix.Config{HashQueueNames: opt.HashQueueNames, HashQueueDepth: depth}
 		for i := range 200 {
 			m := &Message{Queue: "deferred", LongID: i%2 == 0, IDSec: 1795865417 + int64(i), IDUsec: int64(i * 4999 % 1000000)}
 			w.name(m, uint64(4451551+i*7919))
 			if want := cfg.RelPath("deferred", m.QueueID); m.Path != want {
 				t.Fatalf("depth %d: %s filed at %s, the reader looks at %s", depth, m.QueueID, m.Path, want)
 			}
-			if !spool.ValidQueueID(m.QueueID) || spool.IsLongQueueID(m.QueueID) != m.LongID {
-				t.Fatalf("%s: valid %v, long %v, want long %v", m.QueueID, spool.ValidQueueID(m.QueueID), spool.IsLongQueueID(m.QueueID), m.LongID)
+			if !postfix.ValidQueueID(m.QueueID) || postfix.IsLongQueueID(m.QueueID) != m.LongID {
+				t.Fatalf("%s: valid %v, long %v, want long %v", m.QueueID, postfix.ValidQueueID(m.QueueID), postfix.IsLongQueueID(m.QueueID), m.LongID)
 			}
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/mqsql/mqsql/spool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // Dir returns the path of a folder under the module's testdata directory.
@@ -94,9 +94,9 @@ func Clone(t testing.TB, spoolDir, queue, src string, n int) []string {
 
 // Open opens the spool at dir with Postfix's default hashing (deferred and defer, depth 1),
 // which the trees in testdata and the generated spools use, and closes it when the test ends.
-func Open(t testing.TB, dir string) *spool.Spool {
+func Open(t testing.TB, dir string) *postfix.Spool {
 	t.Helper()
-	sp, err := spool.Open(spool.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
+	sp, err := postfix.Open(postfix.Config{QueueDirectory: dir, HashQueueNames: []string{"deferred", "defer"}, HashQueueDepth: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,145 @@
+package postfix
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/mqsql/mqsql"
+	"golang.org/x/sys/unix"
+)
+
+// This file is what a watcher and a refresh need to know of Postfix's queue layout: which
+// directories change a message, what a changed path is about, where a queue ID may be. The
+// index asks these questions instead of knowing the answers, so a second MTA's driver can
+// answer them for its own layout.
+
+// delayLogDir is the log directory whose files hold a message's delay reasons.
+const delayLogDir = "defer"
+
+// logDirs are the per-message log directories whose changes change a message: a new delay
+// reason in defer/, a bounce being prepared in bounce/.
+var logDirs = []string{delayLogDir, "bounce"}
+
+// WatchedDirs lists the top-level directories (relative to the spool) whose changes change a
+// message: every queue and the per-message log directories.
+func (s *Spool) WatchedDirs() []string {
+	tops := make([]string, 0, len(mqsql.AllQueues)+len(logDirs))
+	for _, q := range mqsql.AllQueues {
+		tops = append(tops, string(q))
+	}
+	return append(tops, logDirs...)
+}
+
+// Change is what a changed path in the spool means to a watcher.
+type Change struct {
+	// Top is set when the path is one of WatchedDirs itself: a queue directory removed or
+	// created, after which only a full pass can tell what changed.
+	Top bool
+	// MaybeDir is set when the name could be a hash directory, which a watcher must then
+	// watch too.
+	MaybeDir bool
+	// ID is the queue ID the path is about, "" when none (cleanup's temporary files).
+	ID string
+	// Hint is where to look for ID: the path itself in a queue, "" for a log.
+	Hint string
+}
+
+// Classify says what a change at rel (relative to the spool) is about; false when rel is in
+// no directory of WatchedDirs. Names Postfix would not accept as queue IDs are no message,
+// except in corrupt/, where any file is a row.
+func (s *Spool) Classify(rel string) (Change, bool) {
+	top, rest, nested := strings.Cut(rel, "/")
+	q := mqsql.Queue(top)
+	if !q.Valid() && !slices.Contains(logDirs, top) {
+		return Change{}, false
+	}
+	if !nested {
+		return Change{Top: true}, true
+	}
+	name := path.Base(rest)
+	c := Change{MaybeDir: len(name) == 1}
+	switch {
+	case q == mqsql.Corrupt:
+		c.ID, c.Hint = name, rel
+	case !ValidQueueID(name):
+	case q.Valid():
+		c.ID, c.Hint = name, rel
+	default: // a log directory
+		c.ID = name
+	}
+	return c, true
+}
+
+// IsHashDir reports whether a directory named name, depth levels below a top-level
+// directory, is one Postfix's hashing makes and a walk or a watcher descends into.
+func IsHashDir(name string, depth int) bool { return len(name) == 1 && depth < maxHashDepth }
+
+// QueueOfPath returns the queue a spool-relative path is in.
+func QueueOfPath(rel string) (mqsql.Queue, bool) {
+	dir, _, ok := strings.Cut(rel, "/")
+	q := mqsql.Queue(dir)
+	return q, ok && q.Valid()
+}
+
+// Place is a path (relative to the spool) where a queue ID might be, with its queue.
+type Place struct {
+	Queue mqsql.Queue
+	Path  string
+}
+
+// Locations lists where Postfix would keep id: its computed path in every queue, or only
+// corrupt/ for a name Postfix would not accept as a queue ID.
+func (s *Spool) Locations(id string) []Place {
+	if !ValidQueueID(id) {
+		return []Place{{mqsql.Corrupt, string(mqsql.Corrupt) + "/" + id}}
+	}
+	out := make([]Place, 0, len(mqsql.AllQueues))
+	for _, q := range mqsql.AllQueues {
+		out = append(out, Place{q, s.cfg.RelPath(string(q), id)})
+	}
+	return out
+}
+
+// HasDelayLog reports whether Read joins a delay log to a file of queue q named id, so that
+// the log's stamp is part of whether the file changed.
+func HasDelayLog(q mqsql.Queue, id string) bool { return q != mqsql.Corrupt && ValidQueueID(id) }
+
+// DelayLogStamps is LogStamps of the delay logs.
+func (s *Spool) DelayLogStamps(ctx context.Context) (map[string]LogStamp, error) {
+	return s.LogStamps(ctx, delayLogDir)
+}
+
+// EachDelayLogStamp is EachLogStamp of the delay logs.
+func (s *Spool) EachDelayLogStamp(ctx context.Context, fn func(id string, st LogStamp)) error {
+	return s.EachLogStamp(ctx, delayLogDir, fn)
+}
+
+// ListDir lists the directory rel (relative to the spool) through the link-safe root.
+func (s *Spool) ListDir(rel string) ([]fs.DirEntry, error) {
+	d, err := s.root.open(rel, true)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", rel, err)
+	}
+	return entries, nil
+}
+
+// IsDir reports whether rel (relative to the spool, below a top-level directory) is a
+// directory, reached without following a symbolic link.
+func (s *Spool) IsDir(rel string) bool {
+	st, err := s.root.lstat(rel)
+	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
+}
+
+// OnlyComplete reports whether only complete mail reaches queue q: every queue but incoming
+// and maildrop, where a file may be one that cleanup or postdrop is still writing and that
+// never becomes a message.
+func OnlyComplete(q mqsql.Queue) bool { return q != mqsql.Incoming && q != mqsql.Maildrop }

@@ -1,0 +1,89 @@
+package postfix
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+
+	"github.com/mqsql/mqsql"
+	"golang.org/x/sys/unix"
+)
+
+// complete reports whether a queue file's mode has Postfix's "complete" flag: cleanup writes
+// a file with its owner rwx bits clear and sets them once the file is whole (mail_queue.c's
+// MAIL_QUEUE_STAT_READY). A file without them is still being written and is no message yet.
+func complete(mode uint32) bool { return mode&0o700 == 0o700 }
+
+// nanos is a file's modification time in nanoseconds, as the index stores it.
+func nanos(ts unix.Timespec) int64 { return ts.Sec*1e9 + ts.Nsec }
+
+// lstat returns the status of rel (slash-separated, relative to the root) without following a
+// symbolic link in any component: it opens rel's directory through open, then lstats the last
+// component in it. A link among the directories fails with an error wrapping errSymlink.
+func (r *root) lstat(rel string) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	dir, name := path.Split(rel)
+	if dir == "" || name == "" {
+		return st, &fs.PathError{Op: "lstat", Path: rel, Err: unix.EINVAL}
+	}
+	fd, err := r.openFD(dir[:len(dir)-1], true)
+	if err != nil {
+		return st, err
+	}
+	defer unix.Close(fd)
+	if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return st, &fs.PathError{Op: "lstat", Path: rel, Err: err}
+	}
+	return st, nil
+}
+
+// Stat looks at one place where queue file id of queue q may be (its computed path, or a path
+// an event or the index named) and returns it as a walk would list it: a regular file that,
+// outside corrupt/, is complete. It opens nothing but directories, and those only through the
+// link-safe root: a directory on the way that is a symbolic link is warned about and the file
+// taken as not there, so a refresh of the other messages goes on.
+func (s *Spool) Stat(q mqsql.Queue, id, rel string) (Entry, bool) {
+	st, err := s.root.lstat(rel)
+	if err != nil {
+		if errors.Is(err, errSymlink) {
+			s.warn(fmt.Errorf("skip %s: %w", rel, err))
+		}
+		return Entry{}, false
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || (q != mqsql.Corrupt && !complete(st.Mode)) {
+		return Entry{}, false
+	}
+	e := Entry{Queue: q, QueueID: id, File: fileInfo(rel, &st)}
+	if q != mqsql.Corrupt && !s.cfg.isRelPath(string(q), id, rel) {
+		e.Misplaced = s.cfg.RelPath(string(q), id)
+	}
+	return e, true
+}
+
+// StatLog returns the stamp of id's defer log, and false when it has none (or id is no name
+// Postfix would give a log).
+func (s *Spool) StatLog(id string) (LogStamp, bool) {
+	if !ValidQueueID(id) {
+		return LogStamp{}, false
+	}
+	rel := s.cfg.RelPath("defer", id)
+	st, err := s.root.lstat(rel)
+	if err != nil {
+		if errors.Is(err, errSymlink) {
+			s.warn(fmt.Errorf("skip %s: %w", rel, err))
+		}
+		return LogStamp{}, false
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return LogStamp{}, false
+	}
+	return LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}, true
+}
+
+// expireBit is the mode bit postsuper -e sets to force a message's expiration at its next
+// delivery attempt (Postfix's MAIL_QUEUE_STAT_EXPIRE, the group-execute bit).
+const expireBit = 0o010
+
+// ForcedExpire reports whether the file's mode says postsuper -e forced its expiration.
+func (e Entry) ForcedExpire() bool { return e.File.Mode&expireBit != 0 }
