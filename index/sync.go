@@ -165,7 +165,7 @@ func (ix *Index) load(ctx context.Context, sp *postfix.Spool, all bool, want fun
 	defer cancel()
 	batches := make(chan []work, 8)
 	results := make(chan []result, 8)
-	budget := postfix.NewRecipientBudget(ctx.Done())
+	budget := mqsql.NewRecipientBudget(ctx.Done())
 	var walkErr error
 	go func() {
 		defer close(batches)
@@ -237,7 +237,7 @@ func walkBatches(ctx context.Context, sp *postfix.Spool, all bool, want func(pos
 // and any other error stops the load through fail. A message that holds the budget's
 // allowance for big messages goes to the writer at once, with the messages read before it,
 // since no other big message can be read until it is stored.
-func readBatches(ctx context.Context, sp *postfix.Spool, budget *postfix.RecipientBudget, in <-chan []work, out chan<- []result, skipped *atomic.Int64, fail func(error)) {
+func readBatches(ctx context.Context, sp *postfix.Spool, budget *mqsql.RecipientBudget, in <-chan []work, out chan<- []result, skipped *atomic.Int64, fail func(error)) {
 	send := func(msgs []result) {
 		select {
 		case out <- msgs:

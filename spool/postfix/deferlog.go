@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/mqsql/mqsql"
 )
 
 // LogEntry is one recipient's entry in a defer or bounce log: why delivery to it did not
@@ -29,7 +31,7 @@ const maxLogLine = 64 << 10
 // name=value lines separated by empty lines. An entry at the end of the file without its
 // closing empty line is dropped, as Postfix drops it: the writer may still be appending it.
 func parseLog(r io.Reader) ([]LogEntry, error) {
-	return parseLogBuf(r, make([]byte, 0, 4096), maxRecipients+orphanLogEntries)
+	return parseLogBuf(r, make([]byte, 0, 4096), mqsql.MaxRecipients+orphanLogEntries)
 }
 
 // orphanLogEntries is how many defer-log entries naming no recipient of the message a reader

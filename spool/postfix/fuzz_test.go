@@ -40,8 +40,8 @@ func FuzzQueueFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var m mqsql.Message
 		err := parseQueueFile(bytes.NewReader(data), int64(len(data)), &m, nil)
-		if len(m.Recipients) > maxRecipients {
-			t.Fatalf("%d recipients read, cap %d", len(m.Recipients), maxRecipients)
+		if len(m.Recipients) > mqsql.MaxRecipients {
+			t.Fatalf("%d recipients read, cap %d", len(m.Recipients), mqsql.MaxRecipients)
 		}
 		if err == nil && (!bytes.Contains(data, []byte{recEnd}) || !bytes.Contains(data, []byte{recFrom})) {
 			t.Fatal("a file without an end or a sender record was read as complete")

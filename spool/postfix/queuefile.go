@@ -19,15 +19,6 @@ const (
 	maxHeaderBytes   = 1 << 20
 )
 
-// maxRecipients is how many recipients of one message are indexed; past it the message's
-// Error says so and the rest are left out. Postfix's own paths into the queue stay far below:
-// smtpd takes 1,000 per transaction (smtpd_recipient_limit), cleanup expands an alias to at
-// most 1,000 (virtual_alias_expansion_limit), and a sendmail command line fits in 2 MiB
-// (ARG_MAX), about 100,000 addresses of 20 bytes. One message at this limit raises the
-// indexer's peak RSS by about 110 MB (TestMemoryBound: 126 MB in all), and RecipientBudget
-// lets only one such message be held at a time.
-const maxRecipients = 100000
-
 type segment int
 
 const (
@@ -50,7 +41,7 @@ type sizeRecord struct {
 	contentSize int64 // field 1: postqueue's message_size
 	dataOffset  int64 // field 2: first record after M
 	// recipients is field 3, the recipient count cleanup wrote (never updated after), capped
-	// at freeRecipients: a capacity hint for the recipients, which a false count must not
+	// by mqsql.RecipientHint: a capacity hint for the recipients, which a false count must not
 	// make costly.
 	recipients int
 	sizeOK     bool // field 1 parsed: it is the message size
@@ -63,7 +54,7 @@ type sizeRecord struct {
 type fileParser struct {
 	rr     *recordReader
 	msg    *mqsql.Message
-	budget *RecipientBudget
+	budget *mqsql.RecipientBudget
 	size   sizeRecord
 	seg    segment
 
@@ -80,7 +71,7 @@ type fileParser struct {
 // parseQueueFile reads the queue file in r (of the given size) into msg, within budget (nil:
 // none). An error describes why the file is not a complete, well-formed queue file, or which
 // limit it reached; msg keeps whatever was read before.
-func parseQueueFile(r io.ReaderAt, size int64, msg *mqsql.Message, budget *RecipientBudget) error {
+func parseQueueFile(r io.ReaderAt, size int64, msg *mqsql.Message, budget *mqsql.RecipientBudget) error {
 	p := &fileParser{rr: newRecordReader(r, size), msg: msg, budget: budget}
 	err := p.run()
 	p.rr.release()
@@ -244,25 +235,15 @@ func (p *fileParser) recipient(rec record) error {
 	return nil
 }
 
-// withinBudget checks that one more recipient stays within maxRecipients and, past the first
-// freeRecipients, takes it from the run's budget (waiting for the allowance first).
+// withinBudget checks that one more recipient stays within mqsql's recipient limits (see
+// mqsql.RecipientBudget.Admit), naming the record where a limit was hit.
 func (p *fileParser) withinBudget(rec record) error {
-	n := len(p.msg.Recipients)
-	if n >= maxRecipients {
-		return &RecordError{Offset: rec.off, Msg: fmt.Sprintf("more than %d recipients (mqsql's limit per message): the others are not indexed", maxRecipients)}
+	err := p.budget.Admit(p.msg)
+	var limit *mqsql.LimitError
+	if errors.As(err, &limit) {
+		return &RecordError{Offset: rec.off, Msg: limit.Error()}
 	}
-	if n < freeRecipients || p.budget == nil {
-		return nil
-	}
-	if n == freeRecipients {
-		if err := p.budget.acquire(p.msg); err != nil {
-			return err
-		}
-	}
-	if !p.budget.spend() {
-		return &RecordError{Offset: rec.off, Msg: fmt.Sprintf("more than %d recipients once this run's budget of %d recipients for big messages was spent (mqsql's memory limit): the others are not indexed", n, bigRecipients)}
-	}
-	return nil
+	return err
 }
 
 // sameOrCopy returns s when b holds the same bytes, else a copy of b. smtpd writes an O record
@@ -363,7 +344,7 @@ func parseSizeRecord(data []byte) sizeRecord {
 		s.valid = true
 	}
 	if n, err := strconv.Atoi(string(f[2])); err == nil && n > 0 {
-		s.recipients = min(n, freeRecipients)
+		s.recipients = mqsql.RecipientHint(n)
 	}
 	return s
 }

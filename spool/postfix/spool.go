@@ -97,8 +97,8 @@ type Entry struct {
 func (s *Spool) Read(e Entry) (*mqsql.Message, error) { return s.ReadWithin(e, nil) }
 
 // ReadWithin is Read for the readers of one run that share budget (nil: none), which bounds
-// the recipients they hold at once; see RecipientBudget.
-func (s *Spool) ReadWithin(e Entry, budget *RecipientBudget) (*mqsql.Message, error) {
+// the recipients they hold at once; see mqsql.RecipientBudget.
+func (s *Spool) ReadWithin(e Entry, budget *mqsql.RecipientBudget) (*mqsql.Message, error) {
 	fd, err := s.root.openFD(e.File.Path, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrGone

@@ -1,11 +1,9 @@
-package postfix
+package mqsql
 
 import (
 	"errors"
 	"testing"
 	"time"
-
-	"github.com/mqsql/mqsql"
 )
 
 // TestRecipientBudget checks that the allowance for big messages is held by one message at a
@@ -13,7 +11,7 @@ import (
 func TestRecipientBudget(t *testing.T) {
 	done := make(chan struct{})
 	b := NewRecipientBudget(done)
-	first, second, third := &mqsql.Message{}, &mqsql.Message{}, &mqsql.Message{}
+	first, second, third := &Message{}, &Message{}, &Message{}
 	if err := b.acquire(first); err != nil || !b.Holds(first) {
 		t.Fatalf("acquire: %v, holds %v", err, b.Holds(first))
 	}

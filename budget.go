@@ -1,11 +1,19 @@
-package postfix
+package mqsql
 
 import (
 	"errors"
+	"fmt"
 	"sync"
-
-	"github.com/mqsql/mqsql"
 )
+
+// MaxRecipients is how many recipients of one message are indexed; past it the message's
+// Error says so and the rest are left out. Postfix's own paths into the queue stay far below:
+// smtpd takes 1,000 per transaction (smtpd_recipient_limit), cleanup expands an alias to at
+// most 1,000 (virtual_alias_expansion_limit), and a sendmail command line fits in 2 MiB
+// (ARG_MAX), about 100,000 addresses of 20 bytes. One message at this limit raises the
+// indexer's peak RSS by about 110 MB (TestMemoryBound: 126 MB in all), and RecipientBudget
+// lets only one such message be held at a time.
+const MaxRecipients = 100000
 
 // freeRecipients is how many recipients a message may have before its reader must hold the
 // budget's allowance for big messages. A normal queue stays below it: in the benchmark queue
@@ -16,7 +24,7 @@ import (
 const freeRecipients = 100
 
 // bigRecipients is how many recipients past the first freeRecipients of each message one run
-// may index, over all its messages: three messages at maxRecipients. The in-memory index
+// may index, over all its messages: three messages at MaxRecipients. The in-memory index
 // costs about 510 bytes per recipient stored (measured: four files of 100,000 recipients
 // peaked 153 MB above one, TestMemoryBound), so this is about 150 MB of index on top of the
 // one big message the readers hold (about 110 MB), which keeps the run under the project's
@@ -26,23 +34,23 @@ const bigRecipients = 300000
 
 // ErrBudgetCanceled reports a read given up while it waited for the budget, because the run
 // it belongs to ended.
-var ErrBudgetCanceled = errors.New("spool: read canceled while waiting for the recipient budget")
+var ErrBudgetCanceled = errors.New("read canceled while waiting for the recipient budget")
 
 // RecipientBudget bounds the recipients the readers of one run hold at once, across their
 // goroutines. Each message may hold freeRecipients recipients freely; to read more, its reader
 // takes the budget's one allowance for big messages and keeps it until the run's writer has
 // stored the message (Release). A big message is thus read only while no other one is held,
 // and what every reader holds together stays below freeRecipients per message in flight plus
-// maxRecipients: however many big files a spool has, and however many goroutines read them.
+// MaxRecipients: however many big files a spool has, and however many goroutines read them.
 // Over the run, big messages may have bigRecipients recipients past their first
-// freeRecipients. A message past maxRecipients, or past what is left of the run's budget, is
+// freeRecipients. A message past MaxRecipients, or past what is left of the run's budget, is
 // still a message, with its first recipients and Error saying which limit it hit; which of
 // several big messages a run's budget lasts for depends on the order the readers reach them.
 type RecipientBudget struct {
 	allowance chan struct{}
 	done      <-chan struct{}
 	mu        sync.Mutex
-	holder    *mqsql.Message
+	holder    *Message
 	// spent counts the recipients past freeRecipients read so far; only the holder of the
 	// allowance changes it, the hand-over of the allowance orders the changes.
 	spent int
@@ -57,7 +65,7 @@ func NewRecipientBudget(done <-chan struct{}) *RecipientBudget {
 }
 
 // acquire takes the allowance for m, waiting until the message holding it is stored.
-func (b *RecipientBudget) acquire(m *mqsql.Message) error {
+func (b *RecipientBudget) acquire(m *Message) error {
 	select {
 	case <-b.allowance:
 	case <-b.done:
@@ -81,7 +89,7 @@ func (b *RecipientBudget) spend() bool {
 
 // Holds reports whether m holds the allowance. Its reader must hand m to the writer at once
 // rather than keep it in a batch: every other big message waits until m is stored.
-func (b *RecipientBudget) Holds(m *mqsql.Message) bool {
+func (b *RecipientBudget) Holds(m *Message) bool {
 	if b == nil {
 		return false
 	}
@@ -92,7 +100,7 @@ func (b *RecipientBudget) Holds(m *mqsql.Message) bool {
 
 // Release gives the allowance back if m holds it; the writer calls it for every message once
 // the message is stored, or dropped.
-func (b *RecipientBudget) Release(m *mqsql.Message) {
+func (b *RecipientBudget) Release(m *Message) {
 	if b == nil {
 		return
 	}
@@ -103,3 +111,45 @@ func (b *RecipientBudget) Release(m *mqsql.Message) {
 		b.allowance <- struct{}{}
 	}
 }
+
+// LimitError reports a recipient a reader may not index: past MaxRecipients, or past what is
+// left of the run's budget for big messages. The message is still a row, with the recipients
+// read so far; a driver puts the error's text in Message.Error.
+type LimitError struct {
+	Count  int  // recipients the message already holds
+	Budget bool // the run's budget ran out, not the per-message limit
+}
+
+func (e *LimitError) Error() string {
+	if e.Budget {
+		return fmt.Sprintf("more than %d recipients once this run's budget of %d recipients for big messages was spent (mqsql's memory limit): the others are not indexed", e.Count, bigRecipients)
+	}
+	return fmt.Sprintf("more than %d recipients (mqsql's limit per message): the others are not indexed", MaxRecipients)
+}
+
+// Admit decides whether m, whose reader shares budget b (nil: none), may hold one more
+// recipient: nil if so, a *LimitError if a limit says no, ErrBudgetCanceled if the run ended
+// while the reader waited for the allowance. Every driver's reader asks it before adding a
+// recipient, so that all MTAs' queues are bounded by the same rule.
+func (b *RecipientBudget) Admit(m *Message) error {
+	n := len(m.Recipients)
+	if n >= MaxRecipients {
+		return &LimitError{Count: n}
+	}
+	if n < freeRecipients || b == nil {
+		return nil
+	}
+	if n == freeRecipients {
+		if err := b.acquire(m); err != nil {
+			return err
+		}
+	}
+	if !b.spend() {
+		return &LimitError{Count: n, Budget: true}
+	}
+	return nil
+}
+
+// RecipientHint is a capacity hint for a message claiming n recipients: at most
+// freeRecipients, since a false count must not make a reader allocate for millions.
+func RecipientHint(n int) int { return min(max(n, 0), freeRecipients) }
