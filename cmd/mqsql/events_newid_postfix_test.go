@@ -72,3 +72,37 @@ func TestEventsSayWhyRequeued(t *testing.T) {
 	awaitQuery(t, dir, db, `SELECT coalesce(reason, '-'), coalesce(audit_id, '-') FROM events
 		WHERE queue_id IN (`+sqlList(old)+`) AND event = 'left' GROUP BY 1, 2`, "requeued by mqsql|"+id)
 }
+
+// TestEventsSayWhyRestored deletes mail with mqsql and restores it with restore --db on an
+// index that mqsql watch keeps: the new IDs' arrivals say "restored by mqsql" with the
+// restore's audit ID, and whatever the watcher saw of the copies in maildrop says so too.
+func TestEventsSayWhyRestored(t *testing.T) {
+	pf, _, _, db, _ := watchedQueue(t) // three messages from before@sender.test, deferred
+	dir, backup := pf.QueueDir(), t.TempDir()
+	r := runMQSQL(t, "", "--spool", dir, "--db", db, "--backup", backup, "--yes", "--force",
+		"DELETE FROM messages WHERE sender = 'before@sender.test'")
+	if r.code != 0 || !strings.Contains(r.stdout, "Done: 3, skipped: 0, failed: 0.") {
+		t.Fatalf("delete: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	awaitQuery(t, dir, db, "SELECT count(*) FROM events WHERE event = 'left' AND reason = 'deleted by mqsql'", "3")
+	folders, _ := filepath.Glob(filepath.Join(backup, "2*"))
+	if len(folders) != 1 {
+		t.Fatalf("backup folders %v", folders)
+	}
+	r = runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, "--db", db, folders[0])
+	pairs := restoredPairs(r.stdout)
+	if r.code != 0 || len(pairs) != 3 || r.stderr != "" {
+		t.Fatalf("restore: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var old, fresh []string
+	for _, p := range pairs {
+		old, fresh = append(old, p[0]), append(fresh, p[1])
+	}
+	id := auditIDs(t, filepath.Join(backup, postfix.AuditName), 2)[1]
+	awaitQuery(t, dir, db, `SELECT event, coalesce(reason, '-'), count(*), coalesce(max(audit_id), '-') FROM events
+		WHERE event = 'arrived' AND queue_id IN (`+sqlList(fresh)+`) GROUP BY 1, 2`, "arrived|restored by mqsql|3|"+id)
+	if got := queryDB(t, dir, db, `SELECT count(*) FROM events WHERE queue_id IN (`+sqlList(old)+`)
+		AND 'maildrop' IN (from_queue, to_queue) AND (reason IS NOT 'restored by mqsql' OR audit_id IS NOT '`+id+`')`); got != "0" {
+		t.Errorf("%s events of the copies in maildrop do not say 'restored by mqsql':\n%s", got, queryDB(t, dir, db, "SELECT * FROM events"))
+	}
+}
