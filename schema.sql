@@ -79,7 +79,7 @@ CREATE TABLE events (
 -- arrival of the new file with that log_ident, and stays until that arrival. mqsql's own; user
 -- SQL cannot write it.
 CREATE TABLE intents (
-	queue_id  TEXT NOT NULL,      -- '' for a restore, which knows the message by log_ident only
+	queue_id  TEXT NOT NULL,      -- '' for a restore's, until its copy arrives in maildrop
 	reason    TEXT NOT NULL,
 	audit_id  TEXT NOT NULL,
 	time      REAL NOT NULL,

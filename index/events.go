@@ -134,30 +134,49 @@ type intent struct {
 }
 
 // explain finds and consumes the intent that says why c happened: the newest for c's queue ID,
-// or, for the arrival of a new file outside maildrop, the newest whose log_ident is the new
-// file's (a requeued or restored message under its new ID). An intent by ID is consumed, with
-// any older ones of that ID, unless its message is still to reappear; one matched by log_ident
-// has then reappeared, and only its ID (if any) can still use it.
+// or, for an arrival, the newest whose log_ident is the arriving file's (a requeued or restored
+// message: its copy in maildrop, or the new file pickup made of it).
 func explain(ctx context.Context, tx *sql.Tx, c change) (intent, error) {
+	in, ok, err := explainByID(ctx, tx, c.queueID)
+	if ok || err != nil || c.kind != EventArrived {
+		return in, err
+	}
+	return explainByLogIdent(ctx, tx, c)
+}
+
+// explainByID returns the newest intent for id and consumes it, with any older ones of id,
+// unless its message is still to reappear under a new ID.
+func explainByID(ctx context.Context, tx *sql.Tx, id string) (intent, bool, error) {
 	var in intent
 	err := tx.QueryRowContext(ctx, `SELECT rowid, reason, audit_id, log_ident IS NOT NULL FROM intents
-		WHERE queue_id = ? ORDER BY time DESC, rowid DESC LIMIT 1`, c.queueID).Scan(&in.rowID, &in.reason, &in.auditID, &in.reappears)
-	switch {
-	case err == nil:
-		_, err = tx.ExecContext(ctx, `DELETE FROM intents WHERE queue_id = ? AND (rowid != ? OR NOT ?)`, c.queueID, in.rowID, in.reappears)
-		return in, err
-	case !errors.Is(err, sql.ErrNoRows):
-		return intent{}, err
-	case c.kind != EventArrived || c.to == string(mqsql.Maildrop):
-		return intent{}, nil
+		WHERE queue_id = ? ORDER BY time DESC, rowid DESC LIMIT 1`, id).Scan(&in.rowID, &in.reason, &in.auditID, &in.reappears)
+	if errors.Is(err, sql.ErrNoRows) {
+		return intent{}, false, nil
+	} else if err != nil {
+		return intent{}, false, err
 	}
-	err = tx.QueryRowContext(ctx, `SELECT i.rowid, i.reason, i.audit_id FROM intents i
+	_, err = tx.ExecContext(ctx, `DELETE FROM intents WHERE queue_id = ? AND (rowid != ? OR NOT ?)`, id, in.rowID, in.reappears)
+	return in, true, err
+}
+
+// explainByLogIdent returns the newest intent with the log_ident of the arriving file c. An
+// arrival in maildrop is the message's copy there (a restore's): the intent, if it had no
+// queue ID, takes the copy's, so that the copy's later events say why too. An arrival elsewhere
+// is the new file pickup made: the message has reappeared, and only its ID (if any) can still
+// use the intent.
+func explainByLogIdent(ctx context.Context, tx *sql.Tx, c change) (intent, error) {
+	var in intent
+	err := tx.QueryRowContext(ctx, `SELECT i.rowid, i.reason, i.audit_id FROM intents i
 		JOIN queue_files f ON f.log_ident = i.log_ident
 		WHERE f.queue_id = ? ORDER BY i.time DESC, i.rowid DESC LIMIT 1`, c.queueID).Scan(&in.rowID, &in.reason, &in.auditID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return intent{}, nil
 	} else if err != nil {
 		return intent{}, err
+	}
+	if c.to == string(mqsql.Maildrop) {
+		_, err = tx.ExecContext(ctx, `UPDATE intents SET queue_id = ? WHERE rowid = ? AND queue_id = ''`, c.queueID, in.rowID)
+		return in, err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE intents SET log_ident = NULL WHERE rowid = ?`, in.rowID)
 	if err == nil {

@@ -14,13 +14,15 @@ import (
 // events a watcher would record, one refresh each, and checks which event says why: mail that
 // came and went between two looks (size NULL) still carries its intent, a requeue's intent
 // explains the old ID's events and then the new file's arrival with the same log_ident (and
-// nothing after), and a restore's intent explains only the arrivals.
+// nothing after), and a restore's intent explains its copy in maildrop and the new ID, even
+// when the delete before it is seen late.
 func TestIntentsExplainEvents(t *testing.T) {
 	at := time.Unix(1796160000, 0)
 	left := func(id string) change { return change{at: at, queueID: id, kind: EventLeft, from: "deferred"} }
 	cameAndWent := change{at: at, queueID: "A1", kind: EventLeft, from: "active", unknown: true}
 	arrived := func(id, queue string) change { return change{at: at, queueID: id, kind: EventArrived, to: queue} }
 	moved := change{at: at, queueID: "R1", kind: EventMoved, from: "deferred", to: "maildrop"}
+	leftMaildrop := change{at: at, queueID: "X1", kind: EventLeft, from: "maildrop"}
 	tests := []struct {
 		name    string
 		files   map[string]string // queue ID -> log_ident of its indexed file
@@ -42,9 +44,13 @@ func TestIntentsExplainEvents(t *testing.T) {
 			intents: []mqsql.Intent{{QueueID: "R1", Reason: "requeued by mqsql", Reappears: true}},
 			refresh: []change{moved, arrived("N1", "incoming")}, want: "R1|requeued by mqsql|AUD\nN1|-|-"},
 		{name: "restore: maildrop copy, then the new ID", files: map[string]string{"X1": "L9", "N1": "L9", "N2": "L9"},
-			intents: []mqsql.Intent{{QueueID: "X1", Reason: "restored by mqsql", Reappears: true, LogIdent: "L9"}},
-			refresh: []change{arrived("X1", "maildrop"), arrived("N1", "incoming"), arrived("N2", "deferred")},
-			want:    "X1|restored by mqsql|AUD\nN1|restored by mqsql|AUD\nN2|-|-"},
+			intents: []mqsql.Intent{{Reason: "restored by mqsql", Reappears: true, LogIdent: "L9"}},
+			refresh: []change{arrived("X1", "maildrop"), leftMaildrop, arrived("N1", "incoming"), arrived("N2", "deferred")},
+			want:    "X1|restored by mqsql|AUD\nX1|restored by mqsql|AUD\nN1|restored by mqsql|AUD\nN2|-|-"},
+		{name: "restore before the watcher saw the delete", files: map[string]string{"X1": "L9", "N1": "L9"},
+			intents: []mqsql.Intent{{QueueID: "X1", Reason: "deleted by mqsql"}, {Reason: "restored by mqsql", Reappears: true, LogIdent: "L9"}},
+			refresh: []change{left("X1"), arrived("X1", "maildrop"), leftMaildrop, arrived("N1", "incoming")},
+			want:    "X1|deleted by mqsql|AUD\nX1|restored by mqsql|AUD\nX1|restored by mqsql|AUD\nN1|restored by mqsql|AUD"},
 		{name: "no arrival is explained by a delete's log_ident", files: map[string]string{"D1": "L5", "N1": "L5"},
 			intents: []mqsql.Intent{{QueueID: "D1", Reason: "deleted by mqsql"}},
 			refresh: []change{arrived("N1", "incoming")}, want: "N1|-|-"},

@@ -133,7 +133,13 @@ func intendRestores(ctx context.Context, db, auditID string, sp *postfix.Spool, 
 	}
 	warned := false
 	sp.Restoring = func(queueID, logIdent string) {
-		in := mqsql.Intent{QueueID: queueID, Reason: restoredReason, Reappears: true, LogIdent: logIdent}
+		// Known by log_ident, the copy in maildrop (named queueID as a rule) and the new file
+		// are recognised whenever they arrive, and the old ID's own pending intent (the delete's,
+		// if the watcher has not seen it yet) stays its. Without one, only the copy can be.
+		in := mqsql.Intent{Reason: restoredReason, Reappears: true, LogIdent: logIdent}
+		if logIdent == "" {
+			in.QueueID = queueID
+		}
 		if err := ix.RecordIntents(ctx, auditID, []mqsql.Intent{in}); err != nil && !warned {
 			warned = true
 			fmt.Fprintf(stderr, "mqsql restore: warning: events will not say why the restored messages arrived: %v\n", err)
