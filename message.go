@@ -28,6 +28,10 @@ type Message struct {
 	ClientAddress string
 	HeloName      string
 	SASLUsername  string
+	// LogIdent is the log_ident attribute: the queue ID the message first had when smtpd
+	// received it. pickup keeps it when it copies a requeued or restored file into a new one,
+	// so it links a message's new queue ID to its old one ("" for local submissions).
+	LogIdent string
 
 	File FileInfo
 

@@ -26,7 +26,10 @@ CREATE TABLE queue_files (
 	mode            INTEGER NOT NULL,
 	mtime_ns        INTEGER NOT NULL,
 	log_size        INTEGER NOT NULL DEFAULT -1,
-	log_mtime_ns    INTEGER NOT NULL DEFAULT -1
+	log_mtime_ns    INTEGER NOT NULL DEFAULT -1,
+	-- Not shown either: the log_ident attribute (NULL when absent), which pickup keeps in the
+	-- new file of requeued or restored mail, so that events can say why that ID arrived.
+	log_ident       TEXT
 );
 
 CREATE TABLE queue_recipients (
@@ -69,16 +72,21 @@ CREATE TABLE events (
 	audit_id   TEXT               -- the audit record of the statement that did it
 );
 
--- What mqsql's write statements are about to do, so that the watcher can say why the queue
--- IDs it then sees move: one row per planned operation, consumed by the first event of that
--- queue ID (or pruned after ten minutes). mqsql's own; user SQL cannot write it.
+-- What mqsql's write statements (and restore) are about to do, so that the watcher can say why
+-- the queue IDs it then sees move: one row per planned operation, consumed by the first event
+-- of that queue ID (or pruned after ten minutes). A requeue or restore brings the message back
+-- under a new queue ID: its row also carries the message's log_ident, which explains the
+-- arrival of the new file with that log_ident, and stays until that arrival. mqsql's own; user
+-- SQL cannot write it.
 CREATE TABLE intents (
-	queue_id TEXT NOT NULL,
-	reason   TEXT NOT NULL,
-	audit_id TEXT NOT NULL,
-	time     REAL NOT NULL
+	queue_id  TEXT NOT NULL,      -- '' for a restore's, until its copy arrives in maildrop
+	reason    TEXT NOT NULL,
+	audit_id  TEXT NOT NULL,
+	time      REAL NOT NULL,
+	log_ident TEXT                -- NULL unless the message comes back under a new queue ID
 );
 CREATE INDEX intents_queue_id ON intents (queue_id);
+CREATE INDEX intents_log_ident ON intents (log_ident) WHERE log_ident IS NOT NULL;
 
 -- qshape: Postfix's qshape(1) as a view. Per queue and recipient domain, the undelivered
 -- recipients by the age of their message, in qshape's default buckets: column "5" counts mail

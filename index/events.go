@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -90,32 +91,98 @@ func lastCompleteQueue(hints []string) (mqsql.Queue, bool) {
 }
 
 // insertEvents writes events rows inside the refresh's transaction, so a reader sees the rows
-// and the events that explain them together.
+// and the events that explain them together. Each row carries the reason of the mqsql
+// operation that caused it, when one was recorded (see explain).
 func insertEvents(ctx context.Context, tx *sql.Tx, changes []change) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO events (time, queue_id, event, from_queue, to_queue, sender, size, reason, audit_id)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, i.reason, i.audit_id
-		FROM (SELECT 1) LEFT JOIN (SELECT reason, audit_id FROM intents WHERE queue_id = ?2 ORDER BY time DESC LIMIT 1) i`)
+	st, err := tx.PrepareContext(ctx, `INSERT INTO events (time, queue_id, event, from_queue, to_queue, sender, size, reason, audit_id) VALUES (?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return fmt.Errorf("record events: %w", err)
 	}
 	defer st.Close()
+	var pending bool // whether any intent waits: most refreshes follow no mqsql operation
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM intents)`).Scan(&pending); err != nil {
+		return fmt.Errorf("record events: %w", err)
+	}
 	for _, c := range changes {
+		var why intent
+		if pending {
+			if why, err = explain(ctx, tx, c); err != nil {
+				return fmt.Errorf("record event for %s: %w", c.queueID, err)
+			}
+		}
 		secs := float64(c.at.UnixMicro()) / 1e6
 		var sender, size any = c.sender, c.size
 		if c.unknown {
 			sender, size = nil, nil
 		}
-		if _, err := st.ExecContext(ctx, secs, c.queueID, c.kind, null(c.from), null(c.to), sender, size); err != nil {
-			return fmt.Errorf("record event for %s: %w", c.queueID, err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM intents WHERE queue_id = ?`, c.queueID); err != nil {
+		if _, err := st.ExecContext(ctx, secs, c.queueID, c.kind, null(c.from), null(c.to), sender, size, why.reason, why.auditID); err != nil {
 			return fmt.Errorf("record event for %s: %w", c.queueID, err)
 		}
 	}
 	return nil
+}
+
+// intent is the row of the intents table that explains an event; the zero value explains
+// nothing (NULL reason and audit_id).
+type intent struct {
+	rowID           int64
+	reason, auditID any
+	reappears       bool // it has a log_ident: its message comes back under a new ID
+}
+
+// explain finds and consumes the intent that says why c happened: the newest for c's queue ID,
+// or, for an arrival, the newest whose log_ident is the arriving file's (a requeued or restored
+// message: its copy in maildrop, or the new file pickup made of it).
+func explain(ctx context.Context, tx *sql.Tx, c change) (intent, error) {
+	in, ok, err := explainByID(ctx, tx, c.queueID)
+	if ok || err != nil || c.kind != EventArrived {
+		return in, err
+	}
+	return explainByLogIdent(ctx, tx, c)
+}
+
+// explainByID returns the newest intent for id and consumes it, with any older ones of id,
+// unless its message is still to reappear under a new ID.
+func explainByID(ctx context.Context, tx *sql.Tx, id string) (intent, bool, error) {
+	var in intent
+	err := tx.QueryRowContext(ctx, `SELECT rowid, reason, audit_id, log_ident IS NOT NULL FROM intents
+		WHERE queue_id = ? ORDER BY time DESC, rowid DESC LIMIT 1`, id).Scan(&in.rowID, &in.reason, &in.auditID, &in.reappears)
+	if errors.Is(err, sql.ErrNoRows) {
+		return intent{}, false, nil
+	} else if err != nil {
+		return intent{}, false, err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM intents WHERE queue_id = ? AND (rowid != ? OR NOT ?)`, id, in.rowID, in.reappears)
+	return in, true, err
+}
+
+// explainByLogIdent returns the newest intent with the log_ident of the arriving file c. An
+// arrival in maildrop is the message's copy there (a restore's): the intent, if it had no
+// queue ID, takes the copy's, so that the copy's later events say why too. An arrival elsewhere
+// is the new file pickup made: the message has reappeared, and only its ID (if any) can still
+// use the intent.
+func explainByLogIdent(ctx context.Context, tx *sql.Tx, c change) (intent, error) {
+	var in intent
+	err := tx.QueryRowContext(ctx, `SELECT i.rowid, i.reason, i.audit_id FROM intents i
+		JOIN queue_files f ON f.log_ident = i.log_ident
+		WHERE f.queue_id = ? ORDER BY i.time DESC, i.rowid DESC LIMIT 1`, c.queueID).Scan(&in.rowID, &in.reason, &in.auditID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return intent{}, nil
+	} else if err != nil {
+		return intent{}, err
+	}
+	if c.to == string(mqsql.Maildrop) {
+		_, err = tx.ExecContext(ctx, `UPDATE intents SET queue_id = ? WHERE rowid = ? AND queue_id = ''`, c.queueID, in.rowID)
+		return in, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE intents SET log_ident = NULL WHERE rowid = ?`, in.rowID)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `DELETE FROM intents WHERE rowid = ? AND queue_id = ''`, in.rowID)
+	}
+	return in, err
 }
 
 // intentLifetime is how long a write statement's intent waits for the watcher to see its
@@ -123,23 +190,30 @@ func insertEvents(ctx context.Context, tx *sql.Tx, changes []change) error {
 // statement skipped or failed, and must not explain a later change.
 const intentLifetime = 10 * time.Minute
 
-// RecordIntents notes, before a write statement acts, why the queue IDs it is about to change
-// will move (reason, e.g. "deleted by mqsql") and which audit record says so, so that the
-// watcher keeping this index (in this process or another) can record the reason with the
-// event. Intents older than intentLifetime are dropped at the same time.
-func (ix *Index) RecordIntents(ctx context.Context, auditID string, reasons map[string]string) error {
+// RecordIntents notes, before a write statement (or restore) acts, why the messages it is
+// about to change will move (e.g. "deleted by mqsql") and which audit record says so, so that
+// the watcher keeping this index (in this process or another) can record the reason with the
+// events. An intent whose message reappears under a new queue ID keeps the message's
+// log_ident, from the caller or from the index's row of its queue ID. Intents older than
+// intentLifetime are dropped at the same time.
+func (ix *Index) RecordIntents(ctx context.Context, auditID string, intents []mqsql.Intent) error {
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record intents: %w", err)
 	}
 	defer tx.Rollback()
-	now := ix.Now()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM intents WHERE time < ?`, float64(now.Add(-intentLifetime).UnixMicro())/1e6); err != nil {
+	now := float64(ix.Now().UnixMicro()) / 1e6
+	if _, err := tx.ExecContext(ctx, `DELETE FROM intents WHERE time < ?`, now-intentLifetime.Seconds()); err != nil {
 		return fmt.Errorf("record intents: %w", err)
 	}
-	for id, reason := range reasons {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO intents (queue_id, reason, audit_id, time) VALUES (?, ?, ?, ?)`,
-			id, reason, auditID, float64(now.UnixMicro())/1e6); err != nil {
+	for _, in := range intents {
+		var ident any // NULL: the index's row of QueueID says, if the message reappears
+		if in.Reappears && in.LogIdent != "" {
+			ident = in.LogIdent
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO intents (queue_id, reason, audit_id, time, log_ident) VALUES (?1, ?2, ?3, ?4,
+			coalesce(?5, CASE WHEN ?6 THEN (SELECT log_ident FROM queue_files WHERE queue_id = ?1 AND log_ident IS NOT NULL LIMIT 1) END))`,
+			in.QueueID, in.Reason, auditID, now, ident, in.Reappears); err != nil {
 			return fmt.Errorf("record intents: %w", err)
 		}
 	}

@@ -35,7 +35,7 @@ type Writes struct {
 	Clock mqsql.Clock
 	// Intend records why planned messages are about to move, for the events table (see
 	// write.Writer.Intend); nil records nothing.
-	Intend func(ctx context.Context, auditID string, reasons map[string]string) error
+	Intend func(ctx context.Context, auditID string, intents []mqsql.Intent) error
 }
 
 // Errors a write statement can end with; each was reported to the user already.

@@ -36,7 +36,7 @@ type Writer struct {
 	// Intend, when set, is told before anything is changed why each planned queue ID is about
 	// to move and under which audit record, so that the events the watcher records say so
 	// (index.Index.RecordIntents). A failure is a warning: the write does not depend on it.
-	Intend func(ctx context.Context, auditID string, reasons map[string]string) error
+	Intend func(ctx context.Context, auditID string, intents []mqsql.Intent) error
 }
 
 // Errors a write can end with.
@@ -201,21 +201,24 @@ var reasons = map[mqsql.Op]string{
 	mqsql.OpExpireRelease: "expired by mqsql",
 }
 
-// intend hands the plan's reasons to Intend: the first operation planned for a queue ID names
-// it (an expire followed by a flush is an expiry).
+// intend hands the plan's intents to Intend: the first operation planned for a queue ID names
+// it (an expire followed by a flush is an expiry). A requeued message reappears under a new
+// queue ID when pickup copies it.
 func (w *Writer) intend(ctx context.Context, auditID string, p *Plan) {
 	if w.Intend == nil {
 		return
 	}
-	why := map[string]string{}
+	var intents []mqsql.Intent
+	seen := map[string]bool{}
 	for _, g := range p.Groups {
 		for _, t := range g.Targets {
-			if _, ok := why[t.QueueID]; !ok {
-				why[t.QueueID] = reasons[g.Op]
+			if !seen[t.QueueID] {
+				seen[t.QueueID] = true
+				intents = append(intents, mqsql.Intent{QueueID: t.QueueID, Reason: reasons[g.Op], Reappears: g.Op == mqsql.OpRequeue})
 			}
 		}
 	}
-	if err := w.Intend(ctx, auditID, why); err != nil && w.Warn != nil {
+	if err := w.Intend(ctx, auditID, intents); err != nil && w.Warn != nil {
 		w.Warn(fmt.Errorf("events will not say why these messages moved: %w", err))
 	}
 }

@@ -38,7 +38,7 @@ func TestEventsSayWhy(t *testing.T) {
 	if out, err := exec.CommandContext(ctx, "postsuper", "-d", "ALL", "deferred").CombinedOutput(); err != nil {
 		t.Fatalf("postsuper -d: %v: %s", err, out)
 	}
-	ids := auditIDs(t, filepath.Join(backup, postfix.AuditName))
+	ids := auditIDs(t, filepath.Join(backup, postfix.AuditName), 2)
 	want := "left|-|1|-\nleft|deleted by mqsql|3|" + ids[1] + "\nmoved|held by mqsql|3|" + ids[0]
 	query := `SELECT event, coalesce(reason, '-'), count(*), coalesce(max(audit_id), '-') FROM events
 		WHERE sender IN ('before@sender.test', 'other@sender.test') AND event IN ('moved', 'left')
@@ -54,8 +54,8 @@ func TestEventsSayWhy(t *testing.T) {
 	t.Errorf("events:\n%s\nwant:\n%s\nall events:\n%s", got, want, all.stdout)
 }
 
-// auditIDs returns the IDs of the audit records in the log, oldest first.
-func auditIDs(t *testing.T, log string) []string {
+// auditIDs returns the IDs of the audit records in the log, oldest first; there must be n.
+func auditIDs(t *testing.T, log string, n int) []string {
 	t.Helper()
 	b, err := os.ReadFile(log)
 	if err != nil {
@@ -69,8 +69,8 @@ func auditIDs(t *testing.T, log string) []string {
 		}
 		ids = append(ids, rec.ID)
 	}
-	if len(ids) != 2 {
-		t.Fatalf("%d audit records, want 2", len(ids))
+	if len(ids) != n {
+		t.Fatalf("%d audit records, want %d", len(ids), n)
 	}
 	return ids
 }

@@ -87,7 +87,7 @@ func usage(fs *flag.FlagSet) {
 	w := fs.Output()
 	fmt.Fprint(w, `Usage: mqsql [flags] [SQL]
        mqsql watch --db FILE [flags]
-       mqsql restore [--spool DIR] BACKUP_FOLDER...
+       mqsql restore [--spool DIR] [--db FILE] BACKUP_FOLDER...
 
 mqsql reads the Postfix mail queue into an SQL index and answers SQL about it. With SQL as an
 argument it runs it and exits; with no argument it reads statements from standard input, or

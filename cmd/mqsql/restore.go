@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 func init() { subcommands["restore"] = runRestore }
 
-// runRestore is `mqsql restore [--spool DIR] PATH…`: it puts the messages of backup folders
+// runRestore is `mqsql restore [--spool DIR] [--db FILE] PATH…`: it puts the messages of backup folders
 // back into the queue through maildrop, as postsuper -r requeues mail, so they are delivered
 // as normal under new queue IDs.
 func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -28,8 +29,9 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	addSpoolFlag(fs, &dir)
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for Postfix's pickup to take the messages in and report their new queue IDs (live Postfix only)")
 	audit := fs.String("backup", "/var/lib/mqsql/quarantine", "where the audit log is kept")
+	db := fs.String("db", "", "the index file mqsql watch keeps: its events then say 'restored by mqsql' for the messages put back")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: mqsql restore [--spool DIR] BACKUP_FOLDER…\n\nPuts deleted messages back into the queue from the folders mqsql's DELETE made.")
+		fmt.Fprintln(stderr, "Usage: mqsql restore [--spool DIR] [--db FILE] BACKUP_FOLDER…\n\nPuts deleted messages back into the queue from the folders mqsql's DELETE made.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -48,6 +50,15 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return exitError
 	}
 	defer sp.Close()
+	auditID := postfix.NewAuditID(clock.Now())
+	if *db != "" {
+		closeIndex, err := intendRestores(ctx, *db, auditID, sp, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
+			return exitError
+		}
+		defer closeIndex()
+	}
 	live := livePostfix(ctx, sp.Dir())
 	pre := map[string]bool{}
 	if live {
@@ -96,12 +107,45 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintf(stdout, "%s -> %s%s\n", r.QueueID, describeNew(r, newIDs, live), note)
 	}
 	recordInFolders(restored, ids, stderr)
-	recordRestore(*audit, sp.Dir(), fs.Args(), ids, len(restored), failed, stderr)
+	recordRestore(*audit, auditID, sp.Dir(), fs.Args(), ids, len(restored), failed, stderr)
 	fmt.Fprintf(stdout, "Restored: %d, failed: %d.\n", len(restored), failed)
 	if failed > 0 {
 		return exitError
 	}
 	return exitOK
+}
+
+// restoredReason is what events.reason says of a message restore put back.
+const restoredReason = "restored by mqsql"
+
+// intendRestores opens the index file db so that, as each message is about to go back into
+// maildrop, the index is told why it will arrive (under its old queue ID in maildrop and,
+// through its log_ident, under the new ID pickup gives it), for the events its watcher
+// records. Without a watcher on db nothing records events, which it says. A failure to record
+// is a warning: the restore does not depend on it. It returns what closes the index.
+func intendRestores(ctx context.Context, db, auditID string, sp *postfix.Spool, stderr io.Writer) (func(), error) {
+	ix, err := index.Open(ctx, db, index.WithClock(clock))
+	if err != nil {
+		return nil, indexAccessError(db, err)
+	}
+	if _, live, err := index.IndexOwner(db); err == nil && !live {
+		fmt.Fprintf(stderr, "mqsql restore: warning: no mqsql watch keeps %s: no events will say what this restore did\n", db)
+	}
+	warned := false
+	sp.Restoring = func(queueID, logIdent string) {
+		// Known by log_ident, the copy in maildrop (named queueID as a rule) and the new file
+		// are recognised whenever they arrive, and the old ID's own pending intent (the delete's,
+		// if the watcher has not seen it yet) stays its. Without one, only the copy can be.
+		in := mqsql.Intent{Reason: restoredReason, Reappears: true, LogIdent: logIdent}
+		if logIdent == "" {
+			in.QueueID = queueID
+		}
+		if err := ix.RecordIntents(ctx, auditID, []mqsql.Intent{in}); err != nil && !warned {
+			warned = true
+			fmt.Fprintf(stderr, "mqsql restore: warning: events will not say why the restored messages arrived: %v\n", err)
+		}
+	}
+	return func() { ix.Close() }, nil
 }
 
 func describeNew(r postfix.Restored, newIDs map[string]string, live bool) string {
@@ -217,12 +261,12 @@ func recordInFolders(restored []postfix.Restored, ids []postfix.RestoredID, stde
 	}
 }
 
-func recordRestore(base, spoolDir string, paths []string, ids []postfix.RestoredID, restored, failed int, stderr io.Writer) {
+func recordRestore(base, auditID, spoolDir string, paths []string, ids []postfix.RestoredID, restored, failed int, stderr io.Writer) {
 	abs := make([]string, len(paths))
 	for i, p := range paths {
 		abs[i], _ = filepath.Abs(p)
 	}
-	rec := postfix.AuditRecord{Time: clock.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
+	rec := postfix.AuditRecord{ID: auditID, Time: clock.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
 		Backend: "maildrop", Plan: map[string]map[string]int{"restore": {"maildrop": restored + failed}},
 		Outcomes: map[string]int{"done": restored, "failed": failed}, Restored: ids}
 	if err := postfix.AppendAudit(base, rec); err != nil {

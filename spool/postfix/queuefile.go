@@ -190,8 +190,8 @@ func (p *fileParser) envelope(rec record) error {
 	return nil
 }
 
-// attribute keeps the named attributes mqsql shows; the rest (DSN, logging copies) are not
-// needed for the tables.
+// attribute keeps the named attributes mqsql shows, and log_ident, which links a requeued or
+// restored message to its earlier queue ID; the rest (DSN, ...) are not needed for the tables.
 func (p *fileParser) attribute(data []byte) {
 	name, value, ok := bytes.Cut(data, []byte("="))
 	if !ok {
@@ -205,6 +205,8 @@ func (p *fileParser) attribute(data []byte) {
 		dst = &p.msg.HeloName
 	case "sasl_username":
 		dst = &p.msg.SASLUsername
+	case "log_ident":
+		dst = &p.msg.LogIdent
 	default:
 		return
 	}

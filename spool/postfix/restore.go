@@ -211,6 +211,9 @@ func (s *Spool) restoreOne(msg BackedUpMessage, r io.Reader, size int64) (name, 
 		unix.Unlinkat(int(md.Fd()), tmp, 0)
 		return "", "", err
 	}
+	if s.Restoring != nil {
+		s.Restoring(msg.QueueID, ident)
+	}
 	name, err = s.publish(md, tmp, msg.QueueID)
 	return name, ident, err
 }

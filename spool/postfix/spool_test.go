@@ -57,6 +57,7 @@ func TestReadSamples(t *testing.T) {
 		subject string
 		from    string
 		client  string
+		ident   string // log_ident: smtpd writes the queue ID; local submissions have none
 		helo    string
 		rcpts   []wantRcpt
 	}{
@@ -67,13 +68,13 @@ func TestReadSamples(t *testing.T) {
 			subject: "three recipients test", from: "Brief <brief3r@x.test>",
 			rcpts: []wantRcpt{{"root@localhost", mqsql.Done, 238, ""}, {"r2@remote.test", mqsql.Pending, 307, refused}, {"r3@remote.test", mqsql.Pending, 376, refused}}},
 		{sample: "null", queue: mqsql.Deferred, id: "4jc7Pl6TNDzdZKr", arrival: 1795865435, size: 343, sender: "",
-			subject: "null sender", from: "MAILER-DAEMON@x.test", client: "127.0.0.1", helo: "briefclient.test",
+			subject: "null sender", from: "MAILER-DAEMON@x.test", client: "127.0.0.1", ident: "4jc7Pl6TNDzdZKr", helo: "briefclient.test",
 			rcpts: []wantRcpt{{"nullsender@remote.test", mqsql.Pending, 644, refused}}},
 		{sample: "utf8", queue: mqsql.Deferred, id: "4jc7Pl4JPWzdZKp", arrival: 1795865435, size: 474, sender: "brief-ütf8@x.test",
-			subject: "Grüße SMTPUTF8", from: "Brief <brief-ütf8@x.test>", client: "127.0.0.1", helo: "briefclient.test",
+			subject: "Grüße SMTPUTF8", from: "Brief <brief-ütf8@x.test>", client: "127.0.0.1", ident: "4jc7Pl4JPWzdZKp", helo: "briefclient.test",
 			rcpts: []wantRcpt{{"rcpt-ü@remote.test", mqsql.Pending, 671, refused}, {"плохой@remote.test", mqsql.Pending, 765, refused}}},
 		{sample: "quoted", queue: mqsql.Deferred, id: "4jc7X10sgpzdZKs", arrival: 1795865761, size: 328, sender: "brief sp@x.test",
-			subject: "quoted", from: `"brief sp"@x.test`, client: "127.0.0.1", helo: "briefclient.test",
+			subject: "quoted", from: `"brief sp"@x.test`, client: "127.0.0.1", ident: "4jc7X10sgpzdZKs", helo: "briefclient.test",
 			rcpts: []wantRcpt{{"quoted rcpt@remote.test", mqsql.Pending, 663, refused}}},
 		{sample: "brief-t", queue: mqsql.Deferred, id: "4jc7Q04hWyzdZKs", arrival: 1795865448, size: 326, sender: "brief-t@x.test",
 			subject: "sendmail -t test", from: "brief-t@x.test",
@@ -85,10 +86,10 @@ func TestReadSamples(t *testing.T) {
 			subject: "long header and lines", from: "brief-long@x.test",
 			rcpts: []wantRcpt{{"long@remote.test", mqsql.Pending, 245, refused}}},
 		{sample: "milter", queue: mqsql.Deferred, id: "4jc7WC0jyrzdlqj", arrival: 1795865719, size: 258, sender: "brief-milter2@x.test",
-			subject: "changed by milter", from: "brief-milter2@x.test", client: "127.0.0.1", helo: "milter.test",
+			subject: "changed by milter", from: "brief-milter2@x.test", client: "127.0.0.1", ident: "4jc7WC0jyrzdlqj", helo: "milter.test",
 			rcpts: []wantRcpt{{"keep@remote.test", mqsql.Pending, 642, refused}, {"del@remote.test", mqsql.Removed, 715, ""}, {"added@remote.test", mqsql.Pending, 1104, refused}}},
 		{sample: "dsn", queue: mqsql.Deferred, id: "4jc7Pl5MHQzdZKq", arrival: 1795865435, size: 322, sender: "brief-dsn@x.test",
-			subject: "dsn test", from: "brief-dsn@x.test", client: "127.0.0.1", helo: "briefclient.test",
+			subject: "dsn test", from: "brief-dsn@x.test", client: "127.0.0.1", ident: "4jc7Pl5MHQzdZKq", helo: "briefclient.test",
 			rcpts: []wantRcpt{{"dsn1@remote.test", mqsql.Pending, 712, refused}, {"dsn2@remote.test", mqsql.Pending, 803, refused}}},
 	}
 	for _, tt := range tests {
@@ -112,6 +113,9 @@ func TestReadSamples(t *testing.T) {
 			}
 			if m.ClientAddress != tt.client || m.HeloName != tt.helo {
 				t.Errorf("client/helo = %q/%q, want %q/%q", m.ClientAddress, m.HeloName, tt.client, tt.helo)
+			}
+			if m.LogIdent != tt.ident {
+				t.Errorf("LogIdent = %q, want %q", m.LogIdent, tt.ident)
 			}
 			if m.ForcedExpire {
 				t.Errorf("ForcedExpire = true for mode %o", m.File.Mode)
