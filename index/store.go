@@ -150,7 +150,7 @@ func (s *storer) move(ctx context.Context, r *indexedFile, e postfix.Entry) erro
 		}
 		s.relocate = st
 	}
-	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.ForcedExpire(), r.rowID); err != nil {
+	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.ForcedExpire, r.rowID); err != nil {
 		return fmt.Errorf("index %s: %w", e.File.Path, err)
 	}
 	return nil

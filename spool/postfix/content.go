@@ -9,12 +9,13 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mqsql/mqsql"
 	"golang.org/x/sys/unix"
 )
 
 // ErrNoMessage reports a queue ID found in none of the directories postcat -q searches: the
 // message was delivered, deleted or set aside since it was listed.
-var ErrNoMessage = errors.New("spool: no such message in the queue")
+var ErrNoMessage = mqsql.ErrNoMessage
 
 // SkipRest, returned by a ReadMessage callback, stops reading the file without an error, so
 // a caller that has what it needs (the headers, the first kilobytes of a body) does not read a

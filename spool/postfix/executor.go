@@ -1,23 +1,13 @@
 package postfix
 
 import (
-	"context"
-
 	"github.com/mqsql/mqsql"
 )
 
-// Executor carries out planned actions on a spool. There are two: Postsuper, which has
-// Postfix's own tools do the work on the live queue, and Direct, which does the same with file
-// operations on a spool no Postfix runs on (an offline copy).
-type Executor interface {
-	// Command is the exact command (or file operation) that carries out op for mail in queue,
-	// for plans and dry runs.
-	Command(op mqsql.Op, queue mqsql.Queue) string
-	// Apply carries out op on targets, all in queue. Each target is checked right before the
-	// change (see Spool.Check) and skipped if it is no longer the message that was matched.
-	// It returns one outcome per target and stops between batches when ctx is done.
-	Apply(ctx context.Context, op mqsql.Op, queue mqsql.Queue, targets []mqsql.Target) []mqsql.Outcome
-}
+// Executor carries out planned actions on a spool (mqsql.Executor). There are two: Postsuper,
+// which has Postfix's own tools do the work on the live queue, and Direct, which does the same
+// with file operations on a spool no Postfix runs on (an offline copy).
+type Executor = mqsql.Executor
 
 // batchSize is how many messages one postsuper run (or one check-then-act round) handles:
 // small enough that the check stays close to the act, large enough to keep process starts

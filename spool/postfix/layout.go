@@ -34,19 +34,8 @@ func (s *Spool) WatchedDirs() []string {
 	return append(tops, logDirs...)
 }
 
-// Change is what a changed path in the spool means to a watcher.
-type Change struct {
-	// Top is set when the path is one of WatchedDirs itself: a queue directory removed or
-	// created, after which only a full pass can tell what changed.
-	Top bool
-	// MaybeDir is set when the name could be a hash directory, which a watcher must then
-	// watch too.
-	MaybeDir bool
-	// ID is the queue ID the path is about, "" when none (cleanup's temporary files).
-	ID string
-	// Hint is where to look for ID: the path itself in a queue, "" for a log.
-	Hint string
-}
+// Change is what a changed path means to a watcher (mqsql.Change).
+type Change = mqsql.Change
 
 // Classify says what a change at rel (relative to the spool) is about; false when rel is in
 // no directory of WatchedDirs. Names Postfix would not accept as queue IDs are no message,
@@ -78,6 +67,9 @@ func (s *Spool) Classify(rel string) (Change, bool) {
 // directory, is one Postfix's hashing makes and a walk or a watcher descends into.
 func IsHashDir(name string, depth int) bool { return len(name) == 1 && depth < maxHashDepth }
 
+// IsHashDir is the package's IsHashDir, for mqsql.Layout.
+func (s *Spool) IsHashDir(name string, depth int) bool { return IsHashDir(name, depth) }
+
 // QueueOfPath returns the queue a spool-relative path is in.
 func QueueOfPath(rel string) (mqsql.Queue, bool) {
 	dir, _, ok := strings.Cut(rel, "/")
@@ -85,21 +77,21 @@ func QueueOfPath(rel string) (mqsql.Queue, bool) {
 	return q, ok && q.Valid()
 }
 
-// Place is a path (relative to the spool) where a queue ID might be, with its queue.
-type Place struct {
-	Queue mqsql.Queue
-	Path  string
-}
+// QueueOfPath is the package's QueueOfPath, for mqsql.Layout.
+func (s *Spool) QueueOfPath(rel string) (mqsql.Queue, bool) { return QueueOfPath(rel) }
+
+// Place is a path where a queue ID might be (mqsql.Place).
+type Place = mqsql.Place
 
 // Locations lists where Postfix would keep id: its computed path in every queue, or only
 // corrupt/ for a name Postfix would not accept as a queue ID.
 func (s *Spool) Locations(id string) []Place {
 	if !ValidQueueID(id) {
-		return []Place{{mqsql.Corrupt, string(mqsql.Corrupt) + "/" + id}}
+		return []Place{{Queue: mqsql.Corrupt, Path: string(mqsql.Corrupt) + "/" + id}}
 	}
 	out := make([]Place, 0, len(mqsql.AllQueues))
 	for _, q := range mqsql.AllQueues {
-		out = append(out, Place{q, s.cfg.RelPath(string(q), id)})
+		out = append(out, Place{Queue: q, Path: s.cfg.RelPath(string(q), id)})
 	}
 	return out
 }
@@ -107,6 +99,9 @@ func (s *Spool) Locations(id string) []Place {
 // HasDelayLog reports whether Read joins a delay log to a file of queue q named id, so that
 // the log's stamp is part of whether the file changed.
 func HasDelayLog(q mqsql.Queue, id string) bool { return q != mqsql.Corrupt && ValidQueueID(id) }
+
+// HasDelayLog is the package's HasDelayLog, for mqsql.Layout.
+func (s *Spool) HasDelayLog(q mqsql.Queue, id string) bool { return HasDelayLog(q, id) }
 
 // DelayLogStamps is LogStamps of the delay logs.
 func (s *Spool) DelayLogStamps(ctx context.Context) (map[string]LogStamp, error) {
@@ -143,3 +138,9 @@ func (s *Spool) IsDir(rel string) bool {
 // and maildrop, where a file may be one that cleanup or postdrop is still writing and that
 // never becomes a message.
 func OnlyComplete(q mqsql.Queue) bool { return q != mqsql.Incoming && q != mqsql.Maildrop }
+
+// OnlyComplete is the package's OnlyComplete, for mqsql.Layout.
+func (s *Spool) OnlyComplete(q mqsql.Queue) bool { return OnlyComplete(q) }
+
+// ValidQueueID is the package's ValidQueueID, for mqsql.Layout.
+func (s *Spool) ValidQueueID(id string) bool { return ValidQueueID(id) }

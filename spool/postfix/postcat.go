@@ -5,13 +5,12 @@ import (
 	"bytes"
 	"io"
 	"time"
+
+	"github.com/mqsql/mqsql"
 )
 
-// PostcatParts selects what Postcat shows, like postcat's -e, -h and -b options. The zero
-// value shows everything, as postcat does without them.
-type PostcatParts struct {
-	Envelope, Header, Body bool
-}
+// PostcatParts selects what Postcat shows (mqsql.ContentParts).
+type PostcatParts = mqsql.ContentParts
 
 // Postcat writes message id to w the way `postcat -q id` shows it: envelope records with
 // postcat's names and times in local time, the header and body lines, the extracted records,

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"sync"
+
+	"github.com/mqsql/mqsql"
 )
 
 // Record type bytes as Postfix writes them (global/rec_type.h). Only the ones mqsql gives a
@@ -52,7 +54,13 @@ const (
 
 // ErrTruncated reports a file that ends inside a record: a file still being written, or one
 // cut short by a full disk or a crash.
-var ErrTruncated = errors.New("spool: truncated record")
+var ErrTruncated error = damage("spool: truncated record")
+
+// damage is a damaged-file error that is also mqsql.ErrDamaged.
+type damage string
+
+func (d damage) Error() string        { return string(d) }
+func (d damage) Is(target error) bool { return target == mqsql.ErrDamaged }
 
 // A RecordError says what is wrong with a queue file and where, so that a damaged file
 // becomes a message row whose error column an admin can act on.
@@ -61,6 +69,9 @@ type RecordError struct {
 	Msg    string
 	Err    error
 }
+
+// Is makes every RecordError an mqsql.ErrDamaged.
+func (e *RecordError) Is(target error) bool { return target == mqsql.ErrDamaged }
 
 func (e *RecordError) Error() string {
 	if e.Err != nil {

@@ -18,13 +18,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrGone reports a queue file that disappeared or moved between listing and reading:
-// normal on a live queue, where Postfix moves mail all the time.
-var ErrGone = errors.New("spool: queue file is gone")
+// ErrGone and ErrIncomplete are the root package's: see mqsql.ErrGone, mqsql.ErrIncomplete.
+var (
+	ErrGone       = mqsql.ErrGone
+	ErrIncomplete = mqsql.ErrIncomplete
+)
 
-// ErrIncomplete reports, for an entry of WalkForRead, a file still being written (its owner
-// rwx bits are not all set): not a message yet, which Walk would not have listed.
-var ErrIncomplete = errors.New("spool: queue file is still being written")
+// Spool is the Postfix driver of mqsql.Spool.
+var _ mqsql.Spool = (*Spool)(nil)
 
 // PermissionError reports a queue directory or file mqsql may not read. It is an error, not
 // a warning: going on without it would hide the mail in it.
@@ -80,18 +81,8 @@ func (s *Spool) warn(err error) {
 	}
 }
 
-// Entry is a queue file found by a walk, with what lstat said about it at that moment.
-type Entry struct {
-	Queue   mqsql.Queue
-	QueueID string
-	File    mqsql.FileInfo
-	// Misplaced is "" normally; otherwise where Postfix expects the file. Postfix does not
-	// see a file outside its hashed path until postsuper -s moves it.
-	Misplaced string
-	// lazy marks an entry of WalkForRead: File has only Path, and Read checks whether the
-	// file is complete.
-	lazy bool
-}
+// Entry is a queue file found by a walk (mqsql.Entry).
+type Entry = mqsql.Entry
 
 // Read reads the queue file of e and its defer log. Problems with the file's content are
 // reported in Message.Error, never as an error: a damaged file is still mail. The error is
@@ -121,7 +112,7 @@ func (s *Spool) ReadWithin(e Entry, budget *mqsql.RecipientBudget) (*mqsql.Messa
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || (e.File.Inode != 0 && st.Ino != e.File.Inode) {
 		return nil, ErrGone
 	}
-	if e.lazy && e.Queue != mqsql.Corrupt && !complete(st.Mode) {
+	if e.Lazy && e.Queue != mqsql.Corrupt && !complete(st.Mode) {
 		return nil, ErrIncomplete
 	}
 	m := &mqsql.Message{QueueID: e.QueueID, Queue: e.Queue, File: fileInfo(e.File.Path, &st), Size: -1, ArrivalTime: -1}
@@ -140,7 +131,7 @@ func (s *Spool) ReadWithin(e Entry, budget *mqsql.RecipientBudget) (*mqsql.Messa
 func (s *Spool) finish(m *mqsql.Message) {
 	mtime := m.File.ModTimeNanos / 1e9
 	m.NextAttempt = mtime
-	m.ForcedExpire = m.File.Mode&0o010 != 0
+	m.ForcedExpire = forcedExpire(m.File.Mode)
 	if m.Size < 0 {
 		m.Size = m.File.Size
 	}

@@ -54,7 +54,7 @@ func (s *Spool) Stat(q mqsql.Queue, id, rel string) (Entry, bool) {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || (q != mqsql.Corrupt && !complete(st.Mode)) {
 		return Entry{}, false
 	}
-	e := Entry{Queue: q, QueueID: id, File: fileInfo(rel, &st)}
+	e := Entry{Queue: q, QueueID: id, File: fileInfo(rel, &st), ForcedExpire: forcedExpire(st.Mode)}
 	if q != mqsql.Corrupt && !s.cfg.isRelPath(string(q), id, rel) {
 		e.Misplaced = s.cfg.RelPath(string(q), id)
 	}
@@ -85,5 +85,5 @@ func (s *Spool) StatLog(id string) (LogStamp, bool) {
 // delivery attempt (Postfix's MAIL_QUEUE_STAT_EXPIRE, the group-execute bit).
 const expireBit = 0o010
 
-// ForcedExpire reports whether the file's mode says postsuper -e forced its expiration.
-func (e Entry) ForcedExpire() bool { return e.File.Mode&expireBit != 0 }
+// forcedExpire reports whether a file's mode says postsuper -e forced its expiration.
+func forcedExpire(mode uint32) bool { return mode&expireBit != 0 }

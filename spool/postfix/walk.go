@@ -72,11 +72,8 @@ func (s *Spool) WalkQueue(ctx context.Context, q mqsql.Queue, fn func(Entry) err
 	return err
 }
 
-// LogStamp is what lstat says about one message's log file.
-type LogStamp struct {
-	Size         int64
-	ModTimeNanos int64
-}
+// LogStamp is a log file's stamp (mqsql.LogStamp).
+type LogStamp = mqsql.LogStamp
 
 // LogStamps lists the logs in the named log directory (defer, bounce) by queue ID, so that an
 // index can tell which messages have new delay reasons without opening every log.
@@ -192,9 +189,9 @@ func (s *Spool) inspect(d *os.File, rel, name string, depth int) (string, unix.S
 // nil for a file WalkForRead did not lstat: its name is a queue ID (or it is in corrupt), and
 // Read checks whether it is complete.
 func (s *Spool) queueFile(q mqsql.Queue, path, name string, st *unix.Stat_t, fn func(Entry) error) error {
-	e := Entry{Queue: q, QueueID: name, File: mqsql.FileInfo{Path: path}, lazy: st == nil}
+	e := Entry{Queue: q, QueueID: name, File: mqsql.FileInfo{Path: path}, Lazy: st == nil}
 	if st != nil {
-		e.File = fileInfo(path, st)
+		e.File, e.ForcedExpire = fileInfo(path, st), forcedExpire(st.Mode)
 	}
 	if q != mqsql.Corrupt {
 		if !ValidQueueID(name) {

@@ -1,0 +1,164 @@
+package mqsql
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+)
+
+// This file is the boundary between mqsql and one MTA's queue. The index, the SQL functions
+// and the write path know only these interfaces; a driver package (spool/postfix, and
+// Sendmail's and Exim's beside it) is the one place that knows its MTA's files: their layout,
+// modes, hashing, locks and ID rules. A second MTA is thus a new driver, not a change to the
+// index.
+
+// Errors a driver's readers return, so that callers branch the same way for every MTA.
+var (
+	// ErrGone reports a queue file that disappeared or moved between listing and reading:
+	// normal on a live queue, where the MTA moves mail all the time.
+	ErrGone = errors.New("spool: queue file is gone")
+	// ErrIncomplete reports, for an entry of WalkForRead, a file still being written: not a
+	// message yet, which Walk would not have listed.
+	ErrIncomplete = errors.New("spool: queue file is still being written")
+	// ErrNoMessage reports a queue ID in none of the places the MTA's tools search: the
+	// message was delivered, deleted or set aside since it was listed.
+	ErrNoMessage = errors.New("spool: no such message in the queue")
+	// ErrDamaged is what content errors of a damaged file match (errors.Is): the message is
+	// still mail, whose content cannot be read past the damage.
+	ErrDamaged = errors.New("spool: damaged queue file")
+)
+
+// Entry is a queue file found by a walk, with what the driver saw of it at that moment. The
+// index keeps File's stamp to tell, on the next look, whether the file changed.
+type Entry struct {
+	Queue   Queue
+	QueueID string
+	File    FileInfo
+	// Misplaced is "" normally; otherwise where the MTA expects the file, which it does not
+	// see where it is.
+	Misplaced string
+	// ForcedExpire is the MTA's mark, in the file's status, that the message is to be
+	// returned to its sender at its next delivery attempt (messages.forced_expire).
+	ForcedExpire bool
+	// Lazy marks an entry of WalkForRead: File has only Path, and the driver's read checks
+	// whether the file is complete (ErrIncomplete when not).
+	Lazy bool
+}
+
+// LogStamp is the size and mtime of a message's log file (Postfix's defer log, Exim's
+// msglog): a new delay reason changes the message without touching its queue file, so the
+// log's stamp is part of whether a message changed. The zero value means no log.
+type LogStamp struct {
+	Size         int64
+	ModTimeNanos int64
+}
+
+// Place is a path (relative to the spool) where a queue ID might be, with its queue.
+type Place struct {
+	Queue Queue
+	Path  string
+}
+
+// Change is what a changed path in the spool means to a watcher.
+type Change struct {
+	// Top is set when the path is one of WatchedDirs itself: a directory removed or created,
+	// after which only a full pass can tell what changed.
+	Top bool
+	// MaybeDir is set when the name could be a subdirectory the driver's layout uses (a hash
+	// directory), which a watcher must then watch too.
+	MaybeDir bool
+	// ID is the queue ID the path is about, "" when none (an MTA's temporary files).
+	ID string
+	// Hint is where to look for ID: the path itself in a queue, "" for a log.
+	Hint string
+}
+
+// ContentParts selects what Postcat shows, like postcat's -e, -h and -b options. The zero
+// value shows everything.
+type ContentParts struct {
+	Envelope, Header, Body bool
+}
+
+// Layout answers a watcher's and a refresh's questions about paths and queue IDs from the
+// driver's rules alone, without touching the disk.
+type Layout interface {
+	// WatchedDirs lists the top-level directories (relative to the spool) whose changes
+	// change a message.
+	WatchedDirs() []string
+	// Classify says what a change at rel is about; false when rel is in none of WatchedDirs.
+	Classify(rel string) (Change, bool)
+	// IsHashDir reports whether a directory named name, depth levels below a watched
+	// directory, is one the MTA's layout makes, which walks and watchers descend into.
+	IsHashDir(name string, depth int) bool
+	// QueueOfPath returns the queue a spool-relative path is in.
+	QueueOfPath(rel string) (Queue, bool)
+	// Locations lists every place the MTA would keep id.
+	Locations(id string) []Place
+	// HasDelayLog reports whether a file of queue q named id has its log's stamp joined to
+	// its own, so that the log's changes are changes of the message.
+	HasDelayLog(q Queue, id string) bool
+	// OnlyComplete reports whether only complete mail reaches queue q, so that a file that
+	// vanished from it was a message (and one from another queue may have been a file still
+	// being written).
+	OnlyComplete(q Queue) bool
+	// ValidQueueID reports whether id is a name the MTA gives its messages: the only names
+	// that may become a path or an argument.
+	ValidQueueID(id string) bool
+}
+
+// Content reads what a message holds beyond its row, for the SQL functions header(), body()
+// and postcat() and the REPL's .cat. Errors match ErrNoMessage for mail no longer queued and
+// ErrDamaged for content that cannot be read.
+type Content interface {
+	Header(id, name string, limit int) (value string, found bool, err error)
+	Body(id string, limit int) (text []byte, more bool, err error)
+	Postcat(w io.Writer, id string, show ContentParts) error
+}
+
+// Spool is one MTA's queue opened for reading: everything the index needs to mirror it.
+// Implementations never change the spool, and reach every file without following a link
+// planted in it. Walk callbacks are never called from two goroutines at once unless the
+// method says so.
+type Spool interface {
+	Layout
+	Content
+	// Dir is the queue directory, for messages and the audit log.
+	Dir() string
+	// Walk lists every message file, stat'ed.
+	Walk(ctx context.Context, fn func(Entry) error) error
+	// WalkParallel is Walk with the directories listed in parallel (fn still serialized).
+	WalkParallel(ctx context.Context, fn func(Entry) error) error
+	// WalkForRead lists candidate files without stat'ing them (Entry.Lazy), for a reader
+	// that opens each one anyway.
+	WalkForRead(ctx context.Context, fn func(Entry) error) error
+	// EachDelayLogStamp calls fn for every log file of a message (see LogStamp).
+	EachDelayLogStamp(ctx context.Context, fn func(id string, st LogStamp)) error
+	// DelayLogStamps is EachDelayLogStamp into a map.
+	DelayLogStamps(ctx context.Context) (map[string]LogStamp, error)
+	// Stat looks at one place where file id of queue q may be, and returns it as a walk
+	// would list it; false when no message file is there.
+	Stat(q Queue, id, rel string) (Entry, bool)
+	// StatLog returns the stamp of id's log; false when it has none.
+	StatLog(id string) (LogStamp, bool)
+	// ReadWithin reads the message of e. Problems with the file's content go in
+	// Message.Error, never in the error, which is ErrGone, ErrIncomplete, or a failure to
+	// open. Readers sharing budget (nil: none) bound the recipients they hold together.
+	ReadWithin(e Entry, budget *RecipientBudget) (*Message, error)
+	// ListDir lists the directory rel, without following a link.
+	ListDir(rel string) ([]fs.DirEntry, error)
+	// IsDir reports whether rel is a directory, reached without following a link.
+	IsDir(rel string) bool
+}
+
+// Executor carries out planned operations on a queue. Each driver has at least one: its
+// MTA's own tools on a live queue, and file operations on an offline copy where it can.
+type Executor interface {
+	// Command is the exact command (or file operation) that carries out op for mail in
+	// queue, for plans and dry runs.
+	Command(op Op, queue Queue) string
+	// Apply carries out op on targets, all in queue. Each target is checked right before the
+	// change and skipped if it is no longer the message that was matched. It returns one
+	// outcome per target and stops between batches when ctx is done.
+	Apply(ctx context.Context, op Op, queue Queue, targets []Target) []Outcome
+}
