@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"time"
 )
 
 // This file is the boundary between mqsql and one MTA's queue. The index, the SQL functions
@@ -41,6 +42,9 @@ type Entry struct {
 	// ForcedExpire is the MTA's mark, in the file's status, that the message is to be
 	// returned to its sender at its next delivery attempt (messages.forced_expire).
 	ForcedExpire bool
+	// NoLog marks a file the driver never joins a log to (see LogStamp): whatever log
+	// stamp its row holds means nothing.
+	NoLog bool
 	// Lazy marks an entry of WalkForRead: File has only Path, and the driver's read checks
 	// whether the file is complete (ErrIncomplete when not).
 	Lazy bool
@@ -95,9 +99,6 @@ type Layout interface {
 	QueueOfPath(rel string) (Queue, bool)
 	// Locations lists every place the MTA would keep id.
 	Locations(id string) []Place
-	// HasDelayLog reports whether a file of queue q named id has its log's stamp joined to
-	// its own, so that the log's changes are changes of the message.
-	HasDelayLog(q Queue, id string) bool
 	// OnlyComplete reports whether only complete mail reaches queue q, so that a file that
 	// vanished from it was a message (and one from another queue may have been a file still
 	// being written).
@@ -149,6 +150,34 @@ type Spool interface {
 	ListDir(rel string) ([]fs.DirEntry, error)
 	// IsDir reports whether rel is a directory, reached without following a link.
 	IsDir(rel string) bool
+}
+
+// Operator is a driver's write side besides its Executors: the re-check that keeps every
+// step to exactly the planned file, and the copy of a message taken before it is deleted,
+// in the MTA's own files, so that a restore gives back exactly what was there.
+type Operator interface {
+	// Layout says where a message an operation moved is now.
+	Layout
+	// Dir is the queue directory, for the audit log and the backup's manifest.
+	Dir() string
+	// Check reports why t is no longer the planned message ("" when it still is): gone,
+	// replaced, moved, or (unless includeActive) being delivered.
+	Check(t Target, includeActive bool) string
+	// BeginBackup creates a new backup folder under base for the statement sqlText.
+	BeginBackup(base, sqlText string, now time.Time) (Backup, error)
+}
+
+// Backup is one statement's backup folder while it is written. Nothing is deleted unless
+// Save succeeded for it and Close flushed the folder to disk.
+type Backup interface {
+	// Save copies t's files into the backup, checking they are still the planned file.
+	Save(t Target) error
+	// Close writes the manifest and flushes everything to disk.
+	Close() error
+	// Abandon closes the folder after a failure, leaving what was written for inspection.
+	Abandon()
+	// Folder is the backup folder's path, for reports, the audit log and restore.
+	Folder() string
 }
 
 // Executor carries out planned operations on a queue. Each driver has at least one: its

@@ -50,7 +50,7 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return exitError
 	}
 	defer sp.Close()
-	auditID := postfix.NewAuditID(clock.Now())
+	auditID := mqsql.NewAuditID(clock.Now())
 	if *db != "" {
 		closeIndex, err := intendRestores(ctx, *db, auditID, sp, stderr)
 		if err != nil {
@@ -94,9 +94,9 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		newIDs = awaitPickup(ctx, sp, restored, pre, *wait)
 		held = holdAgain(ctx, restored, newIDs)
 	}
-	ids := make([]postfix.RestoredID, len(restored))
+	ids := make([]mqsql.RestoredID, len(restored))
 	for i, r := range restored {
-		ids[i] = postfix.RestoredID{QueueID: r.QueueID, Queue: r.Queue, NewQueueID: newIDs[r.MaildropName], Maildrop: r.MaildropName}
+		ids[i] = mqsql.RestoredID{QueueID: r.QueueID, Queue: r.Queue, NewQueueID: newIDs[r.MaildropName], Maildrop: r.MaildropName}
 		note := ""
 		if err, ok := held[newIDs[r.MaildropName]]; ok && err == nil {
 			note, ids[i].Held = " (back on hold)", true
@@ -249,8 +249,8 @@ func inMaildrop(ctx context.Context, sp *postfix.Spool, restored []postfix.Resto
 }
 
 // recordInFolders leaves each statement folder a record of what came back under which ID.
-func recordInFolders(restored []postfix.Restored, ids []postfix.RestoredID, stderr io.Writer) {
-	byFolder := map[string][]postfix.RestoredID{}
+func recordInFolders(restored []postfix.Restored, ids []mqsql.RestoredID, stderr io.Writer) {
+	byFolder := map[string][]mqsql.RestoredID{}
 	for i, r := range restored {
 		byFolder[r.Folder] = append(byFolder[r.Folder], ids[i])
 	}
@@ -261,15 +261,15 @@ func recordInFolders(restored []postfix.Restored, ids []postfix.RestoredID, stde
 	}
 }
 
-func recordRestore(base, auditID, spoolDir string, paths []string, ids []postfix.RestoredID, restored, failed int, stderr io.Writer) {
+func recordRestore(base, auditID, spoolDir string, paths []string, ids []mqsql.RestoredID, restored, failed int, stderr io.Writer) {
 	abs := make([]string, len(paths))
 	for i, p := range paths {
 		abs[i], _ = filepath.Abs(p)
 	}
-	rec := postfix.AuditRecord{ID: auditID, Time: clock.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
+	rec := mqsql.AuditRecord{ID: auditID, Time: clock.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
 		Backend: "maildrop", Plan: map[string]map[string]int{"restore": {"maildrop": restored + failed}},
 		Outcomes: map[string]int{"done": restored, "failed": failed}, Restored: ids}
-	if err := postfix.AppendAudit(base, rec); err != nil {
+	if err := mqsql.AppendAudit(base, rec); err != nil {
 		fmt.Fprintf(stderr, "mqsql restore: warning: %v\n", err)
 	}
 }

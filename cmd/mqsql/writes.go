@@ -70,7 +70,7 @@ func openSession(ctx context.Context, o *options, ix *index.Index, sp *postfix.S
 		return nil, nil, err
 	}
 	s := &shell.Session{Conn: conn, Out: opt.stdout, Err: opt.stderr, Opt: opt.out, Bail: o.bail, Guard: g,
-		Writes: newWrites(ctx, o, ix, sp)}
+		Writes: newWrites(ctx, o, ix, sp), Layout: sp}
 	return s, func() { conn.Close() }, nil
 }
 
