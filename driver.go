@@ -3,8 +3,10 @@ package mqsql
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"time"
 )
 
@@ -191,3 +193,57 @@ type Executor interface {
 	// outcome per target and stops between batches when ctx is done.
 	Apply(ctx context.Context, op Op, queue Queue, targets []Target) []Outcome
 }
+
+// Driver is one MTA as mqsql's commands see it: how to find its queue, recognise one and open
+// it. The --mta flag names one; "auto" takes the one whose queue --spool holds, else the one
+// installed here.
+type Driver interface {
+	// Name is the MTA's name, the value of --mta.
+	Name() string
+	// Installed reports whether this MTA is installed here, so that "auto" without --spool
+	// can pick it.
+	Installed() bool
+	// Locate names the queue directory this MTA's configuration declares. When the
+	// configuration could not be read it returns the MTA's default directory and a warning.
+	Locate(ctx context.Context) (dir string, warning error)
+	// Check reports whether dir is a queue directory of this MTA: nil, a *NotQueueError, or
+	// an error saying why dir could not be looked at (a permission problem names the path).
+	Check(dir string) error
+	// Open opens the queue directory dir. warn receives problems that belong to no message
+	// (a link planted in the spool); nil discards them.
+	Open(ctx context.Context, dir string, warn func(error)) (QueueDir, error)
+}
+
+// QueueDir is a queue directory a Driver opened: read by the index and the SQL functions,
+// changed through the write path, opened once per run.
+type QueueDir interface {
+	Spool
+	Operator
+	Close() error
+	// Live reports whether the MTA installed here runs on this directory, so that its own
+	// tools act on it (and not on another queue).
+	Live() bool
+	// Executor is how operations are carried out here, with its name for reports and the
+	// audit log: the MTA's tools on a live queue, file operations on an offline copy.
+	Executor(includeActive bool) (ex Executor, name string)
+}
+
+// NotQueueError reports a directory that is not a queue directory of the MTA named: reading
+// it would answer "no mail" about a queue that was never looked at.
+type NotQueueError struct {
+	MTA     string   // e.g. "Postfix"
+	Dir     string   // the directory named
+	Missing []string // what it lacks, or nil when Dir itself could not be looked at
+	Hint    string   // where the MTA's own queue directory is named, e.g. "postconf -h queue_directory"
+	Err     error    // why Dir could not be looked at, when it could not
+}
+
+func (e *NotQueueError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: not a %s queue directory: %v", e.Dir, e.MTA, e.Err)
+	}
+	return fmt.Sprintf("%s: not a %s queue directory (no %s/; %s names %s's)",
+		e.Dir, e.MTA, strings.Join(e.Missing, "/, "), e.Hint, e.MTA)
+}
+
+func (e *NotQueueError) Unwrap() error { return e.Err }

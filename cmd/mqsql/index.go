@@ -10,7 +10,6 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
-	"github.com/mqsql/mqsql/spool/postfix"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,7 +17,7 @@ import (
 // the file (mqsql watch, or a REPL), the index is current already and is read as it is, and
 // the watcher is returned (nil otherwise); without one this process reconciles it with the
 // spool.
-func openIndex(ctx context.Context, o *options, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
+func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
 	ix, err := index.Open(ctx, o.db, index.WithClock(clock))
 	if err != nil {
 		return nil, nil, indexAccessError(o.db, err)
@@ -35,7 +34,7 @@ func openIndex(ctx context.Context, o *options, stderr io.Writer) (*index.Index,
 			return ix, &info, nil
 		}
 	}
-	if err := syncIndex(ctx, o, ix, stderr); err != nil {
+	if err := syncIndex(ctx, ix, sp, warnings, stderr); err != nil {
 		ix.Close()
 		return nil, nil, err
 	}
@@ -81,40 +80,13 @@ func (e *indexPermissionError) Error() string {
 func (e *indexPermissionError) Unwrap() error { return fs.ErrPermission }
 
 // syncIndex reads the spool into the index, printing the spool's warnings (a bounded number).
-func syncIndex(ctx context.Context, o *options, ix *index.Index, stderr io.Writer) error {
-	sp, err := openSpoolWarning(ctx, o, stderr)
-	if err != nil {
-		return err
-	}
-	defer sp.Close()
-	warnings := 0
-	sp.Warn = func(err error) {
-		warnings++
-		if warnings <= maxWarnings {
-			fmt.Fprintf(stderr, "mqsql: warning: %v\n", err)
-		}
-	}
+func syncIndex(ctx context.Context, ix *index.Index, sp mqsql.Spool, warnings *cappedWarnings, stderr io.Writer) error {
+	defer warnings.flush()
 	defer showProgress(ix, stderr)()
 	if _, err := ix.Sync(ctx, sp); err != nil {
 		return fmt.Errorf("index %s: %w", sp.Dir(), err)
 	}
-	if warnings > maxWarnings {
-		fmt.Fprintf(stderr, "mqsql: %d more warnings not shown\n", warnings-maxWarnings)
-	}
 	return nil
-}
-
-// openSpoolWarning opens the spool --spool or postconf names, saying so when postconf failed
-// and Postfix's defaults are used instead.
-func openSpoolWarning(ctx context.Context, o *options, stderr io.Writer) (*postfix.Spool, error) {
-	cfg, err := postfix.LoadConfig(ctx)
-	if err != nil {
-		fmt.Fprintf(stderr, "mqsql: warning: %v; using Postfix's defaults\n", err)
-	}
-	if o.spool != "" {
-		cfg.QueueDirectory = o.spool
-	}
-	return postfix.Open(cfg)
 }
 
 // clock is what mqsql takes as the present (nil: the system clock); tests stop it.

@@ -11,10 +11,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 func init() { subcommands["watch"] = runWatch }
@@ -47,7 +47,7 @@ func parseWatchFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("mqsql watch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addSpoolFlag(fs, &o.spool)
+	addSpoolFlag(fs, o)
 	fs.StringVar(&o.db, "db", "", "the index file to keep current (required)")
 	addLiveFlags(fs, o)
 	fs.Usage = func() {
@@ -70,7 +70,7 @@ Flags:
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if err := checkSpoolFlag(o.spool); err != nil {
+	if err := chooseDriver(o); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -110,20 +110,8 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 }
 
 // openWatchedSpool opens the spool, logging its warnings.
-func openWatchedSpool(ctx context.Context, o *options, logger *log.Logger) (*postfix.Spool, error) {
-	cfg, err := postfix.LoadConfig(ctx)
-	if err != nil {
-		logger.Printf("warning: %v; using Postfix's defaults", err)
-	}
-	if o.spool != "" {
-		cfg.QueueDirectory = o.spool
-	}
-	sp, err := postfix.Open(cfg)
-	if err != nil {
-		return nil, err
-	}
-	sp.Warn = func(err error) { logger.Printf("warning: %v", err) }
-	return sp, nil
+func openWatchedSpool(ctx context.Context, o *options, logger *log.Logger) (mqsql.QueueDir, error) {
+	return openQueue(ctx, o, logger.Printf, func(err error) { logger.Printf("warning: %v", err) })
 }
 
 func describeMode(st index.WatchState) string {
@@ -142,7 +130,7 @@ func liveOptions(o *options, logf func(string, ...any)) index.WatchOptions {
 // FILE, so other invocations read it at once; when a watcher in another process already owns
 // FILE, the REPL follows it, and takes over when it stops (keeper). The returned function
 // stops whatever was started.
-func startLive(ctx context.Context, o *options, ix *index.Index, sp *postfix.Spool, stderr io.Writer) (shell.Live, func(), error) {
+func startLive(ctx context.Context, o *options, ix *index.Index, sp mqsql.Spool, stderr io.Writer) (shell.Live, func(), error) {
 	if o.db == "" {
 		w, err := ix.Watch(ctx, sp, liveOptions(o, nil))
 		if err != nil {
