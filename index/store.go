@@ -50,6 +50,7 @@ func (ix *Index) store(ctx context.Context, sp *postfix.Spool, ids []string, bat
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit index refresh: %w", err)
 	}
+	ix.events.add(changes)
 	return changes, nil
 }
 
