@@ -31,6 +31,9 @@ type options struct {
 	backupDir     string
 	noBackup      bool
 	includeActive bool
+
+	// Serving Prometheus metrics (mqsql watch --listen).
+	metrics metricsFlags
 }
 
 // addSpoolFlag defines --spool, which every subcommand reads the same way.
