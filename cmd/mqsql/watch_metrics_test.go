@@ -41,10 +41,16 @@ var servingAt = regexp.MustCompile(`serving metrics at (\S+)/metrics`)
 // returns the base URL of its metrics; it stops when the test ends.
 func startWatchListen(t *testing.T, dir string, args ...string) string {
 	t.Helper()
+	return startWatchListenDB(t, dir, filepath.Join(t.TempDir(), "idx.db"), args...)
+}
+
+// startWatchListenDB is startWatchListen keeping the index file db.
+func startWatchListenDB(t *testing.T, dir, db string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	logs := &lockedBuffer{}
-	all := append([]string{"watch", "--spool", dir, "--db", filepath.Join(t.TempDir(), "idx.db"), "--listen", "127.0.0.1:0"}, args...)
+	all := append([]string{"watch", "--spool", dir, "--db", db, "--listen", "127.0.0.1:0"}, args...)
 	go func() { done <- run(ctx, all, nil, io.Discard, logs) }()
 	t.Cleanup(func() {
 		cancel()
