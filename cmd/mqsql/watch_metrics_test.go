@@ -94,17 +94,30 @@ func get(t *testing.T, url, user, password string) (int, string) {
 // --metrics FILE (the shipped example) of the queue it watches.
 func TestWatchListen(t *testing.T) {
 	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
-	url := startWatchListen(t, dir, "--metrics", "../../docs/metrics.example", "--deferred-domains", "1")
+	example, err := os.ReadFile("../../docs/metrics.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A scrape never reads the spool: header() has no spool to read in mqsql watch.
+	content := "\nname: test_subject_length\nhelp: h\ntype: gauge\nquery: SELECT length(header(queue_id, 'Subject')) FROM messages LIMIT 1\n"
+	defs := filepath.Join(t.TempDir(), "test.metrics")
+	if err := os.WriteFile(defs, append(example, content...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := startWatchListen(t, dir, "--metrics", defs, "--deferred-domains", "1")
 	code, body := get(t, url+"/metrics", "", "")
 	for _, want := range []string{
 		`mqsql_queue_messages{queue="deferred"} 15`, `mqsql_queue_recipients{queue="deferred"} 26`,
 		`mqsql_deferred_recipients{domain="remote.test"} 22`, `mqsql_deferred_recipients{domain="other"} 4`,
 		`mqsql_null_sender_messages{queue="deferred"} 1`, `mqsql_index_up 1`, `mqsql_watcher_overflows_total 0`,
-		`mqsql_events_total{event="arrived"} 0`,
+		`mqsql_events_total{event="arrived"} 0`, `mqsql_metric_errors_total{metric="test_subject_length"} 1`,
 	} {
 		if code != http.StatusOK || !strings.Contains(body, want+"\n") {
 			t.Errorf("GET /metrics: %d, no %s in:\n%s", code, want, body)
 		}
+	}
+	if strings.Contains(body, "\ntest_subject_length ") {
+		t.Errorf("a metric read message content from the spool:\n%s", body)
 	}
 	if strings.Count(body, "mqsql_deferred_recipients{") != 2 {
 		t.Errorf("--deferred-domains 1: want remote.test and other:\n%s", body)
