@@ -105,3 +105,18 @@ func fileIndex(t *testing.T) *index.Index {
 	}
 	return ix
 }
+
+// TestDuplicateSeries checks that a query returning the same labels twice is an error of
+// that metric (counted and logged), not a broken scrape.
+func TestDuplicateSeries(t *testing.T) {
+	ix := sampleIndex(t)
+	var l logs
+	c := sqlCollector(t, ix, "name: twice\nhelp: h\ntype: gauge\nquery: VALUES ('a', 1), ('a', 2)\n", &l)
+	got := scrape(t, c)
+	if !strings.Contains(got, `mqsql_metric_errors_total{metric="twice"} 1`+"\n") || strings.Contains(got, "\ntwice{") {
+		t.Errorf("scrape:\n%s", got)
+	}
+	if !strings.Contains(l.String(), "twice") {
+		t.Errorf("log says %q", l.String())
+	}
+}

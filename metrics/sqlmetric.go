@@ -227,11 +227,11 @@ func (m *sqlMetric) scan(rows *sql.Rows) ([]prometheus.Metric, int64, error) {
 		for i, l := range labels {
 			lv[i] = l.String
 		}
-		if key := fmt.Sprintf("%q", lv); seen[key] {
+		key := fmt.Sprintf("%q", lv)
+		if seen[key] {
 			return nil, 0, fmt.Errorf("the query returned the labels %v twice; each row must be a different series", lv)
-		} else {
-			seen[key] = true
 		}
+		seen[key] = true
 		out = append(out, prometheus.MustNewConstMetric(m.desc, m.valueType, value.Float64, lv...))
 	}
 	return out, dropped, nil
