@@ -1,9 +1,12 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // otherDomain is the domain label of the deferred recipients outside the top domains. A real
@@ -16,37 +19,49 @@ type domainCount struct {
 	recipients int64
 }
 
-const deferredTotalQuery = `SELECT count(*) FROM queue_recipients r JOIN queue_files f ON f.id = r.file_id
-	WHERE f.queue = 'deferred' AND r.status = 'pending'`
-
-const deferredTopQuery = `SELECT r.domain, count(*) AS n FROM queue_recipients r JOIN queue_files f ON f.id = r.file_id
-	WHERE f.queue = 'deferred' AND r.status = 'pending' AND r.domain <> 'other'
-	GROUP BY r.domain ORDER BY n DESC, r.domain LIMIT ?`
+// deferredDomainsQuery counts the undelivered recipients of deferred mail by domain, every
+// domain: one pass over them serves both the top domains and the rest, where a second query
+// for the total would read them all again (at 100,000 messages each pass costs about 250 ms,
+// most of a scrape).
+const deferredDomainsQuery = `SELECT r.domain, count(*) FROM queue_recipients r JOIN queue_files f ON f.id = r.file_id
+	WHERE f.queue = 'deferred' AND r.status = 'pending'
+	GROUP BY r.domain`
 
 // readDeferredDomains returns the top domains of undelivered recipients in the deferred queue,
-// most first, then domain="other" with the rest (0 when there is none).
+// most first (ties by name), then domain="other" with the rest (0 when there is none).
 func readDeferredDomains(ctx context.Context, tx *sql.Tx, top int) ([]domainCount, error) {
-	var total int64
-	if err := tx.QueryRowContext(ctx, deferredTotalQuery).Scan(&total); err != nil {
-		return nil, fmt.Errorf("count deferred recipients: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, deferredTopQuery, top)
+	rows, err := tx.QueryContext(ctx, deferredDomainsQuery)
 	if err != nil {
 		return nil, fmt.Errorf("count deferred recipients: %w", err)
 	}
 	defer rows.Close()
-	var out []domainCount
-	rest := total
+	var all []domainCount
+	var rest int64
 	for rows.Next() {
 		var d domainCount
 		if err := rows.Scan(&d.domain, &d.recipients); err != nil {
 			return nil, fmt.Errorf("count deferred recipients: %w", err)
 		}
-		out = append(out, d)
-		rest -= d.recipients
+		if d.domain == otherDomain {
+			rest += d.recipients
+			continue
+		}
+		all = append(all, d)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count deferred recipients: %w", err)
 	}
-	return append(out, domainCount{domain: otherDomain, recipients: rest}), nil
+	slices.SortFunc(all, func(a, b domainCount) int {
+		if c := cmp.Compare(b.recipients, a.recipients); c != 0 {
+			return c
+		}
+		return strings.Compare(a.domain, b.domain)
+	})
+	if len(all) > top {
+		for _, d := range all[top:] {
+			rest += d.recipients
+		}
+		all = all[:top]
+	}
+	return append(all, domainCount{domain: otherDomain, recipients: rest}), nil
 }
