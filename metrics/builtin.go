@@ -109,7 +109,9 @@ func (s *snapshot) send(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(indexLastChange, prometheus.GaugeValue, timestamp(s.lastChange))
 }
 
-// read runs the scrape's queries in one read transaction.
+// read runs the scrape's queries in one read transaction. ReadOnly makes it a deferred BEGIN,
+// not the BEGIN IMMEDIATE of an index file's connections, so that a scrape never takes the
+// write lock from the watcher, nor waits for it.
 func (c *Collector) read(ctx context.Context) (*snapshot, error) {
 	tx, err := c.ix.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mqsql/mqsql/internal/golden"
 	"github.com/mqsql/mqsql/metrics"
@@ -44,5 +45,24 @@ func TestIndexDown(t *testing.T) {
 	}
 	if !strings.Contains(l.String(), "read index") {
 		t.Errorf("log says %q, want why the index could not be read", l.String())
+	}
+}
+
+// TestScrapeDuringWrite checks that a scrape of an index file answers while the watcher holds
+// the write lock: it reads a snapshot and never waits for the writer.
+func TestScrapeDuringWrite(t *testing.T) {
+	ix := fileIndex(t)
+	tx, err := ix.DB().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`DELETE FROM events`); err != nil {
+		t.Fatal(err)
+	}
+	var l logs
+	got := scrape(t, metrics.NewCollector(context.Background(), ix, metrics.Options{Timeout: 2 * time.Second, Logf: l.logf}))
+	if !strings.Contains(got, "\nmqsql_index_up 1\n") || !strings.Contains(got, `mqsql_queue_messages{queue="deferred"} 15`) {
+		t.Errorf("scrape while a write is in progress (log %q):\n%s", l.String(), got)
 	}
 }
