@@ -36,6 +36,8 @@ type Index struct {
 	// clock is the index's "now": for now(), age(), ago() and the views, event retention and
 	// status lines.
 	clock mqsql.Clock
+	// events counts the events rows written through this index (EventCounts).
+	events eventCounts
 }
 
 // Option configures an index before it opens.

@@ -49,6 +49,7 @@ func (ix *Index) store(ctx context.Context, sp mqsql.Spool, ids []string, batch 
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit index refresh: %w", err)
 	}
+	ix.events.add(changes)
 	return changes, nil
 }
 

@@ -32,6 +32,9 @@ type options struct {
 	backupDir     string
 	noBackup      bool
 	includeActive bool
+
+	// Serving Prometheus metrics (mqsql watch --listen).
+	metrics metricsFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/metrics"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
 )
@@ -38,6 +39,10 @@ func runWatch(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	logger := log.New(output.Escaping(stderr), "mqsql watch: ", log.LstdFlags)
 	if err := watchIndex(ctx, o, logger); err != nil {
 		logger.Print(err)
+		var de *metrics.DefinitionError
+		if errors.As(err, &de) {
+			return exitUsage
+		}
 		return exitError
 	}
 	return exitOK
@@ -50,12 +55,15 @@ func parseWatchFlags(args []string, stderr io.Writer) (*options, error) {
 	addSpoolFlag(fs, o)
 	fs.StringVar(&o.db, "db", "", "the index file to keep current (required)")
 	addLiveFlags(fs, o)
+	addMetricsFlags(fs, &o.metrics)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: mqsql watch --db FILE [flags]
+		fmt.Fprint(fs.Output(), `Usage: mqsql watch --db FILE [--listen ADDR] [flags]
 
 Keeps the index FILE equal to the Postfix queue, watching the queue directories with inotify,
 and records every arrival, move and departure in its events table. Runs in the foreground and
 logs to stderr; SIGTERM or SIGINT stops it. While it runs, mqsql --db FILE reads FILE at once.
+With --listen ADDR it also serves the queue's Prometheus metrics at http://ADDR/metrics, read
+from the index (never the spool), with further metrics defined in SQL by --metrics FILE.
 
 Flags:
 `)
@@ -73,6 +81,9 @@ Flags:
 	if err := chooseDriver(o); err != nil {
 		return nil, err
 	}
+	if err := checkMetricsFlags(&o.metrics); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -88,6 +99,13 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 		return err
 	}
 	defer ix.Close()
+	ms, err := openMetrics(ctx, &o.metrics, ix, logger)
+	if err != nil {
+		return err
+	}
+	if ms != nil {
+		defer ms.close()
+	}
 	sp, err := openWatchedSpool(ctx, o, logger)
 	if err != nil {
 		return err
@@ -104,8 +122,19 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 	}
 	st := w.State()
 	logger.Printf("ready: %s; full pass every %v; events kept %v", describeMode(st), st.Reconcile, st.Retention)
-	<-ctx.Done()
+	var served <-chan error
+	if ms != nil {
+		served = ms.serve(ctx, ix, w, logger)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return err
+	}
 	logger.Printf("stopping")
+	if served != nil {
+		return <-served
+	}
 	return nil
 }
 
