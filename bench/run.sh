@@ -265,7 +265,7 @@ delete_supported() {
 	esac
 	local empty
 	empty="$(mktemp -d)"
-	mkdir -p "$empty/deferred"
+	mkdir -p "$empty"/{maildrop,incoming,active,deferred,hold}
 	local ok=1
 	"$BIN/mqsql" --spool "$empty" --dry-run "DELETE FROM messages WHERE sender = 'nobody@bench.invalid'" >/dev/null 2>&1 || ok=0
 	rm -rf "$empty"
