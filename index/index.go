@@ -244,10 +244,23 @@ func dropAll(ctx context.Context, tx *sql.Tx) error {
 // cheaper to build once after a bulk load.
 func schemaParts() (tables, indexes string) {
 	tables, indexes, _ = strings.Cut(mqsql.Schema, "-- @indexes")
-	if _, rest, ok := strings.Cut(indexes, "\n"); ok {
-		indexes = rest // the marker's comment line
+	indexes, _, _ = strings.Cut(indexes, "-- @summaries")
+	return tables, afterMarkerLine(indexes)
+}
+
+// summariesPart is schema.sql's @summaries part: the running totals rebuilt from the rows,
+// and the triggers that keep them.
+func summariesPart() string {
+	_, s, _ := strings.Cut(mqsql.Schema, "-- @summaries")
+	return afterMarkerLine(s)
+}
+
+// afterMarkerLine drops the rest of a part marker's comment line.
+func afterMarkerLine(part string) string {
+	if _, rest, ok := strings.Cut(part, "\n"); ok {
+		return rest
 	}
-	return tables, indexes
+	return part
 }
 
 // DB returns the database, for queries.

@@ -56,6 +56,9 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	}
 	defer tx.Rollback()
 	if cold {
+		if err := dropSummaryTriggers(ctx, tx); err != nil {
+			return st, err
+		}
 		debug.SetGCPercent(bulkGCPercent) // the deferred call above restores the caller's
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(min(debug.SetMemoryLimit(-1), bulkMemoryLimit)))
 	}
@@ -90,6 +93,9 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	_, indexes := schemaParts()
 	if _, err := tx.ExecContext(ctx, indexes); err != nil {
 		return st, fmt.Errorf("create indexes: %w", err)
+	}
+	if err := ensureSummaries(ctx, tx); err != nil {
+		return st, err
 	}
 	if err := tx.Commit(); err != nil {
 		return st, fmt.Errorf("commit index update: %w", err)

@@ -19,13 +19,10 @@ type domainCount struct {
 	recipients int64
 }
 
-// deferredDomainsQuery counts the undelivered recipients of deferred mail by domain, every
-// domain: one pass over them serves both the top domains and the rest, where a second query
-// for the total would read them all again (at 100,000 messages each pass costs about 250 ms,
-// most of a scrape).
-const deferredDomainsQuery = `SELECT r.domain, count(*) FROM queue_recipients r JOIN queue_files f ON f.id = r.file_id
-	WHERE f.queue = 'deferred' AND r.status = 'pending'
-	GROUP BY r.domain`
+// deferredDomainsQuery reads the undelivered recipients of deferred mail by domain from the
+// index's running total (deferred_domains), every domain: one row per domain, where counting
+// the recipients themselves cost about 250 ms at 100,000 messages, most of a scrape.
+const deferredDomainsQuery = `SELECT domain, recipients FROM deferred_domains WHERE recipients > 0`
 
 // readDeferredDomains returns the top domains of undelivered recipients in the deferred queue,
 // most first (ties by name), then domain="other" with the rest (0 when there is none).

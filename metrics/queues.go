@@ -37,16 +37,27 @@ func (q queueStats) send(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstHistogram(queueAge, q.messages, q.ageSum, q.buckets, l)
 }
 
-// queueQuery counts every queue in one pass over queue_files. ?1 is the present in unix
-// seconds; ages from the future count as 0.
+// queueQuery reads every queue's figures from the index's running totals (queue_totals,
+// queue_arrivals), never from the rows, so that a scrape costs the same on a queue of any
+// size: the totals are one row per queue, the oldest message one index lookup, and the age
+// buckets a range of arrival seconds no longer than the largest bucket (at most 76,800 rows
+// per queue, however many messages arrived in them). ?1 is the present in unix seconds; ages
+// from the future count as 0, as in qshape.
 var queueQuery = func() string {
 	var b strings.Builder
-	b.WriteString(`SELECT queue, count(*), coalesce(sum(recipient_count), 0), coalesce(sum(size), 0),
-	coalesce(min(arrival_time), 0), coalesce(sum(max(?1 - arrival_time, 0)), 0)`)
-	for _, le := range AgeBuckets {
-		fmt.Fprintf(&b, ",\n\tcount(*) FILTER (WHERE ?1 - arrival_time <= %d)", int64(le))
+	b.WriteString("WITH recent AS (\n\tSELECT queue, sum((arrival_time - ?1) * messages) FILTER (WHERE arrival_time > ?1) AS future")
+	for i, le := range AgeBuckets {
+		fmt.Fprintf(&b, ",\n\t\tsum(messages) FILTER (WHERE ?1 - arrival_time <= %d) AS b%d", int64(le), i)
 	}
-	b.WriteString("\nFROM queue_files GROUP BY queue")
+	fmt.Fprintf(&b, "\n\tFROM queue_arrivals WHERE queue IN (SELECT queue FROM queue_totals) AND arrival_time >= ?1 - %d GROUP BY queue)", int64(AgeBuckets[len(AgeBuckets)-1]))
+	b.WriteString(`
+SELECT t.queue, t.messages, t.recipients, t.bytes,
+	coalesce((SELECT a.arrival_time FROM queue_arrivals a WHERE a.queue = t.queue ORDER BY a.arrival_time LIMIT 1), 0),
+	t.messages * ?1 - t.arrival_sum + coalesce(r.future, 0)`)
+	for i := range AgeBuckets {
+		fmt.Fprintf(&b, ",\n\tcoalesce(r.b%d, 0)", i)
+	}
+	b.WriteString("\nFROM queue_totals t LEFT JOIN recent r USING (queue) WHERE t.messages > 0")
 	return b.String()
 }()
 
