@@ -64,7 +64,10 @@ func statusReport(ctx context.Context, ix *Index, spoolDir string, extra [][2]st
 		return "", fmt.Errorf("count events: %w", err)
 	}
 	where := "in memory"
-	if ix.path != "" {
+	switch {
+	case ix.scratch != "":
+		where = "a temporary file for this run (" + ix.path + ")"
+	case ix.path != "":
 		where = ix.path
 	}
 	lines := [][2]string{

@@ -18,7 +18,7 @@ import (
 // the watcher is returned (nil otherwise); without one this process reconciles it with the
 // spool.
 func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
-	ix, err := index.Open(ctx, o.db, index.WithClock(clock))
+	ix, err := openIndexFile(ctx, o.db)
 	if err != nil {
 		return nil, nil, indexAccessError(o.db, err)
 	}
@@ -39,6 +39,16 @@ func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *capped
 		return nil, nil, err
 	}
 	return ix, nil, nil
+}
+
+// openIndexFile opens --db FILE, or without it a temporary index for this run: an index file
+// that is never fsynced and is removed at exit, whose pages the kernel caches, so that the
+// default invocation stays small in memory on a big queue.
+func openIndexFile(ctx context.Context, db string) (*index.Index, error) {
+	if db == "" {
+		return index.OpenScratch(ctx, index.WithClock(clock))
+	}
+	return index.Open(ctx, db, index.WithClock(clock))
 }
 
 // indexAccessError explains a failure to open the --db file when this user may not use it:

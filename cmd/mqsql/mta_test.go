@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -26,5 +27,22 @@ func TestMTAFlag(t *testing.T) {
 		if r.code != exitUsage || !strings.Contains(r.stderr, "--mta qmail: unknown MTA (use postfix") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 naming the known MTAs", args, r.code, r.stderr)
 		}
+	}
+}
+
+// TestDefaultIndexLeavesNothing checks that a run without --db, whose index is a temporary
+// file, removes it when it ends, also after a failing statement.
+func TestDefaultIndexLeavesNothing(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	queue := testspool.Dir(t, "spool")
+	if r := runMQSQL(t, "", "--spool", queue, "--header=false", "SELECT count(*) FROM messages"); r.code != exitOK || strings.TrimSpace(r.stdout) != "18" {
+		t.Fatalf("exit %d, %q %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runMQSQL(t, "", "--spool", queue, "SELECT nosuchcolumn FROM messages"); r.code != exitError {
+		t.Fatalf("a failing statement: exit %d, %s", r.code, r.stderr)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("TMPDIR holds %v after the runs", left)
 	}
 }
