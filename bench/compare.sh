@@ -10,9 +10,12 @@
 #   N      messages in the generated spool (default 100000)
 #   RUNS   measured runs of each build and measurement, alternated (default 5)
 #   WORK   scratch directory (default /var/tmp/mqsql-compare); removed at the end unless KEEP=1
+#   SPOOL  an existing generated spool to read instead of generating one (N is then ignored;
+#          e.g. the one KEEP=1 bash bench/run.sh leaves in /var/tmp/mqsql-bench)
 #
 # Measurements, each after one unmeasured run of each build (page cache warm):
-#   cold   mqsql --spool Q "SELECT count(*) FROM messages"   (index built in memory)
+#   cold   mqsql --spool Q "SELECT count(*) FROM messages"   (the default index, built at start)
+#   colddb mqsql --spool Q --db NEW "SELECT count(*) ..."    (an index file built from scratch)
 #   warm   mqsql --spool Q --db F "SELECT count(*) ..."      (F built before, spool unchanged)
 # Wall time and peak RSS come from /usr/bin/time. The report (medians, ranges, ratios new/old)
 # is printed as a Markdown table; raw numbers are in $WORK/raw.
@@ -26,6 +29,7 @@ N="${N:-100000}"
 RUNS="${RUNS:-5}"
 WORK="${WORK:-/var/tmp/mqsql-compare}"
 KEEP="${KEEP:-0}"
+SPOOL="${SPOOL:-}"
 SQL="SELECT count(*) FROM messages"
 
 cd "$(dirname "$0")/.."
@@ -63,10 +67,15 @@ range() { sort -n -k"$2" "$1" | awk -v c="$2" 'NR==1{lo=$c} {hi=$c} END {print l
 echo "compare.sh: building old (${OLD}) and new (${NEW:-work tree})" >&2
 build "$OLD" old
 build "$NEW" new
-go build -o "$WORK/bin/genspool" ./bench/genspool
-echo "compare.sh: generating $N messages" >&2
-"$WORK/bin/genspool" -n "$N" -out "$WORK/spool" -retry far -seed 1 -senders 30 >"$WORK/raw/gen.txt"
-Q="$WORK/spool"
+Q="$SPOOL"
+if [ -z "$Q" ]; then
+	go build -o "$WORK/bin/genspool" ./bench/genspool
+	echo "compare.sh: generating $N messages" >&2
+	"$WORK/bin/genspool" -n "$N" -out "$WORK/spool" -retry far -seed 1 -senders 30 >"$WORK/raw/gen.txt"
+	Q="$WORK/spool"
+else
+	echo "genspool: the spool $Q" >"$WORK/raw/gen.txt"
+fi
 
 for name in old new; do
 	"$WORK/bin/$name" --spool "$Q" "$SQL" >/dev/null # warm the page cache
@@ -76,6 +85,8 @@ for i in $(seq "$RUNS"); do
 	echo "compare.sh: run $i of $RUNS" >&2
 	for name in old new; do
 		measure "$name" cold --spool "$Q" "$SQL"
+		rm -f "$WORK/new.db" "$WORK/new.db-wal" "$WORK/new.db-shm"
+		measure "$name" colddb --spool "$Q" --db "$WORK/new.db" "$SQL"
 		measure "$name" warm --spool "$Q" --db "$WORK/$name.db" "$SQL"
 	done
 done
@@ -86,7 +97,7 @@ echo "Spool: $(head -n 1 "$WORK/raw/gen.txt" | sed 's/^genspool: //')"
 echo
 echo "| measurement ($RUNS runs each, alternated) | old ${OLD} | new ${NEW:-work tree} | new/old |"
 echo "| --- | --- | --- | --- |"
-for kind in cold warm; do
+for kind in cold colddb warm; do
 	ow="$(median "$WORK/raw/old-$kind" 1)" nw="$(median "$WORK/raw/new-$kind" 1)"
 	orss="$(median "$WORK/raw/old-$kind" 2)" nrss="$(median "$WORK/raw/new-$kind" 2)"
 	echo "| $kind: wall, median (range) | ${ow} s ($(range "$WORK/raw/old-$kind" 1)) | ${nw} s ($(range "$WORK/raw/new-$kind" 1)) | $(ratio "$ow" "$nw") |"

@@ -345,8 +345,10 @@ bench_size() {
 		top_sql="$(head -n 1 "$RAW/mqsql_senders-$n.out" | cut -f1)"
 		[ "$top_pipe" = "$top_sql" ] || die "busiest sender: pipeline counts $top_pipe, mqsql $top_sql"
 	fi
-	"$BIN/querytime" -db "$DB" -runs "$RUNS" "$SENDER_SQL" >"$RAW/sql_sender-$n"
-	"$BIN/querytime" -db "$DB" -runs "$RUNS" "$DOMAIN_SQL" >"$RAW/sql_domain-$n"
+	if ((RUNS > 0)); then
+		"$BIN/querytime" -db "$DB" -runs "$RUNS" "$SENDER_SQL" >"$RAW/sql_sender-$n"
+		"$BIN/querytime" -db "$DB" -runs "$RUNS" "$DOMAIN_SQL" >"$RAW/sql_domain-$n"
+	fi
 	if ((RUNS_SCRAPE > 0)); then
 		log "scrape: mqsql's metrics / postqueue -j parsed, $RUNS_SCRAPE runs each"
 		"$BIN/scrape" -db "$DB" -runs "$RUNS_SCRAPE" -postqueue >"$RAW/scrape-$n"
