@@ -1,0 +1,207 @@
+package sendmail
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"github.com/mqsql/mqsql"
+	"golang.org/x/sys/unix"
+)
+
+// HoldReason is the quarantine reason mqsql gives mail it holds (sendmail -Q).
+const HoldReason = "held by mqsql"
+
+// Executor carries out statements on a Sendmail queue (mqsql.Executor): DELETE with file
+// operations under Sendmail's own lock, exactly as sendmail-queue.md §6 says (Sendmail has no
+// delete option, and qtool.pl deletes without locking); hold, release and flush through
+// Sendmail's quarantine and queue runs (-Q, -qQ -Q, -qI), each file verified afterwards since
+// -qI selects by substring. Anything else is refused.
+type Executor struct {
+	Spool *Spool
+	// Sendmail is the command that runs Sendmail on this queue, program first (for example
+	// {"/usr/sbin/sendmail"}, or {"sendmail", "-C", "/etc/mail/sendmail.cf"}). It is only
+	// run with -Q, -qQ and -qI options and a validated queue ID.
+	Sendmail []string
+	// IncludeActive lets actions proceed on mail a queue runner holds; DELETE still never
+	// touches a locked message.
+	IncludeActive bool
+}
+
+var _ mqsql.Executor = (*Executor)(nil)
+
+// Refused reports a statement Sendmail has no equivalent for.
+type Refused struct{ Op mqsql.Op }
+
+func (e *Refused) Error() string {
+	return fmt.Sprintf("Sendmail has no equivalent of %s: on a Sendmail queue mqsql can DELETE, and UPDATE messages SET queue = 'hold' (quarantine), 'deferred' (release from quarantine) or 'active' (deliver now)", e.Op)
+}
+
+// Command implements mqsql.Executor.
+func (x *Executor) Command(op mqsql.Op, queue mqsql.Queue) string {
+	sm := strings.Join(x.sendmail(), " ")
+	switch op {
+	case mqsql.OpDelete:
+		return "flock the control file (non-blocking), check it is the same file, unlink it, its df and xf"
+	case mqsql.OpHold:
+		return fmt.Sprintf("%s -Q%q -qIQUEUE_ID -v (once per message)", sm, HoldReason)
+	case mqsql.OpRelease:
+		return sm + " -qQ -Q -qIQUEUE_ID -v (once per message)"
+	case mqsql.OpFlush:
+		return sm + " -qIQUEUE_ID -v (once per message)"
+	}
+	return (&Refused{Op: op}).Error()
+}
+
+func (x *Executor) sendmail() []string {
+	if len(x.Sendmail) == 0 {
+		return []string{"/usr/sbin/sendmail"}
+	}
+	return x.Sendmail
+}
+
+// Apply implements mqsql.Executor.
+func (x *Executor) Apply(ctx context.Context, op mqsql.Op, queue mqsql.Queue, targets []mqsql.Target) []mqsql.Outcome {
+	out := make([]mqsql.Outcome, 0, len(targets))
+	for i, t := range targets {
+		if err := ctx.Err(); err != nil {
+			for _, rest := range targets[i:] {
+				out = append(out, outcome(rest, op, mqsql.Skipped, "not reached: "+err.Error()))
+			}
+			break
+		}
+		out = append(out, x.applyOne(ctx, op, t))
+	}
+	return out
+}
+
+// applyOne checks one target and acts on it.
+func (x *Executor) applyOne(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.Outcome {
+	switch op {
+	case mqsql.OpDelete, mqsql.OpHold, mqsql.OpRelease, mqsql.OpFlush:
+	default:
+		return outcome(t, op, mqsql.Failed, (&Refused{Op: op}).Error())
+	}
+	if why := x.Spool.Check(t, x.IncludeActive || op == mqsql.OpDelete); why != "" {
+		return outcome(t, op, mqsql.Skipped, why)
+	}
+	if op == mqsql.OpDelete {
+		return x.delete(t)
+	}
+	if other := x.Spool.superstrings(t.QueueID); other != "" {
+		return outcome(t, op, mqsql.Skipped, fmt.Sprintf("sendmail -qI%s would also select %s (it matches substrings): left alone", t.QueueID, other))
+	}
+	return x.run(ctx, op, t)
+}
+
+func outcome(t mqsql.Target, op mqsql.Op, r mqsql.Result, detail string) mqsql.Outcome {
+	return mqsql.Outcome{Action: mqsql.Action{Target: t, Op: op}, Result: r, Detail: detail}
+}
+
+// Check says why target t may not be acted on ("" when it may): its control file is gone or
+// is another message now (a different arrival time: Sendmail rewrites the file, so the
+// inode changes with every queue run, but T stays), or a queue runner holds it.
+func (s *Spool) Check(t mqsql.Target, includeActive bool) string {
+	if !ValidQueueID(t.QueueID) || !s.isControlPath(t.QueueID, t.Path) {
+		return fmt.Sprintf("invalid target %q at %q", t.QueueID, t.Path)
+	}
+	m, err := s.Read(mqsql.Entry{Queue: t.Queue, QueueID: t.QueueID, File: mqsql.FileInfo{Path: t.Path}})
+	if errors.Is(err, mqsql.ErrGone) {
+		if q := s.find(t.QueueID); q != "" {
+			return fmt.Sprintf("moved to %s since the plan was made", q)
+		}
+		return "gone: delivered, deleted or expired since the plan was made"
+	}
+	if err != nil {
+		return fmt.Sprintf("cannot check the file: %v", err)
+	}
+	switch {
+	case m.ArrivalTime != t.ArrivalTime:
+		return fmt.Sprintf("replaced: arrival time is %d, was %d", m.ArrivalTime, t.ArrivalTime)
+	case m.Queue == mqsql.Active && !includeActive:
+		return "active: a queue runner holds it (--include-active acts on it anyway)"
+	}
+	return ""
+}
+
+// isControlPath reports whether rel is one of the places Sendmail keeps id's control file.
+func (s *Spool) isControlPath(id, rel string) bool {
+	for _, p := range s.Locations(id) {
+		if p.Path == rel {
+			return true
+		}
+	}
+	return false
+}
+
+// find returns the queue of id's control file as its letter says, "" when there is none.
+func (s *Spool) find(id string) mqsql.Queue {
+	for _, p := range s.Locations(id) {
+		if _, ok := s.Stat(p.Queue, id, p.Path); ok {
+			return p.Queue
+		}
+	}
+	return ""
+}
+
+// superstrings returns a control file whose queue ID contains id but is not id: a message
+// sendmail -qI<id> would select too.
+func (s *Spool) superstrings(id string) string {
+	var found string
+	_ = s.walkControl(context.Background(), false, func(_ byte, other, rel string, _ *unix.Stat_t) error {
+		if other != id && strings.Contains(other, id) {
+			found = rel
+			return errStop
+		}
+		return nil
+	})
+	return found
+}
+
+var errStop = errors.New("stop")
+
+// run has Sendmail quarantine, release or deliver one message and verifies the result.
+func (x *Executor) run(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.Outcome {
+	var args []string
+	switch op {
+	case mqsql.OpHold:
+		args = []string{"-Q" + HoldReason, "-qI" + t.QueueID, "-v"}
+	case mqsql.OpRelease:
+		args = []string{"-qQ", "-Q", "-qI" + t.QueueID, "-v"}
+	case mqsql.OpFlush:
+		args = []string{"-qI" + t.QueueID, "-v"}
+	}
+	sm := x.sendmail()
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), sm[0], append(append([]string{}, sm[1:]...), args...)...)
+	output, runErr := cmd.CombinedOutput()
+	if bytes.Contains(output, []byte(t.QueueID+": locked")) {
+		return outcome(t, op, mqsql.Skipped, "active: a queue runner holds it")
+	}
+	return x.verify(op, t, output, runErr)
+}
+
+// verify checks that Sendmail did what op asked of t's file.
+func (x *Executor) verify(op mqsql.Op, t mqsql.Target, output []byte, runErr error) mqsql.Outcome {
+	q := x.Spool.find(t.QueueID)
+	cmd := "sendmail " + string(op)
+	switch {
+	case op == mqsql.OpHold && q == mqsql.Hold:
+		return outcome(t, op, mqsql.Applied, fmt.Sprintf("quarantined with %q", HoldReason))
+	case op == mqsql.OpRelease && q == mqsql.Incoming:
+		return outcome(t, op, mqsql.Applied, "released from quarantine")
+	case op == mqsql.OpFlush && q == "":
+		return outcome(t, op, mqsql.Applied, "delivered (or bounced) by the queue run")
+	case op == mqsql.OpFlush && q == mqsql.Incoming:
+		return outcome(t, op, mqsql.Applied, "delivery attempted: "+lastLine(output))
+	}
+	return outcome(t, op, mqsql.Failed, fmt.Sprintf("%s: the file is not as expected afterwards (%v): %s", cmd, runErr, lastLine(output)))
+}
+
+// lastLine is the last non-empty line of a command's output, for reports.
+func lastLine(out []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
