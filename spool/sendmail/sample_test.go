@@ -119,7 +119,7 @@ func TestSampleColumns(t *testing.T) {
 		name, id                       string
 		queue                          mqsql.Queue
 		subject, from, messageID, helo string
-		errPart                        string
+		errPart, quarantine            string
 		// the first recipient's orig_address, delay reason, DSN status and diagnostic
 		orig, reason, dsn, diag string
 	}{
@@ -138,7 +138,7 @@ func TestSampleColumns(t *testing.T) {
 		{name: "06-large", id: "6B1Ju3lg007895", queue: mqsql.Incoming, subject: "large",
 			from: "alice@sender.example", messageID: "<large-1@sender.example>"},
 		{name: "07-quarantined", id: "6B1Ju3vJ007906", queue: mqsql.Hold, subject: "to be held",
-			from: "alice@sender.example", messageID: "<hold-1@sender.example>"},
+			from: "alice@sender.example", messageID: "<hold-1@sender.example>", quarantine: "held by mqsql sample"},
 		{name: "08-deferred", id: "6B1Ju3Si007919", queue: mqsql.Deferred, subject: "will defer",
 			from: "alice@sender.example", messageID: "<defer-1@sender.example>",
 			reason: "Deferred: Connection refused by [127.0.0.1]"},
@@ -173,6 +173,7 @@ func TestSampleColumns(t *testing.T) {
 			check("message_id", m.MessageID, tt.messageID)
 			check("helo_name", m.HeloName, tt.helo)
 			check("error", m.Error, tt.errPart)
+			check("quarantine reason", m.QuarantineReason, tt.quarantine)
 			check("client_address", m.ClientAddress, "")
 			check("sasl_username", m.SASLUsername, "")
 			if m.NextAttempt != 0 || m.ForcedExpire {
