@@ -12,6 +12,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// expireOption makes a queue run return the mail it selects to the sender at once: any
+// message older than a second is past this return timeout. (Not "now": the bounce the run
+// writes would expire in the same run, and its own bounce fail.)
+const expireOption = "Timeout.queuereturn=1s"
+
 // HoldReason is the quarantine reason mqsql gives mail it holds (sendmail -Q).
 const HoldReason = "held by mqsql"
 
@@ -19,7 +24,8 @@ const HoldReason = "held by mqsql"
 // operations under Sendmail's own lock, exactly as sendmail-queue.md §6 says (Sendmail has no
 // delete option, and qtool.pl deletes without locking); hold, release and flush through
 // Sendmail's quarantine and queue runs (-Q, -qQ -Q, -qI), each file verified afterwards since
-// -qI selects by substring. Anything else is refused.
+// -qI selects by substring; expiry as Sendmail's own return to sender (a queue run with
+// Timeout.queuereturn=1s). Anything else is refused.
 type Executor struct {
 	Spool *Spool
 	// Sendmail is the command that runs Sendmail on this queue, program first (for example
@@ -37,7 +43,7 @@ var _ mqsql.Executor = (*Executor)(nil)
 type Refused struct{ Op mqsql.Op }
 
 func (e *Refused) Error() string {
-	return fmt.Sprintf("Sendmail has no equivalent of %s: on a Sendmail queue mqsql can DELETE, and UPDATE messages SET queue = 'hold' (quarantine), 'deferred' (release from quarantine) or 'active' (deliver now)", e.Op)
+	return fmt.Sprintf("Sendmail has no equivalent of %s: on a Sendmail queue mqsql can DELETE, UPDATE messages SET queue = 'hold' (quarantine), 'deferred' (release from quarantine) or 'active' (deliver now), and SET forced_expire = 1 (return to sender now)", e.Op)
 }
 
 // Command implements mqsql.Executor.
@@ -52,6 +58,8 @@ func (x *Executor) Command(op mqsql.Op, queue mqsql.Queue) string {
 		return sm + " -qQ -Q -qIQUEUE_ID -v (once per message)"
 	case mqsql.OpFlush:
 		return sm + " -qIQUEUE_ID -v (once per message)"
+	case mqsql.OpExpire:
+		return sm + " -O" + expireOption + " -qIQUEUE_ID -v (once per message: returned to the sender now)"
 	}
 	return (&Refused{Op: op}).Error()
 }
@@ -81,7 +89,7 @@ func (x *Executor) Apply(ctx context.Context, op mqsql.Op, queue mqsql.Queue, ta
 // applyOne checks one target and acts on it.
 func (x *Executor) applyOne(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.Outcome {
 	switch op {
-	case mqsql.OpDelete, mqsql.OpHold, mqsql.OpRelease, mqsql.OpFlush:
+	case mqsql.OpDelete, mqsql.OpHold, mqsql.OpRelease, mqsql.OpFlush, mqsql.OpExpire:
 	default:
 		return outcome(t, op, mqsql.Failed, (&Refused{Op: op}).Error())
 	}
@@ -173,6 +181,8 @@ func (x *Executor) run(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.O
 		args = []string{"-qQ", "-Q", "-qI" + t.QueueID, "-v"}
 	case mqsql.OpFlush:
 		args = []string{"-qI" + t.QueueID, "-v"}
+	case mqsql.OpExpire:
+		args = []string{"-O" + expireOption, "-qI" + t.QueueID, "-v"}
 	}
 	sm := x.sendmail()
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), sm[0], append(append([]string{}, sm[1:]...), args...)...)
@@ -196,6 +206,8 @@ func (x *Executor) verify(op mqsql.Op, t mqsql.Target, output []byte, runErr err
 		return outcome(t, op, mqsql.Applied, "delivered (or bounced) by the queue run")
 	case op == mqsql.OpFlush && q == mqsql.Incoming:
 		return outcome(t, op, mqsql.Applied, "delivery attempted: "+lastLine(output))
+	case op == mqsql.OpExpire && q == "":
+		return outcome(t, op, mqsql.Applied, "returned to the sender: "+lastLine(output))
 	}
 	return outcome(t, op, mqsql.Failed, fmt.Sprintf("%s: the file is not as expected afterwards (%v): %s", cmd, runErr, lastLine(output)))
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/sendmailtest"
@@ -93,7 +94,7 @@ func TestRefusedAndSubstring(t *testing.T) {
 	if out[0].Result != mqsql.Skipped || !strings.Contains(out[0].Detail, "would also select qf6B1Jtw3U0076219") {
 		t.Errorf("substring: %s %q", out[0].Result, out[0].Detail)
 	}
-	for _, op := range []mqsql.Op{mqsql.OpRequeue, mqsql.OpExpire, mqsql.OpExpireRelease} {
+	for _, op := range []mqsql.Op{mqsql.OpRequeue, mqsql.OpExpireRelease} {
 		out := x.Apply(context.Background(), op, mqsql.Incoming, []mqsql.Target{tg["6B1Ju3lg007895"]})
 		if out[0].Result != mqsql.Failed || !strings.Contains(out[0].Detail, "Sendmail has no equivalent of "+string(op)) ||
 			!strings.Contains(x.Command(op, mqsql.Incoming), "can DELETE") {
@@ -111,7 +112,7 @@ func TestRefusedAndSubstring(t *testing.T) {
 func TestExecutorRealSendmail(t *testing.T) {
 	sm := sendmailtest.Require(t)
 	ctx := context.Background()
-	for i, from := range []string{"a@sender.example", "b@sender.example", "c@sender.example", "d@sender.example"} {
+	for i, from := range []string{"a@sender.example", "b@sender.example", "c@sender.example", "d@sender.example", "e@sender.example"} {
 		msg := []byte("Subject: exec " + from + "\n\nbody " + strings.Repeat("x", i) + "\n")
 		if err := sm.Submit(ctx, from, []string{"rcpt@dest.example"}, msg); err != nil {
 			t.Fatal(err)
@@ -130,8 +131,8 @@ func TestExecutorRealSendmail(t *testing.T) {
 		return out
 	}
 	before := bySender()
-	if len(before) != 4 {
-		t.Fatalf("mailq lists %d messages before, want 4", len(before))
+	if len(before) != 5 {
+		t.Fatalf("mailq lists %d messages before, want 5", len(before))
 	}
 	tg := map[string]mqsql.Target{}
 	for _, target := range targets(t, sm.Queue) {
@@ -150,13 +151,13 @@ func TestExecutorRealSendmail(t *testing.T) {
 
 	apply(mqsql.OpHold, tg["a@sender.example"], mqsql.Applied)
 	held := bySender("-qQ")
-	if held["a@sender.example"].Quarantine != sendmail.HoldReason || len(held) != 1 || len(bySender()) != 3 {
+	if held["a@sender.example"].Quarantine != sendmail.HoldReason || len(held) != 1 || len(bySender()) != 4 {
 		t.Errorf("after hold: -qQ lists %v, -bp %d", held, len(bySender()))
 	}
 	released := tg["a@sender.example"]
 	released.Queue, released.Path = mqsql.Hold, "hf"+released.QueueID
 	apply(mqsql.OpRelease, released, mqsql.Applied)
-	if len(bySender("-qQ")) != 0 || len(bySender()) != 4 {
+	if len(bySender("-qQ")) != 0 || len(bySender()) != 5 {
 		t.Error("after release: still quarantined")
 	}
 
@@ -167,7 +168,7 @@ func TestExecutorRealSendmail(t *testing.T) {
 
 	apply(mqsql.OpDelete, tg["c@sender.example"], mqsql.Applied)
 	after := bySender()
-	if _, ok := after["c@sender.example"]; ok || len(after) != 3 || exists(filepath.Join(sm.Queue, "df"+tg["c@sender.example"].QueueID)) {
+	if _, ok := after["c@sender.example"]; ok || len(after) != 4 || exists(filepath.Join(sm.Queue, "df"+tg["c@sender.example"].QueueID)) {
 		t.Errorf("after delete: mailq %v", after)
 	}
 
@@ -176,10 +177,20 @@ func TestExecutorRealSendmail(t *testing.T) {
 	sp.ForgetLocks()
 	apply(mqsql.OpDelete, d, mqsql.Skipped)
 	locked := bySender()
-	if m, ok := locked["d@sender.example"]; !ok || m.Status != '*' || len(locked) != 3 {
+	if m, ok := locked["d@sender.example"]; !ok || m.Status != '*' || len(locked) != 4 {
 		t.Errorf("after the delete of a locked message: mailq %v", locked)
 	}
 	if m := readAll(t, sm.Queue)[d.QueueID]; m == nil || m.Queue != mqsql.Active {
 		t.Errorf("mailq marks it locked (*), the driver reads %+v", m)
+	}
+
+	time.Sleep(1100 * time.Millisecond) // past the one-second return timeout expire uses
+	apply(mqsql.OpExpire, tg["e@sender.example"], mqsql.Applied)
+	expired := bySender()
+	if _, ok := expired["e@sender.example"]; ok {
+		t.Error("after expire: the message is still queued")
+	}
+	if dsn, ok := expired["MAILER-DAEMON"]; !ok || len(dsn.Recipients) != 1 || dsn.Recipients[0].Address != "e@sender.example" {
+		t.Errorf("after expire: no bounce to the sender: %v", expired)
 	}
 }
