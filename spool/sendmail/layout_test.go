@@ -284,3 +284,25 @@ func TestContent(t *testing.T) {
 		t.Errorf("unknown ID: %v", err)
 	}
 }
+
+// TestMaildropQueue: in the mail submission program's queue, queued mail is maildrop; held
+// and lost files stay hold and corrupt.
+func TestMaildropQueue(t *testing.T) {
+	sp, err := sendmail.OpenMaildrop(copyQueue(t, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	queues := map[mqsql.Queue]int{}
+	err = sp.Walk(context.Background(), func(e mqsql.Entry) error {
+		m, err := sp.Read(e)
+		if err == nil {
+			queues[m.Queue]++
+		}
+		return err
+	})
+	want := map[mqsql.Queue]int{mqsql.Maildrop: 10, mqsql.Hold: 1, mqsql.Corrupt: 1}
+	if err != nil || !reflect.DeepEqual(queues, want) {
+		t.Errorf("queues %v, %v; want %v", queues, err, want)
+	}
+}

@@ -15,6 +15,9 @@ import (
 // login) and log_ident.
 func (s *Spool) fill(m *mqsql.Message, f *qfile, locked bool) {
 	m.Queue = queueOf(m.Queue, f, locked)
+	if s.msp && m.Queue != mqsql.Hold && m.Queue != mqsql.Corrupt {
+		m.Queue = mqsql.Maildrop
+	}
 	m.ArrivalTime = f.created
 	if m.ArrivalTime == 0 {
 		m.ArrivalTime = m.File.ModTimeNanos / 1e9
@@ -48,7 +51,8 @@ func (s *Spool) fill(m *mqsql.Message, f *qfile, locked bool) {
 }
 
 // queueOf is the queue of a control file: hf is hold, Qf corrupt; a qf is active while a queue
-// runner holds its lock, deferred once Sendmail tried it (N > 0), incoming before.
+// runner holds its lock, deferred once Sendmail tried it (N > 0), incoming before. (In the
+// MSP's queue every qf is maildrop: see OpenMaildrop.)
 func queueOf(q mqsql.Queue, f *qfile, locked bool) mqsql.Queue {
 	switch {
 	case q == mqsql.Hold || q == mqsql.Corrupt:

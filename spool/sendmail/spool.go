@@ -24,6 +24,9 @@ type Spool struct {
 	root  *root
 	lay   layout
 	locks lockCache
+	// msp marks the mail submission program's queue (Debian: /var/spool/mqueue-client), whose
+	// queued mail waits to be handed to the MTA: mqsql's maildrop.
+	msp bool
 	// Warn receives problems that belong to no message (a symbolic link where a queue file
 	// should be). Nil discards them. It is never called from two goroutines at once.
 	Warn   func(error)
@@ -39,6 +42,17 @@ func Open(dir string) (*Spool, error) {
 	s := &Spool{dir: dir, root: r, locks: lockCache{path: locksPath}}
 	s.lay = layout{qf: s.subdir(subQF), df: s.subdir(subDF), xf: s.subdir(subXF)}
 	return s, nil
+}
+
+// OpenMaildrop opens the mail submission program's queue (Debian's /var/spool/mqueue-client,
+// upstream's /var/spool/clientmqueue): the same files as the MTA's queue, whose qf files are
+// mail not yet handed to the MTA, shown in queue maildrop.
+func OpenMaildrop(dir string) (*Spool, error) {
+	s, err := Open(dir)
+	if err == nil {
+		s.msp = true
+	}
+	return s, err
 }
 
 // subdir returns name when the queue has a subdirectory of that name (not a link), else "".
