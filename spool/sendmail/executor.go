@@ -35,6 +35,9 @@ type Executor struct {
 	// IncludeActive lets actions proceed on mail a queue runner holds; DELETE still never
 	// touches a locked message.
 	IncludeActive bool
+	// Offline marks a queue no Sendmail here runs on (a copy): only DELETE, a file operation,
+	// is possible; Sendmail's commands would act on another queue.
+	Offline bool
 }
 
 var _ mqsql.Executor = (*Executor)(nil)
@@ -49,9 +52,13 @@ func (e *Refused) Error() string {
 // Command implements mqsql.Executor.
 func (x *Executor) Command(op mqsql.Op, queue mqsql.Queue) string {
 	sm := strings.Join(x.sendmail(), " ")
-	switch op {
-	case mqsql.OpDelete:
+	switch {
+	case op == mqsql.OpDelete:
 		return "flock the control file (non-blocking), check it is the same file, unlink it, its df and xf"
+	case x.Offline:
+		return offlineRefusal(op)
+	}
+	switch op {
 	case mqsql.OpHold:
 		return fmt.Sprintf("%s -Q%q -qIQUEUE_ID -v (once per message)", sm, HoldReason)
 	case mqsql.OpRelease:
@@ -93,6 +100,9 @@ func (x *Executor) applyOne(ctx context.Context, op mqsql.Op, t mqsql.Target) mq
 	default:
 		return outcome(t, op, mqsql.Failed, (&Refused{Op: op}).Error())
 	}
+	if x.Offline && op != mqsql.OpDelete {
+		return outcome(t, op, mqsql.Failed, offlineRefusal(op))
+	}
 	if why := x.Spool.Check(t, x.IncludeActive || op == mqsql.OpDelete); why != "" {
 		return outcome(t, op, mqsql.Skipped, why)
 	}
@@ -103,6 +113,11 @@ func (x *Executor) applyOne(ctx context.Context, op mqsql.Op, t mqsql.Target) mq
 		return outcome(t, op, mqsql.Skipped, fmt.Sprintf("sendmail -qI%s would also select %s (it matches substrings): left alone", t.QueueID, other))
 	}
 	return x.run(ctx, op, t)
+}
+
+// offlineRefusal is why op cannot be done on a queue no Sendmail here runs on.
+func offlineRefusal(op mqsql.Op) string {
+	return fmt.Sprintf("%s needs the Sendmail that runs on this queue, and none here does (a copy of a queue?): only DELETE is possible", op)
 }
 
 func outcome(t mqsql.Target, op mqsql.Op, r mqsql.Result, detail string) mqsql.Outcome {

@@ -101,6 +101,11 @@ func TestRefusedAndSubstring(t *testing.T) {
 			t.Errorf("%s: %s %q", op, out[0].Result, out[0].Detail)
 		}
 	}
+	offline := &sendmail.Executor{Spool: x.Spool, Offline: true}
+	out = offline.Apply(context.Background(), mqsql.OpHold, mqsql.Incoming, []mqsql.Target{tg["6B1Ju3lg007895"]})
+	if out[0].Result != mqsql.Failed || !strings.Contains(out[0].Detail, "hold needs the Sendmail that runs on this queue") {
+		t.Errorf("offline hold: %s %q", out[0].Result, out[0].Detail)
+	}
 	if !exists(filepath.Join(dir, "qf6B1Ju3lg007895")) {
 		t.Error("a refused statement changed the queue")
 	}
