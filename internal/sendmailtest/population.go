@@ -169,16 +169,20 @@ func (s *Sendmail) withPeer(fn func() error) error {
 // aside as Qf<id>.
 func (s *Sendmail) Lose(ctx context.Context, id string) error {
 	qf := fmt.Sprintf("V8\nT%d\nK0\nN0\nP30000\nSlost@sender.example\nRPFD:bob@dest.example\nXbogus line\nH??Subject: corrupt\n.\n", time.Now().Unix())
-	if err := os.WriteFile(filepath.Join(s.Queue, "df"+id), []byte("body\n"), 0o640); err != nil {
+	qdir, ddir := s.Queue, s.Queue
+	if st, err := os.Stat(filepath.Join(s.Queue, "qf")); err == nil && st.IsDir() {
+		qdir, ddir = filepath.Join(s.Queue, "qf"), filepath.Join(s.Queue, "df")
+	}
+	if err := os.WriteFile(filepath.Join(ddir, "df"+id), []byte("body\n"), 0o640); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(s.Queue, "qf"+id), []byte(qf), 0o640); err != nil {
+	if err := os.WriteFile(filepath.Join(qdir, "qf"+id), []byte(qf), 0o640); err != nil {
 		return err
 	}
 	if _, err := s.RunQueue(ctx, "-qI"+id); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(s.Queue, "Qf"+id)); err != nil {
+	if _, err := os.Stat(filepath.Join(qdir, "Qf"+id)); err != nil {
 		return fmt.Errorf("sendmail did not set qf%s aside: %w", id, err)
 	}
 	return nil

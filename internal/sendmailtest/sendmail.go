@@ -106,6 +106,17 @@ func lock(t testing.TB) {
 	t.Cleanup(func() { f.Close() })
 }
 
+// UseSubdirectories makes Sendmail keep the queue's files in qf/, df/ and xf/ subdirectories
+// (it uses them whenever they exist); call it before queueing mail.
+func (s *Sendmail) UseSubdirectories() error {
+	for _, d := range []string{"qf", "df", "xf"} {
+		if err := os.Mkdir(filepath.Join(s.Queue, d), 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Command returns sendmail with args on the test's queue, in the foreground, with times in
 // UTC.
 func (s *Sendmail) Command(ctx context.Context, args ...string) *exec.Cmd {

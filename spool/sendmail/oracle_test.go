@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,10 +33,25 @@ func populationSize(t *testing.T) int {
 // reads, with equal ID, size, time, sender, recipients and delay reasons, in the queue its
 // file and attempts put it, and that the driver reads nothing else.
 func TestOracleMailq(t *testing.T) {
+	oracle(t, populationSize(t), false)
+}
+
+// TestOracleSubdirectories is TestOracleMailq on a queue with qf/, df/ and xf/
+// subdirectories, a smaller population.
+func TestOracleSubdirectories(t *testing.T) {
+	oracle(t, 200, true)
+}
+
+func oracle(t *testing.T, n int, subdirs bool) {
 	sm := sendmailtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	pop, err := sm.Populate(ctx, populationSize(t))
+	if subdirs {
+		if err := sm.UseSubdirectories(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pop, err := sm.Populate(ctx, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +76,9 @@ func TestOracleMailq(t *testing.T) {
 			Sender: m.Sender, Recipients: recipients(m), Reasons: reasons(m)}, true)
 		if q := expectedQueue(l); q != m.Queue {
 			diff += " queue " + string(m.Queue) + ", want " + string(q)
+		}
+		if subdirs && !strings.HasPrefix(m.File.Path, "qf/") {
+			diff += " path " + m.File.Path + ", want it in qf/"
 		}
 		if diff != "" {
 			t.Errorf("%s: %s", l.ID, diff)
