@@ -188,43 +188,55 @@ var errStop = errors.New("stop")
 
 // run has Sendmail quarantine, release or deliver one message and verifies the result.
 func (x *Executor) run(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.Outcome {
-	var args []string
-	switch op {
-	case mqsql.OpHold:
-		args = []string{"-Q" + HoldReason, "-qI" + t.QueueID, "-v"}
-	case mqsql.OpRelease:
-		args = []string{"-qQ", "-Q", "-qI" + t.QueueID, "-v"}
-	case mqsql.OpFlush:
-		args = []string{"-qI" + t.QueueID, "-v"}
-	case mqsql.OpExpire:
-		args = []string{"-O" + expireOption, "-qI" + t.QueueID, "-v"}
-	}
+	opts := argsText(op)
+	args := append(opts[:len(opts)-1:len(opts)-1], "-qI"+t.QueueID, "-v")
+	before, _ := x.Spool.Stat(t.Queue, t.QueueID, t.Path)
 	sm := x.sendmail()
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), sm[0], append(append([]string{}, sm[1:]...), args...)...)
 	output, runErr := cmd.CombinedOutput()
 	if bytes.Contains(output, []byte(t.QueueID+": locked")) {
 		return outcome(t, op, mqsql.Skipped, "active: a queue runner holds it")
 	}
-	return x.verify(op, t, output, runErr)
+	return x.verify(op, t, before.File.Inode, output, runErr)
 }
 
-// verify checks that Sendmail did what op asked of t's file.
-func (x *Executor) verify(op mqsql.Op, t mqsql.Target, output []byte, runErr error) mqsql.Outcome {
-	q := x.Spool.find(t.QueueID)
-	cmd := "sendmail " + string(op)
+// verify checks that Sendmail did what op asked of t's files: the control file is where op
+// puts it and nowhere else, and a delivery attempt rewrote it (a new inode), since -qI says
+// nothing when it selects nothing. inode is the control file's before the run.
+func (x *Executor) verify(op mqsql.Op, t mqsql.Target, inode uint64, output []byte, runErr error) mqsql.Outcome {
+	s := x.Spool
+	qf, qfThere := s.Stat(mqsql.Incoming, t.QueueID, s.lay.rel(letterQueue, t.QueueID))
+	_, hfThere := s.Stat(mqsql.Hold, t.QueueID, s.lay.rel(letterHold, t.QueueID))
 	switch {
-	case op == mqsql.OpHold && q == mqsql.Hold:
+	case op == mqsql.OpHold && hfThere && !qfThere:
 		return outcome(t, op, mqsql.Applied, fmt.Sprintf("quarantined with %q", HoldReason))
-	case op == mqsql.OpRelease && q == mqsql.Incoming:
+	case op == mqsql.OpRelease && qfThere && !hfThere:
 		return outcome(t, op, mqsql.Applied, "released from quarantine")
-	case op == mqsql.OpFlush && q == "":
-		return outcome(t, op, mqsql.Applied, "delivered (or bounced) by the queue run")
-	case op == mqsql.OpFlush && q == mqsql.Incoming:
+	case (op == mqsql.OpFlush || op == mqsql.OpExpire) && !qfThere && !hfThere:
+		return outcome(t, op, mqsql.Applied, doneText[op]+lastLine(output))
+	case op == mqsql.OpFlush && qfThere && qf.File.Inode != inode:
 		return outcome(t, op, mqsql.Applied, "delivery attempted: "+lastLine(output))
-	case op == mqsql.OpExpire && q == "":
-		return outcome(t, op, mqsql.Applied, "returned to the sender: "+lastLine(output))
 	}
-	return outcome(t, op, mqsql.Failed, fmt.Sprintf("%s: the file is not as expected afterwards (%v): %s", cmd, runErr, lastLine(output)))
+	return outcome(t, op, mqsql.Failed, fmt.Sprintf("sendmail %s: the file is not as expected afterwards (%v): %s", strings.Join(argsText(op), " "), runErr, lastLine(output)))
+}
+
+// doneText starts the report of a message that left the queue.
+var doneText = map[mqsql.Op]string{
+	mqsql.OpFlush:  "delivered or bounced by the queue run: ",
+	mqsql.OpExpire: "returned to the sender: ",
+}
+
+// argsText names op's sendmail options for error messages.
+func argsText(op mqsql.Op) []string {
+	switch op {
+	case mqsql.OpHold:
+		return []string{"-Q" + HoldReason, "-qI"}
+	case mqsql.OpRelease:
+		return []string{"-qQ", "-Q", "-qI"}
+	case mqsql.OpExpire:
+		return []string{"-O" + expireOption, "-qI"}
+	}
+	return []string{"-qI"}
 }
 
 // lastLine is the last non-empty line of a command's output, for reports.
