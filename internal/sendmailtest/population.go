@@ -3,6 +3,7 @@ package sendmailtest
 import (
 	"context"
 	"fmt"
+	"mime"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,4 +187,20 @@ func (s *Sendmail) Lose(ctx context.Context, id string) error {
 		return fmt.Errorf("sendmail did not set qf%s aside: %w", id, err)
 	}
 	return nil
+}
+
+// ExpectedSubject is the decoded Subject Populate gave the message with Message-ID id, and
+// false for mail Populate did not write (its bounces, local submissions).
+func ExpectedSubject(id string) (string, bool) {
+	var i int
+	if _, err := fmt.Sscanf(id, "<pop-%d@sender.example>", &i); err != nil {
+		return "", false
+	}
+	for _, line := range strings.Split(mailFor(i).Text, "\n") {
+		if v, ok := strings.CutPrefix(line, "Subject: "); ok {
+			d, err := new(mime.WordDecoder).DecodeHeader(v)
+			return d, err == nil
+		}
+	}
+	return "", false
 }

@@ -2,6 +2,7 @@ package sendmail_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sort"
 	"strconv"
@@ -62,7 +63,7 @@ func oracle(t *testing.T, n int, subdirs bool) {
 	start := time.Now()
 	got := readAll(t, sm.Queue)
 	took := time.Since(start)
-	agree, rcpts, nullSender, tempfail := 0, 0, 0, 0
+	agree, rcpts, nullSender, tempfail, subjects := 0, 0, 0, 0, 0
 	queues := map[mqsql.Queue]int{}
 	for _, l := range listed {
 		m := got[l.ID]
@@ -76,6 +77,11 @@ func oracle(t *testing.T, n int, subdirs bool) {
 			Sender: m.Sender, Recipients: recipients(m), Reasons: reasons(m)}, true)
 		if q := expectedQueue(l); q != m.Queue {
 			diff += " queue " + string(m.Queue) + ", want " + string(q)
+		}
+		if want, ok := sendmailtest.ExpectedSubject(m.MessageID); ok && m.Subject != want {
+			diff += fmt.Sprintf(" subject %q, want %q", m.Subject, want)
+		} else if ok {
+			subjects++
 		}
 		if subdirs && !strings.HasPrefix(m.File.Path, "qf/") {
 			diff += " path " + m.File.Path + ", want it in qf/"
@@ -98,10 +104,10 @@ func oracle(t *testing.T, n int, subdirs bool) {
 	for id := range got {
 		t.Errorf("%s: read, but mailq does not list it", id)
 	}
-	t.Logf("population: %d submitted in %v; mailq lists %d messages, %d agree (%d recipients, %d null senders, %d recipients deferred by 452); read in %v; queues %v",
-		pop.Submitted, pop.Took.Round(time.Millisecond), len(listed), agree, rcpts, nullSender, tempfail, took.Round(time.Millisecond), sortedCounts(queues))
-	if nullSender == 0 || tempfail == 0 {
-		t.Error("the population lacks null-sender mail or per-recipient 452 replies")
+	t.Logf("population: %d submitted in %v; mailq lists %d messages, %d agree (%d recipients, %d null senders, %d recipients deferred by 452, %d subjects as written); read in %v; queues %v",
+		pop.Submitted, pop.Took.Round(time.Millisecond), len(listed), agree, rcpts, nullSender, tempfail, subjects, took.Round(time.Millisecond), sortedCounts(queues))
+	if nullSender == 0 || tempfail == 0 || subjects < n/2 {
+		t.Error("the population lacks null-sender mail, per-recipient 452 replies or subjects to compare")
 	}
 	for _, q := range []mqsql.Queue{mqsql.Incoming, mqsql.Deferred, mqsql.Hold, mqsql.Corrupt} {
 		if queues[q] == 0 {
