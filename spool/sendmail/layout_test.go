@@ -306,3 +306,27 @@ func TestMaildropQueue(t *testing.T) {
 		t.Errorf("queues %v, %v; want %v", queues, err, want)
 	}
 }
+
+// TestLocksUnreadable: without /proc/locks every message is still read, without an error of
+// its own, and the spool warns once that active mail cannot be told apart.
+func TestLocksUnreadable(t *testing.T) {
+	sp := open(t, copyQueue(t, false))
+	sp.UseLocksFile(filepath.Join(t.TempDir(), "no-such-locks"))
+	var warnings []string
+	sp.Warn = func(err error) { warnings = append(warnings, err.Error()) }
+	n := 0
+	err := sp.Walk(context.Background(), func(e mqsql.Entry) error {
+		m, err := sp.Read(e)
+		if err != nil {
+			return err
+		}
+		if m.Queue != mqsql.Corrupt && m.Error != "" {
+			t.Errorf("%s: error %q", m.QueueID, m.Error)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != 12 || len(warnings) != 1 || !strings.Contains(warnings[0], "show as incoming or deferred, not active") {
+		t.Errorf("%d read, %v, warnings %q", n, err, warnings)
+	}
+}

@@ -31,6 +31,8 @@ type Spool struct {
 	// should be). Nil discards them. It is never called from two goroutines at once.
 	Warn   func(error)
 	warnMu sync.Mutex
+	// lockWarning says once per Spool that /proc/locks could not be read.
+	lockWarning sync.Once
 }
 
 // Open opens the queue directory dir (flat, or with qf/ df/ xf/ subdirectories) for reading.
@@ -91,6 +93,11 @@ func (s *Spool) ReadWithin(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsql
 		return nil, err
 	}
 	locks, lerr := s.locks.current(false)
+	if lerr != nil {
+		s.lockWarning.Do(func() {
+			s.warn(fmt.Errorf("%w: messages a queue runner holds show as incoming or deferred, not active", lerr))
+		})
+	}
 	locked := locks[keyOf(st)]
 	m := &mqsql.Message{QueueID: e.QueueID, Queue: e.Queue, File: fileInfo(e.File.Path, st)}
 	m.File.LogSize, m.File.LogModTimeNanos = -1, -1
@@ -109,7 +116,7 @@ func (s *Spool) ReadWithin(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsql
 		return nil, mqsql.ErrGone // not a message yet; its completion is a new event
 	}
 	s.fill(m, &f, locked)
-	m.Error = describe(e.Queue, problem, lerr)
+	m.Error = describe(e.Queue, problem)
 	return m, nil
 }
 
@@ -157,9 +164,9 @@ func readFull(fd int, p []byte) (int, error) {
 	return total, nil
 }
 
-// describe is a message's error text: why a Qf file was set aside, what is wrong with the
-// content, and whether its lock could be seen.
-func describe(q mqsql.Queue, problem, lockErr error) string {
+// describe is a message's error text: why a Qf file was set aside, and what is wrong with
+// the content.
+func describe(q mqsql.Queue, problem error) string {
 	var text string
 	if q == mqsql.Corrupt {
 		text = "lost: Sendmail set this control file aside as Qf and will not deliver it"
@@ -168,12 +175,6 @@ func describe(q mqsql.Queue, problem, lockErr error) string {
 		}
 	} else if problem != nil {
 		text = problem.Error()
-	}
-	if lockErr != nil {
-		if text != "" {
-			text += "; "
-		}
-		text += lockErr.Error()
 	}
 	return text
 }
