@@ -81,6 +81,10 @@ func (x *Executor) sendmail() []string {
 // Apply implements mqsql.Executor.
 func (x *Executor) Apply(ctx context.Context, op mqsql.Op, queue mqsql.Queue, targets []mqsql.Target) []mqsql.Outcome {
 	out := make([]mqsql.Outcome, 0, len(targets))
+	var long []string
+	if op != mqsql.OpDelete {
+		long = x.Spool.longIDs()
+	}
 	for i, t := range targets {
 		if err := ctx.Err(); err != nil {
 			for _, rest := range targets[i:] {
@@ -88,13 +92,14 @@ func (x *Executor) Apply(ctx context.Context, op mqsql.Op, queue mqsql.Queue, ta
 			}
 			break
 		}
-		out = append(out, x.applyOne(ctx, op, t))
+		out = append(out, x.applyOne(ctx, op, t, long))
 	}
 	return out
 }
 
-// applyOne checks one target and acts on it.
-func (x *Executor) applyOne(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.Outcome {
+// applyOne checks one target and acts on it; long are the queue IDs longer than the
+// shortest, the only ones that can contain another.
+func (x *Executor) applyOne(ctx context.Context, op mqsql.Op, t mqsql.Target, long []string) mqsql.Outcome {
 	switch op {
 	case mqsql.OpDelete, mqsql.OpHold, mqsql.OpRelease, mqsql.OpFlush, mqsql.OpExpire:
 	default:
@@ -109,7 +114,7 @@ func (x *Executor) applyOne(ctx context.Context, op mqsql.Op, t mqsql.Target) mq
 	if op == mqsql.OpDelete {
 		return x.delete(t)
 	}
-	if other := x.Spool.superstrings(t.QueueID); other != "" {
+	if other := containing(long, t.QueueID); other != "" {
 		return outcome(t, op, mqsql.Skipped, fmt.Sprintf("sendmail -qI%s would also select %s (it matches substrings): left alone", t.QueueID, other))
 	}
 	return x.run(ctx, op, t)
@@ -170,21 +175,29 @@ func (s *Spool) find(id string) mqsql.Queue {
 	return ""
 }
 
-// superstrings returns a control file whose queue ID contains id but is not id: a message
-// sendmail -qI<id> would select too.
-func (s *Spool) superstrings(id string) string {
-	var found string
-	_ = s.walkControl(context.Background(), false, func(_ byte, other, rel string, _ *unix.Stat_t) error {
-		if other != id && strings.Contains(other, id) {
-			found = rel
-			return errStop
+// longIDs lists the queue IDs of control files longer than the shortest valid ID: only those
+// can contain another ID, which sendmail -qI would then select too. (15-character IDs come
+// from process IDs of a million or more, so the list is usually empty.)
+func (s *Spool) longIDs() []string {
+	var out []string
+	_ = s.walkControl(context.Background(), false, func(_ byte, id, _ string, _ *unix.Stat_t) error {
+		if len(id) > minIDLen {
+			out = append(out, id)
 		}
 		return nil
 	})
-	return found
+	return out
 }
 
-var errStop = errors.New("stop")
+// containing returns an ID of ids that contains id and is not id, "" when none does.
+func containing(ids []string, id string) string {
+	for _, other := range ids {
+		if other != id && strings.Contains(other, id) {
+			return other
+		}
+	}
+	return ""
+}
 
 // run has Sendmail quarantine, release or deliver one message and verifies the result.
 func (x *Executor) run(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.Outcome {

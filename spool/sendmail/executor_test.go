@@ -91,7 +91,7 @@ func TestRefusedAndSubstring(t *testing.T) {
 	tg := targets(t, dir)
 	x := &sendmail.Executor{Spool: open(t, dir), Sendmail: []string{"/bin/false"}}
 	out := x.Apply(context.Background(), mqsql.OpHold, mqsql.Incoming, []mqsql.Target{tg["6B1Jtw3U007621"]})
-	if out[0].Result != mqsql.Skipped || !strings.Contains(out[0].Detail, "would also select qf6B1Jtw3U0076219") {
+	if out[0].Result != mqsql.Skipped || !strings.Contains(out[0].Detail, "would also select 6B1Jtw3U0076219") {
 		t.Errorf("substring: %s %q", out[0].Result, out[0].Detail)
 	}
 	for _, op := range []mqsql.Op{mqsql.OpRequeue, mqsql.OpExpireRelease} {
