@@ -27,6 +27,9 @@ type Spool struct {
 	// msp marks the mail submission program's queue (Debian: /var/spool/mqueue-client), whose
 	// queued mail waits to be handed to the MTA: mqsql's maildrop.
 	msp bool
+	// sendmail is the command that runs the Sendmail installed here on this queue (program
+	// first), nil when none does: the queue is then a copy, changed by file operations only.
+	sendmail []string
 	// Warn receives problems that belong to no message (a symbolic link where a queue file
 	// should be). Nil discards them. It is never called from two goroutines at once.
 	Warn   func(error)
