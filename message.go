@@ -32,6 +32,9 @@ type Message struct {
 	// received it. pickup keeps it when it copies a requeued or restored file into a new one,
 	// so it links a message's new queue ID to its old one ("" for local submissions).
 	LogIdent string
+	// QuarantineReason is why a held message is held, for MTAs that keep one (Sendmail's
+	// quarantine: the q line of an hf file); "" otherwise. The index does not store it yet.
+	QuarantineReason string
 
 	File FileInfo
 

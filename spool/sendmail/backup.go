@@ -1,0 +1,234 @@
+package sendmail
+
+import (
+	"archive/tar"
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/safefile"
+	"golang.org/x/sys/unix"
+)
+
+// Backup is one statement's backup folder on a Sendmail queue: before mqsql deletes a message
+// it copies the control file and the df here, into one tar archive (ArchiveName) that any tar
+// lists and extracts, with manifest.json saying what each entry was. Putting a message back
+// is extracting its two files into the queue directory (mode 0640, Sendmail's owner); mqsql
+// restore does not do it for Sendmail yet.
+type Backup struct {
+	dir      string
+	sp       *Spool
+	manifest Manifest
+	archive  *os.File
+	buf      *bufio.Writer
+	tw       *tar.Writer
+}
+
+// Manifest describes a backup folder.
+type Manifest struct {
+	Time     time.Time         `json:"time"`
+	User     string            `json:"user"`
+	SQL      string            `json:"sql"`
+	Spool    string            `json:"spool"`
+	MTA      string            `json:"mta"`
+	Archive  string            `json:"archive"`
+	Messages []BackedUpMessage `json:"messages"`
+}
+
+// BackedUpMessage is one message in a backup: where it was, who sent it to whom, and the
+// names of its copies inside the archive.
+type BackedUpMessage struct {
+	QueueID      string   `json:"queue_id"`
+	Queue        string   `json:"queue"`
+	OriginalPath string   `json:"original_path"`
+	ArrivalTime  int64    `json:"arrival_time"`
+	Sender       string   `json:"sender"`
+	Recipients   []string `json:"recipients"`
+	Subject      string   `json:"subject,omitempty"`
+	ControlFile  string   `json:"control_file"`
+	SHA256       string   `json:"sha256"`
+	DataFile     string   `json:"data_file,omitempty"`
+}
+
+// ManifestName is the manifest's file name inside a backup folder, ArchiveName the archive's.
+const (
+	ManifestName = "manifest.json"
+	ArchiveName  = "messages.tar"
+)
+
+var (
+	_ mqsql.Backup   = (*Backup)(nil)
+	_ mqsql.Operator = (*Spool)(nil)
+)
+
+// BeginBackup creates a new backup folder under base (both mode 0700: they hold mail) with its
+// archive (0600), created without following links (internal/safefile).
+func (s *Spool) BeginBackup(base, sqlText string, now time.Time) (mqsql.Backup, error) {
+	baseDir, err := safefile.MkdirPrivate(base)
+	if err != nil {
+		return nil, fmt.Errorf("create backup folder %s: %w", base, err)
+	}
+	defer baseDir.Close()
+	folder, err := baseDir.MkdirTemp(now.UTC().Format("20060102-150405-"))
+	if err != nil {
+		return nil, fmt.Errorf("create backup folder in %s: %w", base, err)
+	}
+	defer folder.Close()
+	f, err := folder.OpenFile(ArchiveName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create backup archive: %w", err)
+	}
+	b := &Backup{dir: folder.Path(), sp: s, archive: f, buf: bufio.NewWriterSize(f, 1<<20)}
+	b.tw = tar.NewWriter(b.buf)
+	b.manifest = Manifest{Time: now.UTC(), User: mqsql.CurrentUser(), SQL: sqlText, Spool: s.Dir(), MTA: "sendmail", Archive: ArchiveName}
+	return b, nil
+}
+
+// Folder is the backup folder's path.
+func (b *Backup) Folder() string { return b.dir }
+
+// Save copies t's control file and df into the archive, read through the link-safe root, and
+// checks that the control file is still the planned message (same arrival time).
+func (b *Backup) Save(t mqsql.Target) error {
+	data, _, err := b.sp.readControl(mqsql.Entry{Queue: t.Queue, QueueID: t.QueueID, File: mqsql.FileInfo{Path: t.Path}})
+	if err != nil {
+		return fmt.Errorf("back up %s: %w", t.Path, err)
+	}
+	var f qfile
+	var m mqsql.Message
+	if _, err := parseQF(data, &f, &m, nil); err != nil {
+		return fmt.Errorf("back up %s: %w", t.Path, err)
+	}
+	if f.created != t.ArrivalTime && f.created != 0 {
+		return fmt.Errorf("back up %s: arrival time is %d, planned %d", t.Path, f.created, t.ArrivalTime)
+	}
+	entry := BackedUpMessage{QueueID: t.QueueID, Queue: string(t.Queue), OriginalPath: t.Path, ArrivalTime: t.ArrivalTime,
+		Sender: t.Sender, Subject: t.Subject, ControlFile: t.QueueID + "/" + filepath.Base(t.Path), SHA256: sha(data)}
+	for _, r := range m.Recipients {
+		entry.Recipients = append(entry.Recipients, r.Address)
+	}
+	if err := b.add(entry.ControlFile, data); err != nil {
+		return fmt.Errorf("back up %s: %w", t.Path, err)
+	}
+	df := b.sp.lay.rel(letterData, t.QueueID)
+	body, err := b.sp.readPlain(df)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("back up %s: %w", df, err)
+	default:
+		entry.DataFile = t.QueueID + "/" + filepath.Base(df)
+		if err := b.add(entry.DataFile, body); err != nil {
+			return fmt.Errorf("back up %s: %w", df, err)
+		}
+	}
+	b.manifest.Messages = append(b.manifest.Messages, entry)
+	return nil
+}
+
+// readPlain reads a whole regular file of the queue through the root.
+func (s *Spool) readPlain(rel string) ([]byte, error) {
+	fd, err := s.root.openFD(rel, unix.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("%s: not a regular file", rel)
+	}
+	data := make([]byte, st.Size)
+	n, err := readFull(fd, data)
+	return data[:n], err
+}
+
+func (b *Backup) add(name string, data []byte) error {
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: b.manifest.Time}
+	if err := b.tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	_, err := b.tw.Write(data)
+	return err
+}
+
+// Close finishes the archive, writes the manifest and flushes both to disk, so that a backup
+// that says it exists survives a crash right after the delete.
+func (b *Backup) Close() error {
+	f := b.archive
+	b.archive = nil
+	if f == nil {
+		return errors.New("backup already closed")
+	}
+	err := b.tw.Close()
+	if err == nil {
+		err = b.buf.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write backup archive: %w", err)
+	}
+	data, err := json.MarshalIndent(b.manifest, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write backup manifest: %w", err)
+	}
+	if err := writeSynced(filepath.Join(b.dir, ManifestName), append(data, '\n')); err != nil {
+		return fmt.Errorf("write backup manifest: %w", err)
+	}
+	d, err := os.Open(b.dir)
+	if err != nil {
+		return fmt.Errorf("flush backup %s to disk: %w", b.dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("flush backup %s to disk: %w", b.dir, err)
+	}
+	return nil
+}
+
+// Abandon closes the archive of a backup that failed, leaving no manifest.
+func (b *Backup) Abandon() {
+	if b.archive != nil {
+		b.archive.Close()
+		b.archive = nil
+	}
+}
+
+func sha(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// writeSynced writes a new file readable by its owner only and flushes it to disk.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}

@@ -1,0 +1,185 @@
+package sendmail
+
+import (
+	"path"
+	"strings"
+
+	"github.com/mqsql/mqsql"
+)
+
+// The file letters (sendmail.h): the first byte of a queue file's name says what it is.
+const (
+	letterQueue = 'q' // control file of a queued message
+	letterHold  = 'h' // control file of a quarantined message
+	letterLost  = 'Q' // control file Sendmail set aside (loseqfile)
+	letterData  = 'd' // the body
+	letterTemp  = 't' // a control file being rewritten, renamed over qf/hf
+	letterStale = 'T' // a stale tf saved away
+	letterXscr  = 'x' // the transcript of a running delivery
+)
+
+// controlLetters are the control files that are messages rows, in the order Locations
+// lists them.
+var controlLetters = []byte{letterQueue, letterHold, letterLost}
+
+// Sendmail writes files into subdirectories qf/ (control files, also hf, Qf, tf, Tf), df/ and
+// xf/ of a queue directory when they exist (queue.c, QP_SUBQF/QP_SUBDF/QP_SUBXF), and flat
+// into the directory otherwise.
+const (
+	subQF = "qf"
+	subDF = "df"
+	subXF = "xf"
+)
+
+// layout is where one queue directory keeps each kind of file: "" for the directory itself,
+// or the name of its subdirectory.
+type layout struct {
+	qf, df, xf string
+}
+
+// dirOf returns the directory (relative to the queue, "" for itself) of files with letter.
+func (l layout) dirOf(letter byte) string {
+	switch letter {
+	case letterData:
+		return l.df
+	case letterXscr:
+		return l.xf
+	}
+	return l.qf
+}
+
+// rel is the path of file letter+"f"+id relative to the queue directory.
+func (l layout) rel(letter byte, id string) string {
+	name := string([]byte{letter, 'f'}) + id
+	if d := l.dirOf(letter); d != "" {
+		return d + "/" + name
+	}
+	return name
+}
+
+// subdirs lists the subdirectories the layout uses.
+func (l layout) subdirs() []string {
+	var out []string
+	for _, d := range []string{l.qf, l.df, l.xf} {
+		if d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// parseName splits a queue file name into its letter and queue ID; ok is false for names
+// that are no queue file of a valid ID.
+func parseName(name string) (letter byte, id string, ok bool) {
+	if len(name) < 3 || name[1] != 'f' || !ValidQueueID(name[2:]) {
+		return 0, "", false
+	}
+	switch name[0] {
+	case letterQueue, letterHold, letterLost, letterData, letterTemp, letterStale, letterXscr:
+		return name[0], name[2:], true
+	}
+	return 0, "", false
+}
+
+// queueOfLetter is the queue a control file's letter puts it in before it is read. A qf
+// file's real queue (incoming, deferred or active) depends on its attempt count and its
+// lock, which only a read sees: until then it is Incoming, the queue whose files may still be
+// being written, as a new qf is.
+func queueOfLetter(letter byte) (mqsql.Queue, bool) {
+	switch letter {
+	case letterQueue:
+		return mqsql.Incoming, true
+	case letterHold:
+		return mqsql.Hold, true
+	case letterLost:
+		return mqsql.Corrupt, true
+	}
+	return "", false
+}
+
+// letterOfQueue is the control-file letter of files in queue q.
+func letterOfQueue(q mqsql.Queue) byte {
+	switch q {
+	case mqsql.Hold:
+		return letterHold
+	case mqsql.Corrupt:
+		return letterLost
+	}
+	return letterQueue
+}
+
+// WatchedDirs lists the subdirectories (qf/, df/, xf/) the queue uses; the queue directory
+// itself, which a watcher always watches, holds every file of a flat queue.
+func (s *Spool) WatchedDirs() []string { return s.lay.subdirs() }
+
+// Classify says what a change at rel (relative to the queue directory) is about: a control
+// file's change is about its queue ID at that path; a df, tf, Tf or xf file's about its ID,
+// to be looked for where its control files may be. False for paths in no directory the queue
+// uses.
+func (s *Spool) Classify(rel string) (mqsql.Change, bool) {
+	dir, name := path.Split(rel)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" && inList(s.lay.subdirs(), name) {
+		return mqsql.Change{Top: true}, true
+	}
+	if dir != "" && !inList(s.lay.subdirs(), dir) {
+		return mqsql.Change{}, false
+	}
+	letter, id, ok := parseName(name)
+	if !ok {
+		return mqsql.Change{}, true
+	}
+	if _, control := queueOfLetter(letter); control {
+		return mqsql.Change{ID: id, Hint: rel}, true
+	}
+	return mqsql.Change{ID: id}, true
+}
+
+func inList(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// IsHashDir reports false: Sendmail's queue has no hash directories.
+func (s *Spool) IsHashDir(name string, depth int) bool { return false }
+
+// QueueOfPath returns the queue of the control file at rel, as known before reading it (see
+// queueOfLetter).
+func (s *Spool) QueueOfPath(rel string) (mqsql.Queue, bool) {
+	letter, _, ok := parseName(path.Base(rel))
+	if !ok {
+		return "", false
+	}
+	return queueOfLetter(letter)
+}
+
+// Locations lists where Sendmail would keep id's control file: qf, hf and Qf.
+func (s *Spool) Locations(id string) []mqsql.Place {
+	if !ValidQueueID(id) {
+		return nil
+	}
+	out := make([]mqsql.Place, 0, len(controlLetters))
+	for _, l := range controlLetters {
+		q, _ := queueOfLetter(l)
+		out = append(out, mqsql.Place{Queue: q, Path: s.lay.rel(l, id)})
+	}
+	return out
+}
+
+// HasDelayLog reports whether a message's stamp has a second part: for Sendmail that is the
+// lock a queue runner holds on a qf or hf (see LockStamp), since taking it makes the message
+// active without touching the file. Lost (Qf) files are never run.
+func (s *Spool) HasDelayLog(q mqsql.Queue, id string) bool {
+	return q != mqsql.Corrupt && ValidQueueID(id)
+}
+
+// OnlyComplete reports whether only complete files reach queue q: every queue but the qf
+// files not yet read (Incoming), since Sendmail writes a new message's qf in place.
+func (s *Spool) OnlyComplete(q mqsql.Queue) bool { return q != mqsql.Incoming }
+
+// ValidQueueID is the package's ValidQueueID, for mqsql.Layout.
+func (s *Spool) ValidQueueID(id string) bool { return ValidQueueID(id) }

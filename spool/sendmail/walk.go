@@ -1,0 +1,200 @@
+package sendmail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/mqsql/mqsql"
+	"golang.org/x/sys/unix"
+)
+
+// controlDir is the directory (relative to the queue) that holds the control files.
+func (s *Spool) controlDir() string {
+	if s.lay.qf == "" {
+		return "."
+	}
+	return s.lay.qf
+}
+
+// walkControl calls fn for every regular file of the control directory named like a qf, hf
+// or Qf file of a valid queue ID. With stat, st is the file's lstat; without, st is nil when
+// the directory listing said the entry is a regular file. Other entries (df, tf, xf files,
+// Sendmail's own files) are skipped; links and other non-files named like control files are
+// skipped with a warning and never followed.
+func (s *Spool) walkControl(ctx context.Context, stat bool, fn func(letter byte, id, rel string, st *unix.Stat_t) error) error {
+	dir := s.controlDir()
+	d, err := s.root.open(dir, true)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", s.dir, err)
+	}
+	defer d.Close()
+	for {
+		ents, err := d.ReadDir(1024)
+		for _, ent := range ents {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := s.visit(d, dir, ent, stat, fn); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) || (err == nil && len(ents) == 0) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("list %s: %w", dir, err)
+		}
+	}
+}
+
+// visit handles one entry of the control directory d (at dir) for walkControl.
+func (s *Spool) visit(d *os.File, dir string, ent fs.DirEntry, stat bool, fn func(letter byte, id, rel string, st *unix.Stat_t) error) error {
+	letter, id, ok := parseName(ent.Name())
+	if _, control := queueOfLetter(letter); !ok || !control {
+		return nil
+	}
+	rel := ent.Name()
+	if dir != "." {
+		rel = dir + "/" + rel
+	}
+	if !stat && ent.Type().IsRegular() {
+		return fn(letter, id, rel, nil)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(int(d.Fd()), ent.Name(), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return nil // gone since listing
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		s.warn(fmt.Errorf("skip %s: not a regular file (mode %o)", rel, st.Mode))
+		return nil
+	}
+	return fn(letter, id, rel, &st)
+}
+
+// Walk lists every control file (qf, hf, Qf), stat'ed. Entry.Queue is what the file's letter
+// says before it is read: Hold for hf, Corrupt for Qf, Incoming for qf (ReadWithin tells
+// incoming, deferred and active apart).
+func (s *Spool) Walk(ctx context.Context, fn func(mqsql.Entry) error) error {
+	_, _ = s.locks.current(true) // the reads after a walk see locks as they are now
+	return s.walkControl(ctx, true, func(letter byte, id, rel string, st *unix.Stat_t) error {
+		q, _ := queueOfLetter(letter)
+		return fn(mqsql.Entry{Queue: q, QueueID: id, File: fileInfo(rel, st)})
+	})
+}
+
+// WalkParallel is Walk: a Sendmail queue directory is one flat list, which one goroutine
+// lists as fast as several.
+func (s *Spool) WalkParallel(ctx context.Context, fn func(mqsql.Entry) error) error {
+	return s.Walk(ctx, fn)
+}
+
+// WalkForRead is Walk without the stat of each file when the directory listing gives its type
+// (Entry.Lazy: ReadWithin stats the opened file).
+func (s *Spool) WalkForRead(ctx context.Context, fn func(mqsql.Entry) error) error {
+	_, _ = s.locks.current(true)
+	return s.walkControl(ctx, false, func(letter byte, id, rel string, st *unix.Stat_t) error {
+		q, _ := queueOfLetter(letter)
+		e := mqsql.Entry{Queue: q, QueueID: id, File: mqsql.FileInfo{Path: rel}, Lazy: st == nil}
+		if st != nil {
+			e.File = fileInfo(rel, st)
+		}
+		return fn(e)
+	})
+}
+
+// EachDelayLogStamp calls fn with the lock stamp of every control file a queue runner holds
+// (see HasDelayLog): messages that are not locked have no second stamp.
+func (s *Spool) EachDelayLogStamp(ctx context.Context, fn func(id string, st mqsql.LogStamp)) error {
+	locks, err := s.locks.current(true)
+	if err != nil || len(locks) == 0 {
+		return err
+	}
+	return s.walkControl(ctx, true, func(letter byte, id, rel string, st *unix.Stat_t) error {
+		if letter != letterLost && locks[keyOf(st)] {
+			fn(id, lockStamp)
+		}
+		return nil
+	})
+}
+
+// DelayLogStamps is EachDelayLogStamp into a map.
+func (s *Spool) DelayLogStamps(ctx context.Context) (map[string]mqsql.LogStamp, error) {
+	out := map[string]mqsql.LogStamp{}
+	err := s.EachDelayLogStamp(ctx, func(id string, st mqsql.LogStamp) { out[id] = st })
+	return out, err
+}
+
+// Stat looks at rel, one place where id's control file may be, and returns it as a walk
+// would list it; false when no control file of id is there. A link on the way is warned
+// about and taken as no file.
+func (s *Spool) Stat(q mqsql.Queue, id, rel string) (mqsql.Entry, bool) {
+	_, name := splitRel(rel)
+	letter, nameID, ok := parseName(name)
+	fq, control := queueOfLetter(letter)
+	if !ok || !control || nameID != id {
+		return mqsql.Entry{}, false
+	}
+	st, err := s.root.lstat(rel)
+	if err != nil {
+		if errors.Is(err, errSymlink) {
+			s.warn(fmt.Errorf("skip %s: %w", rel, err))
+		}
+		return mqsql.Entry{}, false
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return mqsql.Entry{}, false
+	}
+	return mqsql.Entry{Queue: fq, QueueID: id, File: fileInfo(rel, &st)}, true
+}
+
+// StatLog returns id's lock stamp when a queue runner holds its qf or hf; false otherwise.
+func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
+	if !ValidQueueID(id) {
+		return mqsql.LogStamp{}, false
+	}
+	locks, err := s.locks.current(false)
+	if err != nil {
+		return mqsql.LogStamp{}, false
+	}
+	for _, l := range []byte{letterQueue, letterHold} {
+		st, err := s.root.lstat(s.lay.rel(l, id))
+		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && locks[keyOf(&st)] {
+			return lockStamp, true
+		}
+	}
+	return mqsql.LogStamp{}, false
+}
+
+// ListDir lists the directory rel (relative to the queue) through the link-safe root.
+func (s *Spool) ListDir(rel string) ([]fs.DirEntry, error) {
+	d, err := s.root.open(rel, true)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", rel, err)
+	}
+	return entries, nil
+}
+
+// IsDir reports whether rel is a directory, reached without following a link.
+func (s *Spool) IsDir(rel string) bool {
+	st, err := s.root.lstat(rel)
+	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
+}
+
+// splitRel splits a slash-separated path into its directory ("" for none) and name.
+func splitRel(rel string) (dir, name string) {
+	for i := len(rel) - 1; i >= 0; i-- {
+		if rel[i] == '/' {
+			return rel[:i], rel[i+1:]
+		}
+	}
+	return "", rel
+}
