@@ -243,3 +243,10 @@ func TestLinksNotFollowed(t *testing.T) {
 		t.Errorf("Stat accepted a link")
 	}
 }
+
+func writeScript(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
