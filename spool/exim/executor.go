@@ -35,6 +35,8 @@ var eximOps = map[mqsql.Op]struct{ flag, done string }{
 	mqsql.OpRelease: {"-Mt", "is no longer frozen"},
 	mqsql.OpFlush:   {"-M", ""},
 	mqsql.OpExpire:  {"-Mg", ""},
+	// Exim gives up on frozen mail as on any other: -Mg thaws it as it cancels it.
+	mqsql.OpExpireRelease: {"-Mg", ""},
 }
 
 // eximBatch is how many message IDs one exim command gets: the check before acting stays
@@ -49,8 +51,6 @@ func Supports(op mqsql.Op) error {
 	switch op {
 	case mqsql.OpRequeue:
 		return fmt.Errorf("exim has no requeue: a message stays in input/ from reception to completion (use queue = 'active' to deliver now)")
-	case mqsql.OpExpireRelease:
-		return fmt.Errorf("exim has no expire-and-release of frozen mail in one step: exim -Mg gives up on a message whether frozen or not (use forced_expire on it)")
 	}
 	return fmt.Errorf("exim has no equivalent of %s", op)
 }
@@ -125,7 +125,7 @@ func (x *Executor) judge(op mqsql.Op, t mqsql.Target, said string, runErr error)
 		return outcomeOf(t, op, mqsql.Applied, "exim: "+said)
 	case op == mqsql.OpFlush && said == "":
 		return outcomeOf(t, op, mqsql.Applied, "exim -M: delivery attempted")
-	case op == mqsql.OpExpire && gone:
+	case (op == mqsql.OpExpire || op == mqsql.OpExpireRelease) && gone:
 		return outcomeOf(t, op, mqsql.Applied, "exim -Mg: cancelled, returned to its sender")
 	case op == mqsql.OpDelete && gone && said == "":
 		return outcomeOf(t, op, mqsql.Skipped, "gone before exim reached it")

@@ -71,6 +71,7 @@ func TestExecutorOnRealExim(t *testing.T) {
 		{mqsql.OpRelease, []string{"-Mf"}, "frozen", "queued", mqsql.Applied},
 		{mqsql.OpFlush, []string{"-Mf"}, "frozen", "queued", mqsql.Applied},
 		{mqsql.OpExpire, nil, "queued", "", mqsql.Applied},
+		{mqsql.OpExpireRelease, []string{"-Mf"}, "frozen", "", mqsql.Applied},
 		{mqsql.OpRequeue, nil, "queued", "queued", mqsql.Failed},
 	}
 	for _, tt := range tests {

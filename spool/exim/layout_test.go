@@ -92,3 +92,19 @@ func TestContent(t *testing.T) {
 		t.Errorf("Header of a missing message: %v", err)
 	}
 }
+
+// TestDetect tells an Exim spool from a Postfix queue directory and from other directories.
+func TestDetect(t *testing.T) {
+	for dir, want := range map[string]bool{
+		"testdata/exim/spool":        true,
+		"testdata/exim/spool-split":  true,
+		"testdata/exim/spool-extras": true,
+		"../../testdata/spool":       false,
+		"testdata/exim/listings":     false,
+		"testdata/nonexistent":       false,
+	} {
+		if got := exim.Detect(dir); got != want {
+			t.Errorf("Detect(%s) = %v, want %v", dir, got, want)
+		}
+	}
+}
