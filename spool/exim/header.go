@@ -133,7 +133,7 @@ func skipACL(p *lines, value string) error {
 		return formatErr("bad ACL variable line")
 	}
 	n, err := strconv.Atoi(string(f[1]))
-	if err != nil || n < 0 || p.off+n+1 > len(p.data) || p.data[p.off+n] != '\n' {
+	if err != nil || n < 0 || n >= len(p.data)-p.off || p.data[p.off+n] != '\n' {
 		return formatErr("bad ACL variable value")
 	}
 	p.off += n + 1
@@ -204,7 +204,7 @@ func (h *hfile) parseHeaders(data []byte) error {
 			return formatErr("bad header record at offset %d", off)
 		}
 		start := i + 2
-		if n < 0 || start+n > len(data) || bytes.IndexByte(data[start:start+n], 0) >= 0 {
+		if n < 0 || n > len(data)-start || bytes.IndexByte(data[start:start+n], 0) >= 0 {
 			return formatErr("header record at offset %d runs past the end", off)
 		}
 		h.headers = append(h.headers, hheader{flag: data[i], text: data[start : start+n]})
