@@ -1,8 +1,10 @@
 package exim
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -40,3 +42,21 @@ func FuzzParseH(f *testing.F) {
 }
 
 const plainFuzzID = "1xYTuW-00009O-26"
+
+// TestParseHHugeLengths gives a header record and an ACL value lengths near the int limit:
+// a format error, not a panic from an overflowing bound.
+func TestParseHHugeLengths(t *testing.T) {
+	data, err := os.ReadFile("testdata/exim/spool/input/" + plainFuzzID + "-H")
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := []byte("9223372036854775807")
+	for name, bad := range map[string][]byte{
+		"header": append(append([]byte{}, data...), append(huge, "  X: y\n"...)...),
+		"acl":    []byte(strings.Replace(string(data), "-deliver_firsttime\n", "-aclm _x "+string(huge)+"\nvalue\n-deliver_firsttime\n", 1)),
+	} {
+		if _, err := parseH(bad, plainFuzzID); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: %v, want a format error", name, err)
+		}
+	}
+}
