@@ -34,7 +34,7 @@ func TestAgreesWithEximBP(t *testing.T) {
 		name  string
 		split bool
 		n     int
-	}{{"flat", false, populationSize(t)}, {"split", true, populationSize(t) / 10}} {
+	}{{"flat", false, populationSize(t)}, {"split", true, max(populationSize(t)/10, 200)}} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := eximtest.Require(t, tt.split)
 			start := time.Now()

@@ -67,8 +67,10 @@ type hstate struct {
 	h     *hfile
 	hst   unix.Stat_t
 	dsize int64 // -1 when the -D is missing
-	queue mqsql.Queue
-	err   error // why the message is corrupt
+	// locked is set while a delivery process holds the -D lock.
+	locked bool
+	queue  mqsql.Queue
+	err    error // why the message is corrupt
 }
 
 // state reads and parses the -H at h and looks at its -D: everything the queue column needs.
@@ -90,7 +92,7 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 		st.h = nil
 	}
 	locked, dsize, derr := s.dataFile(h)
-	st.dsize = dsize
+	st.dsize, st.locked = dsize, locked
 	switch {
 	case derr != nil:
 		st.queue, st.err = mqsql.Corrupt, derr
@@ -134,16 +136,26 @@ func (s *Spool) dataFile(h hpath) (locked bool, size int64, err error) {
 	return lk.Type != unix.F_UNLCK, st.Size, nil
 }
 
+// lockedMode is the mode bit a message's FileInfo carries while a delivery holds its lock.
+// Exim's spool files never have it (they are 0640), and a file's stamp includes its mode, so
+// an index sees a delivery start and end as a change of the message (queue active) although
+// no file changed.
+const lockedMode = unix.S_ISVTX
+
 // fileInfo is the FileInfo of a message: its -H's path, inode, mode and mtime (the -H is
-// replaced by rename on every change, so these change with the message) and the size of -H
-// and -D together.
+// replaced by rename on every change, so these change with the message), the size of -H
+// and -D together, and lockedMode in the mode while a delivery holds the lock.
 func (st *hstate) fileInfo() mqsql.FileInfo {
 	size := st.hst.Size
 	if st.dsize > 0 {
 		size += st.dsize
 	}
+	mode := st.hst.Mode & 0o7777 &^ lockedMode
+	if st.locked {
+		mode |= lockedMode
+	}
 	return mqsql.FileInfo{
-		Path: string(st.path), Size: size, Inode: st.hst.Ino, Mode: st.hst.Mode & 0o7777,
+		Path: string(st.path), Size: size, Inode: st.hst.Ino, Mode: mode,
 		ModTimeNanos: nanos(st.hst.Mtim), LogSize: -1, LogModTimeNanos: -1,
 	}
 }

@@ -174,8 +174,8 @@ func TestJournalMarksDone(t *testing.T) {
 }
 
 // TestStampChanges checks that what the index compares changes when Exim changes a message:
-// the -H's inode and mtime when it is replaced by rename, the msglog's stamp when a line is
-// appended.
+// the -H's inode and mtime when it is replaced by rename, the mode while a delivery holds the
+// lock, the msglog's stamp when a line is appended.
 func TestStampChanges(t *testing.T) {
 	dir := copyMessage(t, "testdata/exim/spool", plainID)
 	sp := openSpool(t, dir)
@@ -189,6 +189,11 @@ func TestStampChanges(t *testing.T) {
 	after, ok := sp.Stat(mqsql.Incoming, plainID, rel)
 	if !ok || after.File.Inode == before.File.Inode || after.Queue != mqsql.Deferred {
 		t.Errorf("after rename: ok %v inode %d (was %d) queue %s", ok, after.File.Inode, before.File.Inode, after.Queue)
+	}
+	lockData(t, filepath.Join(dir, "input", plainID+"-D"))
+	locked, ok := sp.Stat(mqsql.Incoming, plainID, rel)
+	if !ok || locked.Queue != mqsql.Active || locked.File == after.File {
+		t.Errorf("while locked: ok %v queue %s, file %+v (unlocked %+v)", ok, locked.Queue, locked.File, after.File)
 	}
 	f, err := os.OpenFile(filepath.Join(dir, "msglog", plainID), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
