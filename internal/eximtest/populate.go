@@ -21,8 +21,8 @@ const sessionSize = 50
 // headers, bodies up to 300 KB, quoted local parts, several recipients, local ones among
 // them) and local -t submissions with Bcc. Then it tries a tenth of them once (remote
 // recipients defer against the closed port, local ones are delivered: partly delivered mail),
-// freezes a twentieth, and moves a fiftieth to the named queue slowq. It returns the IDs
-// queued.
+// freezes a twentieth, moves a fiftieth to the named queue slowq, and adds bounces that Exim
+// freezes itself. It returns the IDs queued.
 func (e *Exim) Populate(t testing.TB, n int) []string {
 	t.Helper()
 	bulk := n - n/20
@@ -48,7 +48,28 @@ func (e *Exim) Populate(t testing.TB, n int) []string {
 	e.inBatches(t, tried, "-M")
 	e.inBatches(t, frozen, "-Mf")
 	e.inBatches(t, moved, "-MG", "slowq")
-	return ids
+	e.frozenByExim(t, max(n/400, 1))
+	return e.IDs(t)
+}
+
+// frozenByExim queues k bounces (null sender) to an address that fails for good and tries
+// them: Exim freezes a bounce it cannot deliver ("*** Frozen (delivery error message)").
+func (e *Exim) frozenByExim(t testing.TB, k int) {
+	t.Helper()
+	before := map[string]bool{}
+	for _, id := range e.IDs(t) {
+		before[id] = true
+	}
+	for i := 0; i < k; i++ {
+		e.MustRun(t, []byte("Subject: undeliverable bounce\n\nbody\n"), "-odq", "-f", "<>", fmt.Sprintf("nobody%d@fail.test", i))
+	}
+	var fresh []string
+	for _, id := range e.IDs(t) {
+		if !before[id] {
+			fresh = append(fresh, id)
+		}
+	}
+	e.inBatches(t, fresh, "-M")
 }
 
 // inBatches runs exim with args and up to 200 IDs at a time. Exim's exit status is not

@@ -1,6 +1,7 @@
 package exim_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/eximtest"
+	"github.com/mqsql/mqsql/spool/exim"
 )
 
 // populationSize is how many messages the oracle test queues (MQSQL_EXIM_MESSAGES overrides).
@@ -50,6 +52,7 @@ func TestAgreesWithEximBP(t *testing.T) {
 			compareListing(t, "exim -qGslowq -bp", slowq, inSlowq, before, after)
 			checkAuth(t, msgs)
 			checkVariety(t, msgs)
+			checkFrozenReasons(t, openSpool(t, e.Spool))
 			t.Logf("agree: %d messages, %d recipients (default queue %d, slowq %d)", len(bp)+len(slowq), countRecipients(bp)+countRecipients(slowq), len(bp), len(slowq))
 		})
 	}
@@ -175,5 +178,27 @@ func checkVariety(t *testing.T, msgs []*mqsql.Message) {
 	t.Logf("queues %v; %d recipients done, %d with a delay reason", queues, done, deferred)
 	if queues[mqsql.Incoming] == 0 || queues[mqsql.Deferred] == 0 || queues[mqsql.Hold] == 0 || done == 0 || deferred == 0 {
 		t.Errorf("population lacks a state: queues %v, done %d, deferred %d", queues, done, deferred)
+	}
+}
+
+// checkFrozenReasons checks that the bounces Exim froze itself come with its reason.
+func checkFrozenReasons(t *testing.T, sp *exim.Spool) {
+	t.Helper()
+	reasons := 0
+	err := sp.Walk(context.Background(), func(e mqsql.Entry) error {
+		m, d, err := sp.ReadDetails(e, nil)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(m.Recipients[0].Address, "nobody") {
+			if m.Queue != mqsql.Hold || d.FrozenSince == 0 || d.FrozenReason != "delivery error message" {
+				t.Errorf("%s: queue %s, frozen %d (%q)", m.QueueID, m.Queue, d.FrozenSince, d.FrozenReason)
+			}
+			reasons++
+		}
+		return nil
+	})
+	if err != nil || reasons == 0 {
+		t.Errorf("frozen bounces: %d (%v)", reasons, err)
 	}
 }
