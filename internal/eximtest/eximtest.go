@@ -135,3 +135,12 @@ func (e *Exim) MustRun(t testing.TB, stdin []byte, args ...string) string {
 	}
 	return out
 }
+
+// MainLog returns the spool's Exim main log, for the report of a failing test.
+func (e *Exim) MainLog() string {
+	b, err := os.ReadFile(filepath.Join(e.Spool, "log", "mainlog"))
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}

@@ -88,7 +88,7 @@ func TestExecutorOnRealExim(t *testing.T) {
 				t.Fatalf("outcome %+v, want %s", out, tt.result)
 			}
 			if got := bpState(t, e, id); got != tt.after {
-				t.Errorf("after: exim -bp shows %q, want %q (%s)", got, tt.after, out[0].Detail)
+				t.Errorf("after: exim -bp shows %q, want %q (%s)\nmain log:\n%s", got, tt.after, out[0].Detail, e.MainLog())
 			}
 		})
 	}

@@ -92,6 +92,11 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 		st.h = nil
 	}
 	locked, dsize, derr := s.dataFile(h)
+	if derr != nil && s.vanished(h, hst.Ino) {
+		// Exim removes a finished or deleted message's -D just before its -H: a -H without
+		// -D that is gone a moment later was a message leaving, not a corrupt one.
+		return nil, mqsql.ErrGone
+	}
 	st.dsize, st.locked = dsize, locked
 	switch {
 	case derr != nil:
@@ -108,6 +113,12 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 		st.queue = mqsql.Deferred
 	}
 	return st, nil
+}
+
+// vanished reports whether the -H at h is no longer the file with inode ino.
+func (s *Spool) vanished(h hpath, ino uint64) bool {
+	st, err := s.root.lstat(string(h))
+	return err != nil || st.Ino != ino
 }
 
 // has reports whether the -H has the option line name.
