@@ -255,3 +255,26 @@ func writeScript(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// TestNewIDFormat reads a message with an Exim 4.97+ ID (23 characters, a 26-byte -D ID
+// line), made from a 4.96 sample by renaming it: no 4.97 binary runs here. Its size is the
+// sample's, since the longer ID line is not part of it.
+func TestNewIDFormat(t *testing.T) {
+	const newID = "1xYTsL-0000000078y-0EQ9"
+	dir := copyMessage(t, "testdata/exim/spool", plainID)
+	for _, s := range []string{"-H", "-D"} {
+		p := filepath.Join(dir, "input", plainID+s)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = bytes.Replace(data, []byte(plainID+s+"\n"), []byte(newID+s+"\n"), 1)
+		os.WriteFile(filepath.Join(dir, "input", newID+s), data, 0o640)
+		os.Remove(p)
+	}
+	mustRename(t, filepath.Join(dir, "msglog", plainID), filepath.Join(dir, "msglog", newID))
+	_, m := only(t, dir)
+	if m.QueueID != newID || m.Size != 344 || m.Error != "" || m.Queue != mqsql.Incoming {
+		t.Errorf("got %s size %d queue %s error %q, want %s 344 incoming", m.QueueID, m.Size, m.Queue, m.Error, newID)
+	}
+}
