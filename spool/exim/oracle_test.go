@@ -44,10 +44,16 @@ func TestAgreesWithEximBP(t *testing.T) {
 			t.Logf("queued %d messages in %v", tt.n, time.Since(start).Round(time.Millisecond))
 			before := time.Now().Unix()
 			bp := listBP(t, e, "-bp")
+			bpu := listBP(t, e, "-bpu")
 			slowq := listBP(t, e, "-qGslowq", "-bp")
+			count := strings.TrimSpace(e.MustRun(t, nil, "-bpc"))
 			after := time.Now().Unix()
 			msgs := readAll(t, openSpool(t, e.Spool))
 			inDefault, inSlowq := splitByQueue(msgs)
+			if want := strconv.Itoa(len(inDefault)); count != want {
+				t.Errorf("exim -bpc counts %s, the driver reads %s in the default queue", count, want)
+			}
+			compareListing(t, "exim -bpu", bpu, pendingOnly(inDefault), before, after)
 			compareListing(t, "exim -bp", bp, inDefault, before, after)
 			compareListing(t, "exim -qGslowq -bp", slowq, inSlowq, before, after)
 			checkAuth(t, msgs)
@@ -56,6 +62,22 @@ func TestAgreesWithEximBP(t *testing.T) {
 			t.Logf("agree: %d messages, %d recipients (default queue %d, slowq %d)", len(bp)+len(slowq), countRecipients(bp)+countRecipients(slowq), len(bp), len(slowq))
 		})
 	}
+}
+
+// pendingOnly is msgs with only their pending recipients, as exim -bpu lists them.
+func pendingOnly(msgs map[string]*mqsql.Message) map[string]*mqsql.Message {
+	out := map[string]*mqsql.Message{}
+	for id, m := range msgs {
+		c := *m
+		c.Recipients = nil
+		for _, r := range m.Recipients {
+			if r.Status == mqsql.Pending {
+				c.Recipients = append(c.Recipients, r)
+			}
+		}
+		out[id] = &c
+	}
+	return out
 }
 
 func listBP(t *testing.T, e *eximtest.Exim, args ...string) []eximtest.Message {
