@@ -144,3 +144,16 @@ func (e *Exim) MainLog() string {
 	}
 	return string(b)
 }
+
+// Exipick runs Exim's exipick on the spool with args and returns the message IDs it prints
+// (one per line with -i). exipick reads -H files itself: a second parser independent of
+// Exim's, whose order of messages is its own.
+func (e *Exim) Exipick(t testing.TB, args ...string) []string {
+	t.Helper()
+	cmd := exec.Command("perl", append([]string{filepath.Join(e.Base, "root/usr/sbin/exipick"), "--spool", e.Spool}, args...)...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("exipick %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.Fields(string(out))
+}

@@ -47,12 +47,15 @@ func TestAgreesWithEximBP(t *testing.T) {
 			bpu := listBP(t, e, "-bpu")
 			slowq := listBP(t, e, "-qGslowq", "-bp")
 			count := strings.TrimSpace(e.MustRun(t, nil, "-bpc"))
+			picked, pickedFrozen := e.Exipick(t, "-i"), e.Exipick(t, "-i", "-z")
 			after := time.Now().Unix()
 			msgs := readAll(t, openSpool(t, e.Spool))
 			inDefault, inSlowq := splitByQueue(msgs)
 			if want := strconv.Itoa(len(inDefault)); count != want {
 				t.Errorf("exim -bpc counts %s, the driver reads %s in the default queue", count, want)
 			}
+			compareIDs(t, "exipick -i", picked, inDefault, func(*mqsql.Message) bool { return true })
+			compareIDs(t, "exipick -i -z", pickedFrozen, inDefault, func(m *mqsql.Message) bool { return m.Queue == mqsql.Hold })
 			compareListing(t, "exim -bpu", bpu, pendingOnly(inDefault), before, after)
 			compareListing(t, "exim -bp", bp, inDefault, before, after)
 			compareListing(t, "exim -qGslowq -bp", slowq, inSlowq, before, after)
@@ -61,6 +64,30 @@ func TestAgreesWithEximBP(t *testing.T) {
 			checkFrozenReasons(t, openSpool(t, e.Spool))
 			t.Logf("agree: %d messages, %d recipients (default queue %d, slowq %d)", len(bp)+len(slowq), countRecipients(bp)+countRecipients(slowq), len(bp), len(slowq))
 		})
+	}
+}
+
+// compareIDs checks that listed holds exactly the IDs of msgs for which want is true.
+func compareIDs(t *testing.T, what string, listed []string, msgs map[string]*mqsql.Message, want func(*mqsql.Message) bool) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, id := range listed {
+		seen[id] = true
+		if m := msgs[id]; m == nil || !want(m) {
+			t.Errorf("%s lists %s, the driver does not", what, id)
+		}
+	}
+	n := 0
+	for id, m := range msgs {
+		if want(m) {
+			n++
+			if !seen[id] {
+				t.Errorf("the driver has %s, %s does not list it", id, what)
+			}
+		}
+	}
+	if n == 0 {
+		t.Errorf("%s: nothing to compare", what)
 	}
 }
 
