@@ -49,7 +49,9 @@ func TestAgreesWithEximBP(t *testing.T) {
 			count := strings.TrimSpace(e.MustRun(t, nil, "-bpc"))
 			picked, pickedFrozen := e.Exipick(t, "-i"), e.Exipick(t, "-i", "-z")
 			after := time.Now().Unix()
+			readStart := time.Now()
 			msgs := readAll(t, openSpool(t, e.Spool))
+			t.Logf("the driver walked and read them in %v", time.Since(readStart).Round(time.Millisecond))
 			inDefault, inSlowq := splitByQueue(msgs)
 			if want := strconv.Itoa(len(inDefault)); count != want {
 				t.Errorf("exim -bpc counts %s, the driver reads %s in the default queue", count, want)
