@@ -95,6 +95,13 @@ func TestQueueStates(t *testing.T) {
 		{"-H of another message", func(t *testing.T, dir string) {
 			editH(t, dir, plainID+"-H\n", "1xYTuW-00009V-2B-H\n")
 		}, mqsql.Corrupt, "spool format error"},
+		{"in a split directory not its own", func(t *testing.T, dir string) {
+			// exim -bp lists it (checked with Exim 4.96), so the walk does too.
+			os.Mkdir(filepath.Join(dir, "input", "Q"), 0o750)
+			for _, s := range []string{"-H", "-D"} {
+				mustRename(t, filepath.Join(dir, "input", plainID+s), filepath.Join(dir, "input", "Q", plainID+s))
+			}
+		}, mqsql.Incoming, ""},
 		{"locked -D", func(t *testing.T, dir string) {
 			lockData(t, filepath.Join(dir, "input", plainID+"-D"))
 		}, mqsql.Active, ""},

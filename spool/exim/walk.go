@@ -52,7 +52,9 @@ func (s *Spool) WalkForRead(ctx context.Context, fn func(mqsql.Entry) error) err
 func (s *Spool) eachH(ctx context.Context, fn func(hpath) error) error {
 	for _, d := range s.inputDirs() {
 		err := s.eachFile(ctx, d, func(rel, name string) error {
-			if id, suffix, ok := idFromName(name); ok && suffix == 'H' && (path.Dir(rel) == d || path.Base(path.Dir(rel)) == splitDir(id)) {
+			// Like Exim's queue listing, any one-character subdirectory counts, not only the
+			// one split_spool_directory would pick for the ID.
+			if _, suffix, ok := idFromName(name); ok && suffix == 'H' {
 				return fn(hpath(rel))
 			}
 			return nil
