@@ -3,8 +3,11 @@ package mqsql
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"strings"
+	"time"
 )
 
 // This file is the boundary between mqsql and one MTA's queue. The index, the SQL functions
@@ -41,6 +44,9 @@ type Entry struct {
 	// ForcedExpire is the MTA's mark, in the file's status, that the message is to be
 	// returned to its sender at its next delivery attempt (messages.forced_expire).
 	ForcedExpire bool
+	// NoLog marks a file the driver never joins a log to (see LogStamp): whatever log
+	// stamp its row holds means nothing.
+	NoLog bool
 	// Lazy marks an entry of WalkForRead: File has only Path, and the driver's read checks
 	// whether the file is complete (ErrIncomplete when not).
 	Lazy bool
@@ -95,9 +101,6 @@ type Layout interface {
 	QueueOfPath(rel string) (Queue, bool)
 	// Locations lists every place the MTA would keep id.
 	Locations(id string) []Place
-	// HasDelayLog reports whether a file of queue q named id has its log's stamp joined to
-	// its own, so that the log's changes are changes of the message.
-	HasDelayLog(q Queue, id string) bool
 	// OnlyComplete reports whether only complete mail reaches queue q, so that a file that
 	// vanished from it was a message (and one from another queue may have been a file still
 	// being written).
@@ -151,6 +154,34 @@ type Spool interface {
 	IsDir(rel string) bool
 }
 
+// Operator is a driver's write side besides its Executors: the re-check that keeps every
+// step to exactly the planned file, and the copy of a message taken before it is deleted,
+// in the MTA's own files, so that a restore gives back exactly what was there.
+type Operator interface {
+	// Layout says where a message an operation moved is now.
+	Layout
+	// Dir is the queue directory, for the audit log and the backup's manifest.
+	Dir() string
+	// Check reports why t is no longer the planned message ("" when it still is): gone,
+	// replaced, moved, or (unless includeActive) being delivered.
+	Check(t Target, includeActive bool) string
+	// BeginBackup creates a new backup folder under base for the statement sqlText.
+	BeginBackup(base, sqlText string, now time.Time) (Backup, error)
+}
+
+// Backup is one statement's backup folder while it is written. Nothing is deleted unless
+// Save succeeded for it and Close flushed the folder to disk.
+type Backup interface {
+	// Save copies t's files into the backup, checking they are still the planned file.
+	Save(t Target) error
+	// Close writes the manifest and flushes everything to disk.
+	Close() error
+	// Abandon closes the folder after a failure, leaving what was written for inspection.
+	Abandon()
+	// Folder is the backup folder's path, for reports, the audit log and restore.
+	Folder() string
+}
+
 // Executor carries out planned operations on a queue. Each driver has at least one: its
 // MTA's own tools on a live queue, and file operations on an offline copy where it can.
 type Executor interface {
@@ -162,3 +193,57 @@ type Executor interface {
 	// outcome per target and stops between batches when ctx is done.
 	Apply(ctx context.Context, op Op, queue Queue, targets []Target) []Outcome
 }
+
+// Driver is one MTA as mqsql's commands see it: how to find its queue, recognise one and open
+// it. The --mta flag names one; "auto" takes the one whose queue --spool holds, else the one
+// installed here.
+type Driver interface {
+	// Name is the MTA's name, the value of --mta.
+	Name() string
+	// Installed reports whether this MTA is installed here, so that "auto" without --spool
+	// can pick it.
+	Installed() bool
+	// Locate names the queue directory this MTA's configuration declares. When the
+	// configuration could not be read it returns the MTA's default directory and a warning.
+	Locate(ctx context.Context) (dir string, warning error)
+	// Check reports whether dir is a queue directory of this MTA: nil, a *NotQueueError, or
+	// an error saying why dir could not be looked at (a permission problem names the path).
+	Check(dir string) error
+	// Open opens the queue directory dir. warn receives problems that belong to no message
+	// (a link planted in the spool); nil discards them.
+	Open(ctx context.Context, dir string, warn func(error)) (QueueDir, error)
+}
+
+// QueueDir is a queue directory a Driver opened: read by the index and the SQL functions,
+// changed through the write path, opened once per run.
+type QueueDir interface {
+	Spool
+	Operator
+	Close() error
+	// Live reports whether the MTA installed here runs on this directory, so that its own
+	// tools act on it (and not on another queue).
+	Live() bool
+	// Executor is how operations are carried out here, with its name for reports and the
+	// audit log: the MTA's tools on a live queue, file operations on an offline copy.
+	Executor(includeActive bool) (ex Executor, name string)
+}
+
+// NotQueueError reports a directory that is not a queue directory of the MTA named: reading
+// it would answer "no mail" about a queue that was never looked at.
+type NotQueueError struct {
+	MTA     string   // e.g. "Postfix"
+	Dir     string   // the directory named
+	Missing []string // what it lacks, or nil when Dir itself could not be looked at
+	Hint    string   // where the MTA's own queue directory is named, e.g. "postconf -h queue_directory"
+	Err     error    // why Dir could not be looked at, when it could not
+}
+
+func (e *NotQueueError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: not a %s queue directory: %v", e.Dir, e.MTA, e.Err)
+	}
+	return fmt.Sprintf("%s: not a %s queue directory (no %s/; %s names %s's)",
+		e.Dir, e.MTA, strings.Join(e.Missing, "/, "), e.Hint, e.MTA)
+}
+
+func (e *NotQueueError) Unwrap() error { return e.Err }

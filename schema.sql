@@ -55,6 +55,29 @@ CREATE VIEW recipients AS
 SELECT queue_id, address, orig_address, domain, status, delay_reason, dsn_status, diag_text
 FROM queue_recipients;
 
+-- Running totals the metrics endpoint reads, so that a scrape costs the same on any queue:
+-- per queue (queue_totals), per queue and arrival second (queue_arrivals, for the age
+-- histogram and the oldest message), and the undelivered recipients of deferred mail by
+-- domain (deferred_domains). Kept by the triggers of the @summaries part below, rebuilt from
+-- the rows whenever those are created; mqsql's own, never shown in messages.
+CREATE TABLE queue_totals (
+	queue       TEXT    PRIMARY KEY,
+	messages    INTEGER NOT NULL,
+	recipients  INTEGER NOT NULL,  -- sum of recipient_count
+	bytes       INTEGER NOT NULL,  -- sum of size
+	arrival_sum INTEGER NOT NULL   -- sum of arrival_time, for the mean age
+) WITHOUT ROWID;
+CREATE TABLE queue_arrivals (
+	queue        TEXT    NOT NULL,
+	arrival_time INTEGER NOT NULL,
+	messages     INTEGER NOT NULL,
+	PRIMARY KEY (queue, arrival_time)
+) WITHOUT ROWID;
+CREATE TABLE deferred_domains (
+	domain     TEXT    PRIMARY KEY,
+	recipients INTEGER NOT NULL    -- pending recipients of files in deferred; 0 rows are kept
+) WITHOUT ROWID;
+
 -- What the watcher saw move: one row per change of a queue ID (mqsql watch, or a REPL that is
 -- open). time is unix seconds with a fraction (REAL), so datetime(time, 'unixepoch') and
 -- comparisons with unixepoch() work. Kept for the retention period (default 7 days).
@@ -195,3 +218,75 @@ CREATE INDEX IF NOT EXISTS queue_recipients_queue_id ON queue_recipients(queue_i
 CREATE INDEX IF NOT EXISTS queue_recipients_domain ON queue_recipients(domain);
 CREATE INDEX IF NOT EXISTS events_time ON events(time);
 CREATE INDEX IF NOT EXISTS events_queue_id ON events(queue_id);
+
+-- @summaries: the running totals' triggers, created after a bulk load (which is faster without
+-- them) together with the totals of the rows loaded. Executed only when the triggers are
+-- missing; a full load drops them first.
+DELETE FROM queue_totals;
+DELETE FROM queue_arrivals;
+DELETE FROM deferred_domains;
+INSERT INTO queue_totals
+SELECT queue, count(*), sum(recipient_count), sum(size), sum(arrival_time) FROM queue_files GROUP BY queue;
+INSERT INTO queue_arrivals
+SELECT queue, arrival_time, count(*) FROM queue_files GROUP BY queue, arrival_time;
+INSERT INTO deferred_domains
+SELECT r.domain, count(*) FROM queue_recipients r JOIN queue_files f ON f.id = r.file_id
+WHERE f.queue = 'deferred' AND r.status = 'pending' GROUP BY r.domain;
+
+CREATE TRIGGER summary_file_in AFTER INSERT ON queue_files BEGIN
+	INSERT INTO queue_totals VALUES (NEW.queue, 1, NEW.recipient_count, NEW.size, NEW.arrival_time)
+	ON CONFLICT (queue) DO UPDATE SET messages = messages + 1, recipients = recipients + excluded.recipients,
+		bytes = bytes + excluded.bytes, arrival_sum = arrival_sum + excluded.arrival_sum;
+	INSERT INTO queue_arrivals VALUES (NEW.queue, NEW.arrival_time, 1)
+	ON CONFLICT (queue, arrival_time) DO UPDATE SET messages = messages + 1;
+END;
+
+CREATE TRIGGER summary_file_out AFTER DELETE ON queue_files BEGIN
+	UPDATE queue_totals SET messages = messages - 1, recipients = recipients - OLD.recipient_count,
+		bytes = bytes - OLD.size, arrival_sum = arrival_sum - OLD.arrival_time
+	WHERE queue = OLD.queue;
+	UPDATE queue_arrivals SET messages = messages - 1 WHERE queue = OLD.queue AND arrival_time = OLD.arrival_time;
+	DELETE FROM queue_arrivals WHERE queue = OLD.queue AND arrival_time = OLD.arrival_time AND messages <= 0;
+END;
+
+CREATE TRIGGER summary_file_change AFTER UPDATE OF queue, recipient_count, size, arrival_time ON queue_files
+WHEN OLD.queue IS NOT NEW.queue OR OLD.recipient_count IS NOT NEW.recipient_count
+	OR OLD.size IS NOT NEW.size OR OLD.arrival_time IS NOT NEW.arrival_time BEGIN
+	UPDATE queue_totals SET messages = messages - 1, recipients = recipients - OLD.recipient_count,
+		bytes = bytes - OLD.size, arrival_sum = arrival_sum - OLD.arrival_time
+	WHERE queue = OLD.queue;
+	UPDATE queue_arrivals SET messages = messages - 1 WHERE queue = OLD.queue AND arrival_time = OLD.arrival_time;
+	DELETE FROM queue_arrivals WHERE queue = OLD.queue AND arrival_time = OLD.arrival_time AND messages <= 0;
+	INSERT INTO queue_totals VALUES (NEW.queue, 1, NEW.recipient_count, NEW.size, NEW.arrival_time)
+	ON CONFLICT (queue) DO UPDATE SET messages = messages + 1, recipients = recipients + excluded.recipients,
+		bytes = bytes + excluded.bytes, arrival_sum = arrival_sum + excluded.arrival_sum;
+	INSERT INTO queue_arrivals VALUES (NEW.queue, NEW.arrival_time, 1)
+	ON CONFLICT (queue, arrival_time) DO UPDATE SET messages = messages + 1;
+END;
+
+CREATE TRIGGER summary_file_move AFTER UPDATE OF queue ON queue_files
+WHEN OLD.queue IS NOT NEW.queue AND 'deferred' IN (OLD.queue, NEW.queue) BEGIN
+	INSERT INTO deferred_domains
+	SELECT domain, iif(NEW.queue = 'deferred', count(*), -count(*)) FROM queue_recipients
+	WHERE file_id = NEW.id AND status = 'pending' GROUP BY domain
+	ON CONFLICT (domain) DO UPDATE SET recipients = recipients + excluded.recipients;
+END;
+
+CREATE TRIGGER summary_recipient_in AFTER INSERT ON queue_recipients
+WHEN NEW.status = 'pending' AND (SELECT queue FROM queue_files WHERE id = NEW.file_id) = 'deferred' BEGIN
+	INSERT INTO deferred_domains VALUES (NEW.domain, 1)
+	ON CONFLICT (domain) DO UPDATE SET recipients = recipients + 1;
+END;
+
+CREATE TRIGGER summary_recipient_out AFTER DELETE ON queue_recipients
+WHEN OLD.status = 'pending' AND (SELECT queue FROM queue_files WHERE id = OLD.file_id) = 'deferred' BEGIN
+	UPDATE deferred_domains SET recipients = recipients - 1 WHERE domain = OLD.domain;
+END;
+
+CREATE TRIGGER summary_recipient_change AFTER UPDATE OF status, domain, file_id ON queue_recipients BEGIN
+	UPDATE deferred_domains SET recipients = recipients - 1 WHERE domain = OLD.domain
+		AND OLD.status = 'pending' AND (SELECT queue FROM queue_files WHERE id = OLD.file_id) = 'deferred';
+	INSERT INTO deferred_domains
+	SELECT NEW.domain, 1 WHERE NEW.status = 'pending' AND (SELECT queue FROM queue_files WHERE id = NEW.file_id) = 'deferred'
+	ON CONFLICT (domain) DO UPDATE SET recipients = recipients + 1;
+END;

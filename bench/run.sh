@@ -18,6 +18,7 @@
 #           whose message count is nearest to it (default 20000)
 #   RUNS_COLD, RUNS_FLOOR, RUNS_DB, RUNS_WARM, RUNS_SENDERS, RUNS_DELETE
 #           runs of each measurement (default RUNS; 0 skips it)
+#   RUNS_SCRAPE scrapes timed on each side of "scrape" (default 10; 0 skips it)
 #   WARMUP  1 reads the spool once with each tool before measuring (default 1). A spool
 #           bigger than what the page cache keeps between runs is read from disk anyway.
 #
@@ -42,6 +43,8 @@
 #               "DELETE FROM messages WHERE sender = ..." (--include-active: the pipeline deletes
 #               mail in active too) for the sender with about DELETE_N messages, mqsql with
 #               --no-backup and with its backup; the deleted files are put back after each run
+#   scrape      a Prometheus scrape of mqsql's built-in metrics on the built index (bench/scrape)
+#               against postqueue -j parsed into the same counts (a showq-based exporter)
 #
 # Wall time, CPU time and peak RSS come from /usr/bin/time. After each size (also when
 # interrupted) the live queue is put back, Postfix started again if it was running, and the
@@ -63,6 +66,7 @@ RUNS_DB="${RUNS_DB:-$RUNS}"
 RUNS_WARM="${RUNS_WARM:-$RUNS}"
 RUNS_SENDERS="${RUNS_SENDERS:-$RUNS}"
 RUNS_DELETE="${RUNS_DELETE:-$RUNS}"
+RUNS_SCRAPE="${RUNS_SCRAPE:-10}"
 WARMUP="${WARMUP:-1}"
 LOCK=/run/mqsql-postfixtest.lock
 MARKER='# mqsql-test-config'
@@ -261,7 +265,7 @@ delete_supported() {
 	esac
 	local empty
 	empty="$(mktemp -d)"
-	mkdir -p "$empty/deferred"
+	mkdir -p "$empty"/{maildrop,incoming,active,deferred,hold}
 	local ok=1
 	"$BIN/mqsql" --spool "$empty" --dry-run "DELETE FROM messages WHERE sender = 'nobody@bench.invalid'" >/dev/null 2>&1 || ok=0
 	rm -rf "$empty"
@@ -341,8 +345,14 @@ bench_size() {
 		top_sql="$(head -n 1 "$RAW/mqsql_senders-$n.out" | cut -f1)"
 		[ "$top_pipe" = "$top_sql" ] || die "busiest sender: pipeline counts $top_pipe, mqsql $top_sql"
 	fi
-	"$BIN/querytime" -db "$DB" -runs "$RUNS" "$SENDER_SQL" >"$RAW/sql_sender-$n"
-	"$BIN/querytime" -db "$DB" -runs "$RUNS" "$DOMAIN_SQL" >"$RAW/sql_domain-$n"
+	if ((RUNS > 0)); then
+		"$BIN/querytime" -db "$DB" -runs "$RUNS" "$SENDER_SQL" >"$RAW/sql_sender-$n"
+		"$BIN/querytime" -db "$DB" -runs "$RUNS" "$DOMAIN_SQL" >"$RAW/sql_domain-$n"
+	fi
+	if ((RUNS_SCRAPE > 0)); then
+		log "scrape: mqsql's metrics / postqueue -j parsed, $RUNS_SCRAPE runs each"
+		"$BIN/scrape" -db "$DB" -runs "$RUNS_SCRAPE" -postqueue >"$RAW/scrape-$n"
+	fi
 
 	log "delete by sender ($VICTIM): pipeline, $RUNS_DELETE runs"
 	for ((r = 0; r < RUNS_DELETE; r++)); do
@@ -408,6 +418,10 @@ report_size() {
 		echo
 		echo "SQL alone on the built index (bench/querytime, $RUNS runs): \`$SENDER_SQL\` $(cat "$RAW/sql_sender-$n");" \
 			"\`$DOMAIN_SQL\` $(cat "$RAW/sql_domain-$n")."
+		if [ -s "$RAW/scrape-$n" ]; then
+			echo
+			echo "Prometheus scrape (bench/scrape, $RUNS_SCRAPE runs; ms per scrape): $(tr '\n' ';' <"$RAW/scrape-$n" | sed 's/;$//; s/;/; /g')."
+		fi
 		echo
 		echo "| target | measured | target | ratio |"
 		echo "| --- | ---: | ---: | ---: |"
@@ -451,6 +465,7 @@ log "building mqsql, genspool and querytime"
 go build -o "$BIN/mqsql" ./cmd/mqsql
 go build -o "$BIN/genspool" ./bench/genspool
 go build -o "$BIN/querytime" ./bench/querytime
+go build -o "$BIN/scrape" ./bench/scrape
 altconf
 rm -f "$RAW"/*
 machine >"$REPORT"

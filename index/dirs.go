@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // watchTree adds a watch on the queue directory itself (so that a queue directory removed and
@@ -58,7 +56,7 @@ func (w *Watcher) watchSubtree(rel string, depth int, n *int, found map[string]*
 	now := time.Now()
 	for _, e := range entries {
 		sub := rel + "/" + e.Name()
-		if e.IsDir() && postfix.IsHashDir(e.Name(), depth) {
+		if e.IsDir() && w.sp.IsHashDir(e.Name(), depth) {
 			if err := w.watchSubtree(sub, depth+1, n, found); err != nil {
 				return err
 			}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // The values of events.event: what happened to a queue ID between two looks at it.
@@ -46,13 +45,13 @@ type state struct {
 }
 
 // classify turns the state of a queue ID before and after a refresh into an events row;
-// touched says whether any of its rows were rewritten, d is what the events said. It returns
+// l is the spool's layout, touched says whether any of its rows were rewritten, d is what the events said. It returns
 // false when nothing a user would call a change happened.
-func classify(id string, d *dirtyID, before, after state, touched bool) (change, bool) {
+func classify(l mqsql.Layout, id string, d *dirtyID, before, after state, touched bool) (change, bool) {
 	c := change{at: d.since, queueID: id, from: string(before.queue), to: string(after.queue), sender: after.sender, size: after.size}
 	switch {
 	case before.queue == "" && after.queue == "":
-		return passedThrough(id, d)
+		return passedThrough(l, id, d)
 	case before.queue == "":
 		c.kind = EventArrived
 	case after.queue == "":
@@ -71,8 +70,8 @@ func classify(id string, d *dirtyID, before, after state, touched bool) (change,
 // delivery takes milliseconds): never indexed, gone now, but events named it in a queue only
 // complete mail reaches. It left from the last such queue; sender and size are unknown. Events
 // only in incoming or maildrop prove nothing: a file there may never have been complete.
-func passedThrough(id string, d *dirtyID) (change, bool) {
-	if q, ok := lastCompleteQueue(d.hints); ok {
+func passedThrough(l mqsql.Layout, id string, d *dirtyID) (change, bool) {
+	if q, ok := lastCompleteQueue(l, d.hints); ok {
 		return change{at: d.since, queueID: id, kind: EventLeft, from: string(q), unknown: true}, true
 	}
 	return change{}, false
@@ -80,10 +79,10 @@ func passedThrough(id string, d *dirtyID) (change, bool) {
 
 // lastCompleteQueue returns the last queue among hints that only complete mail reaches (not
 // incoming or maildrop).
-func lastCompleteQueue(hints []string) (mqsql.Queue, bool) {
+func lastCompleteQueue(l mqsql.Layout, hints []string) (mqsql.Queue, bool) {
 	for i := len(hints) - 1; i >= 0; i-- {
-		q, ok := postfix.QueueOfPath(hints[i])
-		if ok && postfix.OnlyComplete(q) {
+		q, ok := l.QueueOfPath(hints[i])
+		if ok && l.OnlyComplete(q) {
 			return q, true
 		}
 	}

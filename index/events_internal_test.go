@@ -5,10 +5,12 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/testspool"
 )
 
 func TestClassify(t *testing.T) {
 	at := time.Unix(1795865417, 0)
+	layout := testspool.Open(t, testspool.Dir(t, "spool"))
 	def := state{mqsql.Deferred, "a@x.test", 350}
 	hold := state{mqsql.Hold, "a@x.test", 350}
 	none := state{}
@@ -33,7 +35,7 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, ok := classify("X", &dirtyID{since: at, hints: tt.hints}, tt.before, tt.after, tt.touched)
+			c, ok := classify(layout, "X", &dirtyID{since: at, hints: tt.hints}, tt.before, tt.after, tt.touched)
 			if !ok {
 				if tt.want != "" {
 					t.Fatalf("no event, want %s", tt.want)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/spool/postfix"
 	"github.com/mqsql/mqsql/sqlfuncs"
 	"modernc.org/sqlite"
 )
@@ -46,6 +45,6 @@ func (ix *Index) Now() time.Time { return ix.clock.Now() }
 // UseSpool makes header(), body() and postcat() read messages from sp, the spool this index
 // mirrors. sp must stay open while the index is queried; the index does not close it. Until
 // UseSpool is called those functions fail with an error saying the index has no spool.
-func (ix *Index) UseSpool(sp *postfix.Spool) {
+func (ix *Index) UseSpool(sp mqsql.Spool) {
 	ix.content.Set(sp)
 }

@@ -36,6 +36,10 @@ type Index struct {
 	// clock is the index's "now": for now(), age(), ago() and the views, event retention and
 	// status lines.
 	clock mqsql.Clock
+	// events counts the events rows written through this index (EventCounts).
+	events eventCounts
+	// scratch is the temporary directory of an index OpenScratch made, removed by Close.
+	scratch string
 }
 
 // Option configures an index before it opens.
@@ -58,7 +62,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Index, error) {
 	for _, o := range opts {
 		o(ix)
 	}
-	dsn, err := dataSource(path)
+	dsn, err := dataSource(path, ix.scratch != "")
 	if err != nil {
 		return nil, err
 	}
@@ -78,13 +82,16 @@ func Open(ctx context.Context, path string, opts ...Option) (*Index, error) {
 // switches it on once the file is known to be mqsql's: the mode is kept in the file, and
 // setting it on a foreign database would change it); an in-memory one uses the memdb VFS so
 // every pooled connection sees the same database.
-func dataSource(path string) (string, error) {
+func dataSource(path string, scratch bool) (string, error) {
 	const common = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
 	if path == "" {
 		return fmt.Sprintf("file:/mqsql-mem-%d-%d?vfs=memdb&%s", os.Getpid(), memCounter.Add(1), common), nil
 	}
 	if err := createPrivate(path); err != nil {
 		return "", err
+	}
+	if scratch {
+		return "file:" + path + "?_pragma=synchronous(OFF)&_pragma=cache_size(" + scratchCache + ")&_txlock=immediate&" + common, nil
 	}
 	return "file:" + path + "?_pragma=synchronous(NORMAL)&_txlock=immediate&" + common, nil
 }
@@ -242,10 +249,23 @@ func dropAll(ctx context.Context, tx *sql.Tx) error {
 // cheaper to build once after a bulk load.
 func schemaParts() (tables, indexes string) {
 	tables, indexes, _ = strings.Cut(mqsql.Schema, "-- @indexes")
-	if _, rest, ok := strings.Cut(indexes, "\n"); ok {
-		indexes = rest // the marker's comment line
+	indexes, _, _ = strings.Cut(indexes, "-- @summaries")
+	return tables, afterMarkerLine(indexes)
+}
+
+// summariesPart is schema.sql's @summaries part: the running totals rebuilt from the rows,
+// and the triggers that keep them.
+func summariesPart() string {
+	_, s, _ := strings.Cut(mqsql.Schema, "-- @summaries")
+	return afterMarkerLine(s)
+}
+
+// afterMarkerLine drops the rest of a part marker's comment line.
+func afterMarkerLine(part string) string {
+	if _, rest, ok := strings.Cut(part, "\n"); ok {
+		return rest
 	}
-	return tables, indexes
+	return part
 }
 
 // DB returns the database, for queries.
@@ -254,8 +274,16 @@ func (ix *Index) DB() *sql.DB { return ix.db }
 // Path returns the index file, "" for an in-memory index.
 func (ix *Index) Path() string { return ix.path }
 
-// Close closes the database.
-func (ix *Index) Close() error { return ix.db.Close() }
+// Close closes the database, and removes the file of an index OpenScratch made.
+func (ix *Index) Close() error {
+	err := ix.db.Close()
+	if ix.scratch != "" {
+		if rerr := os.RemoveAll(ix.scratch); err == nil && rerr != nil {
+			err = fmt.Errorf("remove the temporary index: %w", rerr)
+		}
+	}
+	return err
+}
 
 // memdbLimit is the largest an in-memory index may grow. SQLite's memdb stops at 1 GiB by
 // default, which a queue of about 900,000 messages fills; its buffer can grow to just under

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mqsql/mqsql/spool/postfix"
+	"github.com/mqsql/mqsql"
 )
 
 // ReconcileStats describes one Reconcile pass.
@@ -21,7 +21,7 @@ type ReconcileStats struct {
 // only), compares every file with its row, and refreshes just the queue IDs that differ, so
 // on a current index it reads no queue file at all. It is what catches anything the watcher
 // missed: an inotify overflow, a directory nobody watched, a file system without events.
-func (ix *Index) Reconcile(ctx context.Context, sp *postfix.Spool) (ReconcileStats, error) {
+func (ix *Index) Reconcile(ctx context.Context, sp mqsql.Spool) (ReconcileStats, error) {
 	start := time.Now()
 	st := ReconcileStats{}
 	dirty, files, err := ix.diffSpool(ctx, sp, start)
@@ -39,7 +39,7 @@ func (ix *Index) Reconcile(ctx context.Context, sp *postfix.Spool) (ReconcileSta
 // diffSpool walks the spool and returns the queue IDs whose files differ from their rows (new,
 // changed, or with a changed defer log) and the IDs of rows whose file is gone, with the paths
 // the walk saw as hints. It also returns how many files the walk saw.
-func (ix *Index) diffSpool(ctx context.Context, sp *postfix.Spool, now time.Time) (map[string]*dirtyID, int, error) {
+func (ix *Index) diffSpool(ctx context.Context, sp mqsql.Spool, now time.Time) (map[string]*dirtyID, int, error) {
 	rows, err := ix.allFiles(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -61,7 +61,7 @@ func (ix *Index) diffSpool(ctx context.Context, sp *postfix.Spool, now time.Time
 	}
 	seen := make(map[string]bool, len(rows))
 	files := 0
-	err = sp.Walk(ctx, func(e postfix.Entry) error {
+	err = sp.Walk(ctx, func(e mqsql.Entry) error {
 		files++
 		seen[e.File.Path] = true
 		log := logStamp{-1, -1}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // dirtyID is a queue ID that may have changed: the paths events named for it (relative to the
@@ -39,7 +38,7 @@ type indexedFile struct {
 
 // onDisk is a file that is a message right now: where it is and, once read, its content.
 type onDisk struct {
-	entry postfix.Entry
+	entry mqsql.Entry
 	msg   *mqsql.Message
 	gone  bool // it was not there any more when it was read
 }
@@ -58,7 +57,7 @@ const refreshChunk = 1000
 // before it was read; rows of files that are gone are dropped, new and changed files are read
 // and stored. Each chunk is one transaction that also records the events rows. It returns the
 // changes recorded.
-func (ix *Index) refresh(ctx context.Context, sp *postfix.Spool, batch map[string]*dirtyID) ([]change, error) {
+func (ix *Index) refresh(ctx context.Context, sp mqsql.Spool, batch map[string]*dirtyID) ([]change, error) {
 	ids := make([]string, 0, len(batch))
 	for id := range batch {
 		ids = append(ids, id)
@@ -79,7 +78,7 @@ func (ix *Index) refresh(ctx context.Context, sp *postfix.Spool, batch map[strin
 
 // refreshChunk is refresh for at most refreshChunk IDs. The spool is read before the write
 // transaction begins, so the transaction only writes.
-func (ix *Index) refreshChunk(ctx context.Context, sp *postfix.Spool, ids []string, batch map[string]*dirtyID) ([]change, error) {
+func (ix *Index) refreshChunk(ctx context.Context, sp mqsql.Spool, ids []string, batch map[string]*dirtyID) ([]change, error) {
 	before, err := indexedFiles(ctx, ix.db, ids)
 	if err != nil {
 		return nil, err
@@ -107,7 +106,7 @@ const maxLooks = 3
 // lookFor finds the files of ids (in parallel; again says the last look found a file gone by
 // the time it was read, so every queue is looked at) into disk and logs, and returns those
 // that must be read: new or changed files, not mere renames of an indexed file.
-func lookFor(sp *postfix.Spool, ids []string, batch map[string]*dirtyID, before map[string][]indexedFile,
+func lookFor(sp mqsql.Spool, ids []string, batch map[string]*dirtyID, before map[string][]indexedFile,
 	disk map[string][]*onDisk, logs map[string]logStamp, again bool) []*onDisk {
 	found := make([][]*onDisk, len(ids))
 	foundLogs := make([]logStamp, len(ids))
@@ -193,28 +192,28 @@ func indexedFiles(ctx context.Context, q querier, ids []string) (map[string][]in
 // cleanup is still writing, is looked for only where events say unless it was renamed:
 // lookups of names that do not exist are what waits longest in directories Postfix is busy
 // in, and whatever it becomes will have events.
-func findFiles(sp *postfix.Spool, id string, d *dirtyID, rows []indexedFile) []*onDisk {
+func findFiles(sp mqsql.Spool, id string, d *dirtyID, rows []indexedFile) []*onDisk {
 	var files []*onDisk
 	seen := map[string]bool{}
-	look := func(cs []postfix.Place) {
+	look := func(cs []mqsql.Place) {
 		for _, c := range cs {
 			if seen[c.Path] {
 				continue
 			}
 			seen[c.Path] = true
-			if e, ok := statEntry(sp, c.Queue, id, c.Path); ok {
+			if e, ok := sp.Stat(c.Queue, id, c.Path); ok {
 				files = append(files, &onDisk{entry: e})
 			}
 		}
 	}
-	near := known(d.hints, rows)
+	near := known(sp, d.hints, rows)
 	look(near)
 	if len(files) > 0 {
 		return files
 	}
 	// Not finding a message that was indexed, or that events saw in a queue only complete
 	// mail reaches, records that it left: that needs looking everywhere, twice.
-	_, wasComplete := lastCompleteQueue(d.hints)
+	_, wasComplete := lastCompleteQueue(sp, d.hints)
 	mustBeSure := len(rows) > 0 || wasComplete
 	if !mustBeSure && !d.anywhere && len(near) > 0 {
 		return nil
@@ -233,25 +232,22 @@ func findFiles(sp *postfix.Spool, id string, d *dirtyID, rows []indexedFile) []*
 
 // known lists the paths events named for an ID and the paths the index has for it (a
 // misplaced file is found by a walk, not by computing).
-func known(hints []string, rows []indexedFile) []postfix.Place {
-	var out []postfix.Place
+func known(l mqsql.Layout, hints []string, rows []indexedFile) []mqsql.Place {
+	var out []mqsql.Place
 	for _, h := range hints {
-		if q, ok := postfix.QueueOfPath(h); ok {
-			out = append(out, postfix.Place{Queue: q, Path: h})
+		if q, ok := l.QueueOfPath(h); ok {
+			out = append(out, mqsql.Place{Queue: q, Path: h})
 		}
 	}
 	for _, r := range rows {
-		out = append(out, postfix.Place{Queue: r.queue, Path: r.path})
+		out = append(out, mqsql.Place{Queue: r.queue, Path: r.path})
 	}
 	return out
 }
 
-// statEntry is (*postfix.Spool).Stat; tests replace it to move files between two looks.
-var statEntry = (*postfix.Spool).Stat
-
 // statLog returns the stamp of id's defer log, {-1, -1} when it has none: the values the
 // index stores in log_size and log_mtime_ns.
-func statLog(sp *postfix.Spool, id string) logStamp {
+func statLog(sp mqsql.Spool, id string) logStamp {
 	st, ok := sp.StatLog(id)
 	if !ok {
 		return logStamp{-1, -1}
@@ -266,7 +262,7 @@ func statLog(sp *postfix.Spool, id string) logStamp {
 const ioWorkers = 8
 
 // readAll reads the files; a file that is gone keeps msg nil.
-func readAll(sp *postfix.Spool, files []*onDisk) error {
+func readAll(sp mqsql.Spool, files []*onDisk) error {
 	return parallel(len(files), func(i int) error { return readOne(sp, files[i]) })
 }
 
@@ -300,9 +296,9 @@ func parallel(n int, fn func(i int) error) error {
 
 // readOne reads one file into f.msg. A file that vanished or was replaced since it was
 // stat'ed is left unread and marked gone.
-func readOne(sp *postfix.Spool, f *onDisk) error {
-	m, err := sp.Read(f.entry)
-	if errors.Is(err, postfix.ErrGone) {
+func readOne(sp mqsql.Spool, f *onDisk) error {
+	m, err := sp.ReadWithin(f.entry, nil)
+	if errors.Is(err, mqsql.ErrGone) {
 		f.gone = true
 		return nil
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // TestFindFilesWhileMessageMoves moves a message, while findFiles looks at one queue after
@@ -56,14 +55,13 @@ func TestFindFilesWhileMessageMoves(t *testing.T) {
 			if moved {
 				move()
 			}
-			statEntry = func(sp *postfix.Spool, q mqsql.Queue, id, rel string) (postfix.Entry, bool) {
+			hooked := statHook{sp, func(q mqsql.Queue, id, rel string) (mqsql.Entry, bool) {
 				if !moved && filepath.Join(dir, rel) == at(tt.when) {
 					moved = true
 					move()
 				}
 				return sp.Stat(q, id, rel)
-			}
-			t.Cleanup(func() { statEntry = (*postfix.Spool).Stat })
+			}}
 
 			var rows []indexedFile
 			if tt.indexed != "" {
@@ -73,7 +71,7 @@ func TestFindFilesWhileMessageMoves(t *testing.T) {
 			for _, h := range tt.hints {
 				d.hints = append(d.hints, h+id)
 			}
-			files := findFiles(sp, id, d, rows)
+			files := findFiles(hooked, id, d, rows)
 			if !moved {
 				t.Fatal("the message was never moved: the test proves nothing")
 			}
@@ -115,7 +113,7 @@ func TestRefreshFileMovesBeforeRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	moved := false
-	statEntry = func(sp *postfix.Spool, q mqsql.Queue, id, rel string) (postfix.Entry, bool) {
+	hooked := statHook{sp, func(q mqsql.Queue, id, rel string) (mqsql.Entry, bool) {
 		e, ok := sp.Stat(q, id, rel)
 		if ok && !moved && filepath.Join(dir, rel) == at(mqsql.Active) {
 			moved = true
@@ -124,11 +122,10 @@ func TestRefreshFileMovesBeforeRead(t *testing.T) {
 			}
 		}
 		return e, ok
-	}
-	t.Cleanup(func() { statEntry = (*postfix.Spool).Stat })
+	}}
 
 	d := &dirtyID{since: time.Now(), hints: []string{"incoming/" + id, cfg.RelPath("active", id)}}
-	changes, err := ix.refresh(ctx, sp, map[string]*dirtyID{id: d})
+	changes, err := ix.refresh(ctx, hooked, map[string]*dirtyID{id: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,3 +140,11 @@ func TestRefreshFileMovesBeforeRead(t *testing.T) {
 		t.Fatalf("row in %q (%v), want deferred", queue, err)
 	}
 }
+
+// statHook is a spool whose Stat runs a test's code, to move files between two looks.
+type statHook struct {
+	mqsql.Spool
+	stat func(q mqsql.Queue, id, rel string) (mqsql.Entry, bool)
+}
+
+func (h statHook) Stat(q mqsql.Queue, id, rel string) (mqsql.Entry, bool) { return h.stat(q, id, rel) }

@@ -1,6 +1,6 @@
 package index
 
-import "github.com/mqsql/mqsql/spool/postfix"
+import "github.com/mqsql/mqsql"
 
 // fileStamp is what the index keeps of a file to tell whether it changed: the file's inode,
 // size, mode and mtime, and the stamp of the delay log the spool joins to it ({-1, -1} when
@@ -19,9 +19,8 @@ var noLog = logStamp{-1, -1}
 
 // diskStamp is the stamp of a file found in the spool, whose queue ID's delay log has stamp
 // log.
-func diskStamp(e postfix.Entry, log logStamp) fileStamp {
-	unlogged := !postfix.HasDelayLog(e.Queue, e.QueueID)
-	return fileStamp{int64(e.File.Inode), e.File.Size, int64(e.File.Mode), e.File.ModTimeNanos, log, unlogged}
+func diskStamp(e mqsql.Entry, log logStamp) fileStamp {
+	return fileStamp{int64(e.File.Inode), e.File.Size, int64(e.File.Mode), e.File.ModTimeNanos, log, e.NoLog}
 }
 
 // unchanged reports whether a row with stamp s still describes the file with stamp now.
@@ -52,8 +51,8 @@ func (s stamp) fileStamp() fileStamp {
 }
 
 // walkLogStamp turns the spool's log stamp, zero for none, into a logStamp.
-func walkLogStamp(st postfix.LogStamp) logStamp {
-	if st == (postfix.LogStamp{}) {
+func walkLogStamp(st mqsql.LogStamp) logStamp {
+	if st == (mqsql.LogStamp{}) {
 		return noLog
 	}
 	return logStamp{st.Size, st.ModTimeNanos}

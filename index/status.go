@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // Status describes the spool, the rows per queue, the watcher and the time of the last change,
@@ -65,7 +64,10 @@ func statusReport(ctx context.Context, ix *Index, spoolDir string, extra [][2]st
 		return "", fmt.Errorf("count events: %w", err)
 	}
 	where := "in memory"
-	if ix.path != "" {
+	switch {
+	case ix.scratch != "":
+		where = "a temporary file for this run (" + ix.path + ")"
+	case ix.path != "":
 		where = ix.path
 	}
 	lines := [][2]string{
@@ -115,11 +117,11 @@ func queueCounts(ctx context.Context, db *sql.DB) (string, int64, error) {
 // Reconcile in this process. It implements shell.Live.
 type Follower struct {
 	ix *Index
-	sp *postfix.Spool
+	sp mqsql.Spool
 }
 
 // NewFollower returns the live view of ix, whose file another process keeps current.
-func NewFollower(ix *Index, sp *postfix.Spool) *Follower { return &Follower{ix: ix, sp: sp} }
+func NewFollower(ix *Index, sp mqsql.Spool) *Follower { return &Follower{ix: ix, sp: sp} }
 
 // Rescan reconciles the index with the spool in this process; the owner's watcher goes on.
 func (f *Follower) Rescan(ctx context.Context) error {

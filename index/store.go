@@ -8,13 +8,12 @@ import (
 	"strings"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // store writes the files found for each ID in one transaction. It reads the rows again inside
 // the transaction, so that a concurrent writer (another mqsql syncing the same file) cannot
 // make it drop or duplicate rows.
-func (ix *Index) store(ctx context.Context, sp *postfix.Spool, ids []string, batch map[string]*dirtyID, disk map[string][]*onDisk, logs map[string]logStamp) ([]change, error) {
+func (ix *Index) store(ctx context.Context, sp mqsql.Spool, ids []string, batch map[string]*dirtyID, disk map[string][]*onDisk, logs map[string]logStamp) ([]change, error) {
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin index refresh: %w", err)
@@ -40,7 +39,7 @@ func (ix *Index) store(ctx context.Context, sp *postfix.Spool, ids []string, bat
 		if err != nil {
 			return nil, err
 		}
-		if c, ok := classify(id, batch[id], primary(now[id]), after, touched); ok {
+		if c, ok := classify(sp, id, batch[id], primary(now[id]), after, touched); ok {
 			changes = append(changes, c)
 		}
 	}
@@ -50,6 +49,7 @@ func (ix *Index) store(ctx context.Context, sp *postfix.Spool, ids []string, bat
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit index refresh: %w", err)
 	}
+	ix.events.add(changes)
 	return changes, nil
 }
 
@@ -57,7 +57,7 @@ func (ix *Index) store(ctx context.Context, sp *postfix.Spool, ids []string, bat
 type storer struct {
 	w        *writer
 	tx       *sql.Tx
-	sp       *postfix.Spool
+	sp       mqsql.Spool
 	relocate *sql.Stmt // prepared on first use
 }
 
@@ -125,7 +125,7 @@ func (s *storer) storeOne(ctx context.Context, rows []indexedFile, files []*onDi
 // movable returns the row of a file that was only renamed (or chmod'ed) into e: same inode,
 // size and mtime, same defer log. Files involving corrupt/ or a misplaced path are re-read,
 // since their error text depends on where they are.
-func movable(rows []indexedFile, used map[int64]bool, e postfix.Entry, log logStamp) *indexedFile {
+func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log logStamp) *indexedFile {
 	if e.Queue == mqsql.Corrupt || e.Misplaced != "" {
 		return nil
 	}
@@ -142,7 +142,7 @@ func movable(rows []indexedFile, used map[int64]bool, e postfix.Entry, log logSt
 }
 
 // move points row r at the file e now is: its queue, path and mode (and so forced_expire).
-func (s *storer) move(ctx context.Context, r *indexedFile, e postfix.Entry) error {
+func (s *storer) move(ctx context.Context, r *indexedFile, e mqsql.Entry) error {
 	if s.relocate == nil {
 		st, err := s.tx.PrepareContext(ctx, `UPDATE queue_files SET queue = ?, path = ?, mode = ?, forced_expire = ? WHERE id = ?`)
 		if err != nil {
@@ -179,7 +179,7 @@ func primaryState(states []state) state {
 
 // same reports whether the row still describes the file found on disk: same inode, size,
 // mode and mtime, and the same defer log.
-func (r *indexedFile) same(e postfix.Entry, log logStamp) bool {
+func (r *indexedFile) same(e mqsql.Entry, log logStamp) bool {
 	return r.stamp().unchanged(diskStamp(e, log))
 }
 

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // Stats describes one pass of Sync, for progress displays and logs.
@@ -42,7 +41,7 @@ type stamp struct {
 // size, mode, mtime or defer log changed, and drops rows whose files are gone. On an empty
 // index that is a full load. Files are read in parallel; all writes go through one
 // transaction, so readers of a file index see either the old state or the new one.
-func (ix *Index) Sync(ctx context.Context, sp *postfix.Spool) (Stats, error) {
+func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	start := time.Now()
 	var st Stats
 	defer debug.SetGCPercent(debug.SetGCPercent(warmGCPercent))
@@ -57,6 +56,9 @@ func (ix *Index) Sync(ctx context.Context, sp *postfix.Spool) (Stats, error) {
 	}
 	defer tx.Rollback()
 	if cold {
+		if err := dropSummaryTriggers(ctx, tx); err != nil {
+			return st, err
+		}
 		debug.SetGCPercent(bulkGCPercent) // the deferred call above restores the caller's
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(min(debug.SetMemoryLimit(-1), bulkMemoryLimit)))
 	}
@@ -71,7 +73,7 @@ func (ix *Index) Sync(ctx context.Context, sp *postfix.Spool) (Stats, error) {
 		}
 	}
 
-	incomplete, err := ix.load(ctx, sp, cold, func(e postfix.Entry) (bool, int64) {
+	incomplete, err := ix.load(ctx, sp, cold, func(e mqsql.Entry) (bool, int64) {
 		st.Files++
 		read, oldID := known.want(e)
 		if !read {
@@ -91,6 +93,9 @@ func (ix *Index) Sync(ctx context.Context, sp *postfix.Spool) (Stats, error) {
 	_, indexes := schemaParts()
 	if _, err := tx.ExecContext(ctx, indexes); err != nil {
 		return st, fmt.Errorf("create indexes: %w", err)
+	}
+	if err := ensureSummaries(ctx, tx); err != nil {
+		return st, err
 	}
 	if err := tx.Commit(); err != nil {
 		return st, fmt.Errorf("commit index update: %w", err)
@@ -134,7 +139,7 @@ const progressEvery = 5000
 
 // matches reports whether the row still describes e, whose delay log has stamp log (zero for
 // none).
-func (s stamp) matches(e postfix.Entry, log postfix.LogStamp) bool {
+func (s stamp) matches(e mqsql.Entry, log mqsql.LogStamp) bool {
 	return s.fileStamp().unchanged(diskStamp(e, walkLogStamp(log)))
 }
 
@@ -144,7 +149,7 @@ const batchSize = 64
 
 // work is a file to read, with the row it replaces (0 = none).
 type work struct {
-	entry postfix.Entry
+	entry mqsql.Entry
 	oldID int64
 }
 
@@ -160,7 +165,7 @@ type result struct {
 // file and which row, if any, it replaces; the walking goroutines call it one at a time. With
 // all (the index is empty, every file is read), the walk does not lstat the files and load
 // returns how many the readers found still being written.
-func (ix *Index) load(ctx context.Context, sp *postfix.Spool, all bool, want func(postfix.Entry) (bool, int64), store func([]result) error) (incomplete int, err error) {
+func (ix *Index) load(ctx context.Context, sp mqsql.Spool, all bool, want func(mqsql.Entry) (bool, int64), store func([]result) error) (incomplete int, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []work, 8)
@@ -197,7 +202,7 @@ func (ix *Index) load(ctx context.Context, sp *postfix.Spool, all bool, want fun
 // walkBatches walks the spool and sends the files want selects, batchSize at a time. The
 // walk runs on several goroutines; want and the batch are used by one at a time. When all the
 // files are to be read anyway, the walk leaves checking them to the readers (WalkForRead).
-func walkBatches(ctx context.Context, sp *postfix.Spool, all bool, want func(postfix.Entry) (bool, int64), out chan<- []work) error {
+func walkBatches(ctx context.Context, sp mqsql.Spool, all bool, want func(mqsql.Entry) (bool, int64), out chan<- []work) error {
 	var mu sync.Mutex
 	batch := make([]work, 0, batchSize)
 	send := func() error {
@@ -213,7 +218,7 @@ func walkBatches(ctx context.Context, sp *postfix.Spool, all bool, want func(pos
 	if all {
 		walk = sp.WalkForRead
 	}
-	err := walk(ctx, func(e postfix.Entry) error {
+	err := walk(ctx, func(e mqsql.Entry) error {
 		mu.Lock()
 		defer mu.Unlock()
 		read, oldID := want(e)
@@ -237,7 +242,7 @@ func walkBatches(ctx context.Context, sp *postfix.Spool, all bool, want func(pos
 // and any other error stops the load through fail. A message that holds the budget's
 // allowance for big messages goes to the writer at once, with the messages read before it,
 // since no other big message can be read until it is stored.
-func readBatches(ctx context.Context, sp *postfix.Spool, budget *mqsql.RecipientBudget, in <-chan []work, out chan<- []result, skipped *atomic.Int64, fail func(error)) {
+func readBatches(ctx context.Context, sp mqsql.Spool, budget *mqsql.RecipientBudget, in <-chan []work, out chan<- []result, skipped *atomic.Int64, fail func(error)) {
 	send := func(msgs []result) {
 		select {
 		case out <- msgs:
@@ -251,10 +256,10 @@ func readBatches(ctx context.Context, sp *postfix.Spool, budget *mqsql.Recipient
 		msgs := make([]result, 0, len(batch))
 		for _, w := range batch {
 			m, err := sp.ReadWithin(w.entry, budget)
-			if errors.Is(err, postfix.ErrGone) {
+			if errors.Is(err, mqsql.ErrGone) {
 				continue
 			}
-			if errors.Is(err, postfix.ErrIncomplete) {
+			if errors.Is(err, mqsql.ErrIncomplete) {
 				skipped.Add(1)
 				continue
 			}
@@ -325,7 +330,7 @@ type knownFiles struct {
 
 // knownLog is a defer log's stamp in knownFiles; a Size of ambiguousLog marks an ambiguous
 // key.
-type knownLog = postfix.LogStamp
+type knownLog = mqsql.LogStamp
 
 const ambiguousLog = -2
 
@@ -340,7 +345,7 @@ func (k *knownFiles) empty() bool { return len(k.stamps) == 0 }
 // known loads what the index knows and, unless it is empty (then every file is read anyway,
 // with its log), the defer logs' stamps: both at once, since each is a long wait on a
 // different thing.
-func (ix *Index) known(ctx context.Context, sp *postfix.Spool) (*knownFiles, error) {
+func (ix *Index) known(ctx context.Context, sp mqsql.Spool) (*knownFiles, error) {
 	var rows int
 	if err := ix.db.QueryRowContext(ctx, "SELECT count(*) FROM queue_files").Scan(&rows); err != nil {
 		return nil, fmt.Errorf("read index: %w", err)
@@ -437,10 +442,10 @@ func (k *knownFiles) add(path string, s stamp) {
 }
 
 // loadLogs lists the defer logs; hint is about how many there are.
-func (k *knownFiles) loadLogs(ctx context.Context, sp *postfix.Spool, hint int) error {
+func (k *knownFiles) loadLogs(ctx context.Context, sp mqsql.Spool, hint int) error {
 	k.logs = make(map[uint64]knownLog, hint)
 	var mu sync.Mutex
-	return sp.EachDelayLogStamp(ctx, func(id string, st postfix.LogStamp) {
+	return sp.EachDelayLogStamp(ctx, func(id string, st mqsql.LogStamp) {
 		key := keyOf(id)
 		mu.Lock()
 		defer mu.Unlock()
@@ -454,7 +459,7 @@ func (k *knownFiles) loadLogs(ctx context.Context, sp *postfix.Spool, hint int) 
 
 // want says whether a file the walk found must be read, and which row it replaces, and marks
 // its row seen.
-func (k *knownFiles) want(e postfix.Entry) (bool, int64) {
+func (k *knownFiles) want(e mqsql.Entry) (bool, int64) {
 	i, ok := k.files[keyOf(e.File.Path)]
 	if !ok {
 		return true, 0

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mqsql/mqsql/spool/postfix"
+	"github.com/mqsql/mqsql"
 )
 
 // Defaults of WatchOptions.
@@ -75,7 +75,7 @@ func (o WatchOptions) withDefaults() WatchOptions {
 // reads the spool. Its methods are safe for concurrent use.
 type Watcher struct {
 	ix   *Index
-	sp   *postfix.Spool
+	sp   mqsql.Spool
 	opt  WatchOptions
 	root string
 
@@ -123,7 +123,7 @@ type WatchState struct {
 // otherwise the first pass is a Reconcile, whose differences become events. Watches are added
 // before that pass, so nothing falls between the pass and the watching. Close stops it; so
 // does cancelling ctx.
-func (ix *Index) Watch(ctx context.Context, sp *postfix.Spool, opt WatchOptions) (*Watcher, error) {
+func (ix *Index) Watch(ctx context.Context, sp mqsql.Spool, opt WatchOptions) (*Watcher, error) {
 	opt = opt.withDefaults()
 	w := &Watcher{
 		ix:      ix,
@@ -201,7 +201,7 @@ func (ix *Index) ensureIndexes(ctx context.Context) error {
 	if _, err := ix.db.ExecContext(ctx, indexes); err != nil {
 		return fmt.Errorf("create indexes: %w", err)
 	}
-	return nil
+	return ensureSummaries(ctx, ix.db)
 }
 
 // Close stops the watcher and waits for it. The index stays open.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mqsql/mqsql/spool/postfix"
 	"github.com/mqsql/mqsql/sqlfuncs"
 )
 
@@ -31,7 +30,7 @@ func dotCat(s *Session, ctx context.Context, args []string, _ int) error {
 		return fmt.Errorf("usage: .cat [-e] [-h] [-b] QUEUE_ID...")
 	}
 	for _, id := range ids {
-		if !postfix.ValidQueueID(id) {
+		if s.Layout != nil && !s.Layout.ValidQueueID(id) {
 			return fmt.Errorf("bad queue ID %q", id)
 		}
 		var text sql.NullString

@@ -83,7 +83,8 @@ func openSession(t testing.TB, dir string, out io.Writer) *shell.Session {
 func openSessionAt(t testing.TB, dir string, out io.Writer, now time.Time) *shell.Session {
 	t.Helper()
 	ctx := context.Background()
-	ix := testindex.Memory(t, testspool.Open(t, dir), index.WithClock(mqsql.FixedClock(now)))
+	sp := testspool.Open(t, dir)
+	ix := testindex.Memory(t, sp, index.WithClock(mqsql.FixedClock(now)))
 	conn, err := ix.DB().Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +94,7 @@ func openSessionAt(t testing.TB, dir string, out io.Writer, now time.Time) *shel
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &shell.Session{Conn: conn, Out: out, Err: out, Guard: g,
+	return &shell.Session{Conn: conn, Out: out, Err: out, Guard: g, Layout: sp,
 		Opt: output.Options{Format: output.Table, Headers: true, Escape: true, Width: 100}}
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/output"
 )
@@ -40,6 +41,9 @@ type Session struct {
 	Guard *index.Guard
 	// Writes says how write statements act on the spool; nil refuses them.
 	Writes *Writes
+	// Layout is the rules of the spool's MTA, which say what a queue ID looks like, so that
+	// .cat names a malformed ID as such; nil lets the MTA's reader decide.
+	Layout mqsql.Layout
 
 	// Terminal says that Out is a terminal although it is no *os.File (a test's recorder);
 	// an *os.File terminal is recognized without it. On a terminal, control characters from

@@ -8,7 +8,6 @@ import (
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/output"
-	"github.com/mqsql/mqsql/spool/postfix"
 	"github.com/mqsql/mqsql/write"
 )
 
@@ -16,8 +15,8 @@ import (
 // operations, and the user's safety settings for them. The write itself is package write's;
 // the session only shows the plan, asks and prints the outcome.
 type Writes struct {
-	Spool    *postfix.Spool
-	Executor postfix.Executor
+	Spool    mqsql.Operator
+	Executor mqsql.Executor
 	// Backend names the executor in reports and the audit log ("postsuper", "direct").
 	Backend string
 	// DryRun prints plans and changes nothing; Yes acts without asking; Force allows a write

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/mqsql/mqsql/spool/postfix"
+	"github.com/mqsql/mqsql"
 	"modernc.org/sqlite"
 )
 
@@ -27,12 +27,12 @@ const (
 // which one it mirrors. A Source is safe for concurrent use; the zero value has no spool.
 type Source struct {
 	mu sync.RWMutex
-	sp *postfix.Spool
+	sp mqsql.Spool
 }
 
 // Set makes the functions read from sp and returns the spool they read before, which no call
 // uses any more when Set returns, so the caller may close it.
-func (s *Source) Set(sp *postfix.Spool) *postfix.Spool {
+func (s *Source) Set(sp mqsql.Spool) mqsql.Spool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.sp
@@ -40,14 +40,19 @@ func (s *Source) Set(sp *postfix.Spool) *postfix.Spool {
 	return old
 }
 
-// with runs read with the spool, which stays set until read returns.
-func (s *Source) with(fn string, read func(*postfix.Spool) (driver.Value, error)) (driver.Value, error) {
+// with runs read with the spool, which stays set until read returns; NULL without calling it
+// when id is no name the spool's MTA gives a message (a file in corrupt/ can be named
+// anything), which must never become a path.
+func (s *Source) with(fn, id string, read func(mqsql.Content) (driver.Value, error)) (driver.Value, error) {
 	if s != nil {
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 	}
 	if s == nil || s.sp == nil {
 		return nil, fmt.Errorf("%s(): this index has no spool to read messages from", fn)
+	}
+	if !s.sp.ValidQueueID(id) {
+		return nil, nil
 	}
 	return read(s.sp)
 }
@@ -56,14 +61,13 @@ func (s *Source) with(fn string, read func(*postfix.Spool) (driver.Value, error)
 // ID is not a queue ID (a file in corrupt/ can be named anything). Such calls return NULL, so
 // that a query over many messages is not stopped by one that was delivered meanwhile.
 func gone(err error) bool {
-	return errors.Is(err, postfix.ErrNoMessage)
+	return errors.Is(err, mqsql.ErrNoMessage)
 }
 
 // damaged reports whether err is about the file's content, in which case what was read before
 // the damage is still the answer.
 func damaged(err error) bool {
-	var re *postfix.RecordError
-	return errors.As(err, &re) || errors.Is(err, postfix.ErrTruncated)
+	return errors.Is(err, mqsql.ErrDamaged)
 }
 
 // headerFunc is header(queue_id, name): every field called name (case does not matter) in the
@@ -72,11 +76,11 @@ func damaged(err error) bool {
 func (s *Source) headerFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 	id, ok1 := text(args[0])
 	name, ok2 := text(args[1])
-	if !ok1 || !ok2 || !postfix.ValidQueueID(id) {
+	if !ok1 || !ok2 {
 		return nil, nil
 	}
 	name = strings.TrimSpace(name)
-	return s.with("header", func(sp *postfix.Spool) (driver.Value, error) {
+	return s.with("header", id, func(sp mqsql.Content) (driver.Value, error) {
 		value, found, err := sp.Header(id, name, HeaderLimit)
 		if gone(err) {
 			return nil, nil
@@ -95,10 +99,10 @@ func (s *Source) headerFunc(_ *sqlite.FunctionContext, args []driver.Value) (dri
 // parts and transfer encodings as they are); NULL when the message is gone.
 func (s *Source) bodyFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 	id, ok := text(args[0])
-	if !ok || !postfix.ValidQueueID(id) {
+	if !ok {
 		return nil, nil
 	}
-	return s.with("body", func(sp *postfix.Spool) (driver.Value, error) {
+	return s.with("body", id, func(sp mqsql.Content) (driver.Value, error) {
 		b, _, err := sp.Body(id, BodyLimit)
 		if gone(err) {
 			return nil, nil
@@ -118,10 +122,10 @@ func (s *Source) postcatFunc(_ *sqlite.FunctionContext, args []driver.Value) (dr
 		return nil, errors.New("postcat(queue_id [, options]): wrong number of arguments")
 	}
 	id, ok := text(args[0])
-	if !ok || !postfix.ValidQueueID(id) {
+	if !ok {
 		return nil, nil
 	}
-	var show postfix.PostcatParts
+	var show mqsql.ContentParts
 	if len(args) == 2 {
 		opts, _ := text(args[1])
 		var err error
@@ -129,7 +133,7 @@ func (s *Source) postcatFunc(_ *sqlite.FunctionContext, args []driver.Value) (dr
 			return nil, err
 		}
 	}
-	return s.with("postcat", func(sp *postfix.Spool) (driver.Value, error) {
+	return s.with("postcat", id, func(sp mqsql.Content) (driver.Value, error) {
 		var b bytes.Buffer
 		err := sp.Postcat(&b, id, show)
 		if gone(err) {
@@ -144,8 +148,8 @@ func (s *Source) postcatFunc(_ *sqlite.FunctionContext, args []driver.Value) (dr
 
 // ParsePostcatOptions reads postcat's part options, "-e", "-h", "-b", together ("-hb") or
 // apart ("-h -b"), with or without dashes.
-func ParsePostcatOptions(opts string) (postfix.PostcatParts, error) {
-	var show postfix.PostcatParts
+func ParsePostcatOptions(opts string) (mqsql.ContentParts, error) {
+	var show mqsql.ContentParts
 	for _, c := range strings.Join(strings.Fields(opts), "") {
 		switch c {
 		case '-':

@@ -4,18 +4,17 @@ import (
 	"context"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // backup copies every message the plan deletes, after checking it is still the planned file.
 // Nothing is deleted unless every copy was written. A message that fails the check is taken
 // out of the plan and returned as skipped: it may be back where it was by the time the
 // delete runs (held and released meanwhile), and a message without a copy is never deleted.
-func (w *Writer) backup(ctx context.Context, p *Plan) (*postfix.Backup, []mqsql.Outcome, error) {
+func (w *Writer) backup(ctx context.Context, p *Plan) (mqsql.Backup, []mqsql.Outcome, error) {
 	if w.NoBackup || !p.deletes() {
 		return nil, nil, nil
 	}
-	b, err := postfix.NewBackup(w.BackupBase, p.SQL, w.Spool.Dir(), w.Clock.Now())
+	b, err := w.Spool.BeginBackup(w.BackupBase, p.SQL, w.Clock.Now())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -33,7 +32,7 @@ func (w *Writer) backup(ctx context.Context, p *Plan) (*postfix.Backup, []mqsql.
 					notSaved = append(notSaved, mqsql.Outcome{Action: mqsql.Action{Target: t, Op: g.Op}, Result: mqsql.Skipped, Detail: why})
 					continue
 				}
-				err = b.Save(w.Spool, t)
+				err = b.Save(t)
 			}
 			if err != nil {
 				b.Abandon()

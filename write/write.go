@@ -11,16 +11,16 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // Writer holds what turning write statements into spool operations needs, and the user's
 // safety settings for them.
 type Writer struct {
 	// Guard classified the statement and plans it on the session's connection.
-	Guard    *index.Guard
-	Spool    *postfix.Spool
-	Executor postfix.Executor
+	Guard *index.Guard
+	// Spool is the driver's write side: the re-check and the backups.
+	Spool    mqsql.Operator
+	Executor mqsql.Executor
 	// Backend names the executor in reports and the audit log ("postsuper", "direct").
 	Backend string
 	// Force allows a write without a WHERE clause.
@@ -97,12 +97,12 @@ func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
 // nothing was changed.
 func (w *Writer) Execute(ctx context.Context, p *Plan) (*Report, error) {
 	now := w.Clock.Now().UTC()
-	rec := postfix.AuditRecord{ID: postfix.NewAuditID(now), Time: now, SQL: p.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
+	rec := mqsql.AuditRecord{ID: mqsql.NewAuditID(now), Time: now, SQL: p.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
 	rep := &Report{Outcomes: p.skipped(), AuditID: rec.ID}
 	backup, notSaved, err := w.backup(ctx, p)
 	rep.Outcomes = append(rep.Outcomes, notSaved...)
 	if backup != nil {
-		rep.Backup, rec.Backup = backup.Dir, backup.Dir
+		rep.Backup, rec.Backup = backup.Folder(), backup.Folder()
 	}
 	if err != nil {
 		rec.Error = err.Error()
@@ -152,8 +152,8 @@ func countResults(outcomes []mqsql.Outcome) map[string]int {
 	return counts
 }
 
-func (w *Writer) audit(rec postfix.AuditRecord) {
-	if err := postfix.AppendAudit(w.BackupBase, rec); err != nil && w.Warn != nil {
+func (w *Writer) audit(rec mqsql.AuditRecord) {
+	if err := mqsql.AppendAudit(w.BackupBase, rec); err != nil && w.Warn != nil {
 		w.Warn(err)
 	}
 }
@@ -187,11 +187,21 @@ func (w *Writer) followUp(g Group, earlier map[targetKey]mqsql.Outcome) (mqsql.Q
 			continue
 		case movedTo[prev.Op] != "":
 			queue = movedTo[prev.Op]
-			t.Queue, t.Path = queue, w.Spool.Config().RelPath(string(queue), t.QueueID)
+			t.Queue, t.Path = queue, pathIn(w.Spool, queue, t.QueueID)
 		}
 		ready = append(ready, t)
 	}
 	return queue, ready, notReady
+}
+
+// pathIn is where the spool's MTA keeps message id in queue q.
+func pathIn(l mqsql.Layout, q mqsql.Queue, id string) string {
+	for _, p := range l.Locations(id) {
+		if p.Queue == q {
+			return p.Path
+		}
+	}
+	return ""
 }
 
 // reasons says, for events, why each operation moves a message.

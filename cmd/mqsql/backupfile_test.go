@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // TestBackupRefusesLinks gives the backup base as a link and as another user's folder, and
@@ -35,7 +35,7 @@ func TestBackupRefusesLinks(t *testing.T) {
 		{"linked audit log", func(t *testing.T, tmp string) (string, string) {
 			must(t, os.Mkdir(filepath.Join(tmp, "base"), 0o700))
 			writeFileAs(t, filepath.Join(tmp, "victim"), "do not append\n", 0o644, 0)
-			must(t, os.Symlink(filepath.Join(tmp, "victim"), filepath.Join(tmp, "base", postfix.AuditName)))
+			must(t, os.Symlink(filepath.Join(tmp, "victim"), filepath.Join(tmp, "base", mqsql.AuditName)))
 			return filepath.Join(tmp, "base"), filepath.Join(tmp, "victim")
 		}, true, "symbolic link"},
 	}

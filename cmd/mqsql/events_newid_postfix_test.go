@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mqsql/mqsql/spool/postfix"
+	"github.com/mqsql/mqsql"
 )
 
 // queryDB runs one statement on the index file db and returns its rows as list lines.
@@ -64,7 +64,7 @@ func TestEventsSayWhyRequeued(t *testing.T) {
 		t.Fatalf("requeue: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	wakePickup(ctx, t)
-	id := auditIDs(t, filepath.Join(backup, postfix.AuditName), 1)[0]
+	id := auditIDs(t, filepath.Join(backup, mqsql.AuditName), 1)[0]
 	awaitQuery(t, dir, db, `SELECT event, coalesce(reason, '-'), count(*), coalesce(max(audit_id), '-') FROM events
 		WHERE sender = 'before@sender.test' AND event = 'arrived' AND queue_id NOT IN (`+sqlList(old)+`) GROUP BY 1, 2`,
 		"arrived|requeued by mqsql|3|"+id)
@@ -98,7 +98,7 @@ func TestEventsSayWhyRestored(t *testing.T) {
 	for _, p := range pairs {
 		old, fresh = append(old, p[0]), append(fresh, p[1])
 	}
-	id := auditIDs(t, filepath.Join(backup, postfix.AuditName), 2)[1]
+	id := auditIDs(t, filepath.Join(backup, mqsql.AuditName), 2)[1]
 	awaitQuery(t, dir, db, `SELECT event, coalesce(reason, '-'), count(*), coalesce(max(audit_id), '-') FROM events
 		WHERE event = 'arrived' AND queue_id IN (`+sqlList(fresh)+`) GROUP BY 1, 2`, "arrived|restored by mqsql|3|"+id)
 	if got := queryDB(t, dir, db, `SELECT count(*) FROM events WHERE queue_id IN (`+sqlList(old)+`)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mqsql/mqsql/spool/postfix"
+	"github.com/mqsql/mqsql"
 )
 
 // TestEventsSayWhy holds and then deletes mail with mqsql on an index that mqsql watch keeps,
@@ -38,7 +38,7 @@ func TestEventsSayWhy(t *testing.T) {
 	if out, err := exec.CommandContext(ctx, "postsuper", "-d", "ALL", "deferred").CombinedOutput(); err != nil {
 		t.Fatalf("postsuper -d: %v: %s", err, out)
 	}
-	ids := auditIDs(t, filepath.Join(backup, postfix.AuditName), 2)
+	ids := auditIDs(t, filepath.Join(backup, mqsql.AuditName), 2)
 	want := "left|-|1|-\nleft|deleted by mqsql|3|" + ids[1] + "\nmoved|held by mqsql|3|" + ids[0]
 	query := `SELECT event, coalesce(reason, '-'), count(*), coalesce(max(audit_id), '-') FROM events
 		WHERE sender IN ('before@sender.test', 'other@sender.test') AND event IN ('moved', 'left')
@@ -63,7 +63,7 @@ func auditIDs(t *testing.T, log string, n int) []string {
 	}
 	var ids []string
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		var rec postfix.AuditRecord
+		var rec mqsql.AuditRecord
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatal(err)
 		}

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/postfixtest"
 	"github.com/mqsql/mqsql/internal/testspool"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // bigSpool is a copy of testdata/spool plus n clones of a real queue file in hold/.
@@ -107,8 +107,8 @@ func TestInterruptedDelete(t *testing.T) {
 		t.Errorf("stdout:\n%s\nstderr: %s", out.String(), stderr.String())
 	}
 	left, _ := filepath.Glob(filepath.Join(dir, "hold", "*"))
-	var rec postfix.AuditRecord
-	audit, _ := os.ReadFile(filepath.Join(backup, postfix.AuditName))
+	var rec mqsql.AuditRecord
+	audit, _ := os.ReadFile(filepath.Join(backup, mqsql.AuditName))
 	if err := json.Unmarshal(bytes.TrimSpace(audit), &rec); err != nil {
 		t.Fatalf("audit log %q: %v", audit, err)
 	}

@@ -1,18 +1,19 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/mqsql/mqsql/spool/postfix"
+	"github.com/mqsql/mqsql"
 )
 
 // options are the command-line settings after parsing.
 type options struct {
 	spool  string
+	mta    string       // --mta: a driver's name or "auto"
+	driver mqsql.Driver // the MTA --mta and --spool chose
 	db     string
 	format string
 	header bool
@@ -31,18 +32,16 @@ type options struct {
 	backupDir     string
 	noBackup      bool
 	includeActive bool
-}
 
-// addSpoolFlag defines --spool, which every subcommand reads the same way.
-func addSpoolFlag(fs *flag.FlagSet, dir *string) {
-	fs.StringVar(dir, "spool", "", "Postfix queue directory (default: postconf -h queue_directory, else "+postfix.DefaultQueueDirectory+")")
+	// Serving Prometheus metrics (mqsql watch --listen).
+	metrics metricsFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("mqsql", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addSpoolFlag(fs, &o.spool)
+	addSpoolFlag(fs, o)
 	fs.StringVar(&o.db, "db", "", "keep the index in this file and re-read only changed queue files next time (default: in memory)")
 	fs.StringVar(&o.format, "format", "", "output format: table, csv, tsv, json, jsonl, line, markdown, list (default: table on a terminal, csv otherwise)")
 	fs.BoolVar(&o.header, "header", true, "print column names in csv, tsv and list output")
@@ -60,25 +59,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	default:
 		return nil, fmt.Errorf("expected one SQL argument, got %d: quote the statement, e.g. mqsql \"SELECT * FROM messages\"", fs.NArg())
 	}
-	if err := checkSpoolFlag(o.spool); err != nil {
+	if err := chooseDriver(o); err != nil {
 		return nil, err
 	}
 	return o, nil
-}
-
-// checkSpoolFlag refuses a --spool directory that is not a Postfix queue directory, as a usage
-// error: reading it would answer "no mail" about a queue nobody looked at. A path that is
-// missing or no directory, or may not be read, is left to opening the spool, which names it
-// (exit 1, as before).
-func checkSpoolFlag(dir string) error {
-	if dir == "" {
-		return nil
-	}
-	var nq *postfix.NotQueueDirError
-	if err := postfix.CheckQueueDir(dir); errors.As(err, &nq) && nq.Missing != nil {
-		return fmt.Errorf("--spool %w", err)
-	}
-	return nil
 }
 
 // usage is --help: what mqsql is, examples an admin can paste, the tables, views and

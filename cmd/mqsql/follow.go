@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // keeper is the live view of a --db index for a session of this process that does not watch
@@ -22,7 +22,7 @@ type keeper struct {
 	ctx      context.Context // lives as long as the session: a watcher taken over runs in it
 	o        *options
 	ix       *index.Index
-	sp       *postfix.Spool
+	sp       mqsql.Spool
 	stderr   io.Writer
 	takeOver bool
 
@@ -34,7 +34,7 @@ type keeper struct {
 
 // newKeeper returns the live view of ix; owner is the watcher that kept the file when it was
 // opened (nil: this process brought the index up to date itself).
-func newKeeper(ctx context.Context, o *options, ix *index.Index, sp *postfix.Spool, stderr io.Writer, owner *index.OwnerInfo, takeOver bool) *keeper {
+func newKeeper(ctx context.Context, o *options, ix *index.Index, sp mqsql.Spool, stderr io.Writer, owner *index.OwnerInfo, takeOver bool) *keeper {
 	return &keeper{ctx: ctx, o: o, ix: ix, sp: sp, stderr: stderr, owner: owner, takeOver: takeOver}
 }
 

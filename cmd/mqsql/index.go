@@ -10,7 +10,6 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
-	"github.com/mqsql/mqsql/spool/postfix"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,8 +17,8 @@ import (
 // the file (mqsql watch, or a REPL), the index is current already and is read as it is, and
 // the watcher is returned (nil otherwise); without one this process reconciles it with the
 // spool.
-func openIndex(ctx context.Context, o *options, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
-	ix, err := index.Open(ctx, o.db, index.WithClock(clock))
+func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
+	ix, err := openIndexFile(ctx, o.db)
 	if err != nil {
 		return nil, nil, indexAccessError(o.db, err)
 	}
@@ -35,11 +34,21 @@ func openIndex(ctx context.Context, o *options, stderr io.Writer) (*index.Index,
 			return ix, &info, nil
 		}
 	}
-	if err := syncIndex(ctx, o, ix, stderr); err != nil {
+	if err := syncIndex(ctx, ix, sp, warnings, stderr); err != nil {
 		ix.Close()
 		return nil, nil, err
 	}
 	return ix, nil, nil
+}
+
+// openIndexFile opens --db FILE, or without it a temporary index for this run: an index file
+// that is never fsynced and is removed at exit, whose pages the kernel caches, so that the
+// default invocation stays small in memory on a big queue.
+func openIndexFile(ctx context.Context, db string) (*index.Index, error) {
+	if db == "" {
+		return index.OpenScratch(ctx, index.WithClock(clock))
+	}
+	return index.Open(ctx, db, index.WithClock(clock))
 }
 
 // indexAccessError explains a failure to open the --db file when this user may not use it:
@@ -81,40 +90,13 @@ func (e *indexPermissionError) Error() string {
 func (e *indexPermissionError) Unwrap() error { return fs.ErrPermission }
 
 // syncIndex reads the spool into the index, printing the spool's warnings (a bounded number).
-func syncIndex(ctx context.Context, o *options, ix *index.Index, stderr io.Writer) error {
-	sp, err := openSpoolWarning(ctx, o, stderr)
-	if err != nil {
-		return err
-	}
-	defer sp.Close()
-	warnings := 0
-	sp.Warn = func(err error) {
-		warnings++
-		if warnings <= maxWarnings {
-			fmt.Fprintf(stderr, "mqsql: warning: %v\n", err)
-		}
-	}
+func syncIndex(ctx context.Context, ix *index.Index, sp mqsql.Spool, warnings *cappedWarnings, stderr io.Writer) error {
+	defer warnings.flush()
 	defer showProgress(ix, stderr)()
 	if _, err := ix.Sync(ctx, sp); err != nil {
 		return fmt.Errorf("index %s: %w", sp.Dir(), err)
 	}
-	if warnings > maxWarnings {
-		fmt.Fprintf(stderr, "mqsql: %d more warnings not shown\n", warnings-maxWarnings)
-	}
 	return nil
-}
-
-// openSpoolWarning opens the spool --spool or postconf names, saying so when postconf failed
-// and Postfix's defaults are used instead.
-func openSpoolWarning(ctx context.Context, o *options, stderr io.Writer) (*postfix.Spool, error) {
-	cfg, err := postfix.LoadConfig(ctx)
-	if err != nil {
-		fmt.Fprintf(stderr, "mqsql: warning: %v; using Postfix's defaults\n", err)
-	}
-	if o.spool != "" {
-		cfg.QueueDirectory = o.spool
-	}
-	return postfix.Open(cfg)
 }
 
 // clock is what mqsql takes as the present (nil: the system clock); tests stop it.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/postfixtest"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // load keeps real Postfix busy until stopped: smtp-source sessions alternate between mail for
@@ -188,14 +188,14 @@ func TestDeleteWhilePostfixWorks(t *testing.T) {
 }
 
 // lastAudit returns the last record of the audit log under base.
-func lastAudit(t *testing.T, base string) postfix.AuditRecord {
+func lastAudit(t *testing.T, base string) mqsql.AuditRecord {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(base, postfix.AuditName))
+	data, err := os.ReadFile(filepath.Join(base, mqsql.AuditName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	var rec postfix.AuditRecord
+	var rec mqsql.AuditRecord
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rec); err != nil {
 		t.Fatalf("audit log: %v", err)
 	}

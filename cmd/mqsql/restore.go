@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,8 +24,8 @@ func init() { subcommands["restore"] = runRestore }
 func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mqsql restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var dir string
-	addSpoolFlag(fs, &dir)
+	o := &options{}
+	addSpoolFlag(fs, o)
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for Postfix's pickup to take the messages in and report their new queue IDs (live Postfix only)")
 	audit := fs.String("backup", "/var/lib/mqsql/quarantine", "where the audit log is kept")
 	db := fs.String("db", "", "the index file mqsql watch keeps: its events then say 'restored by mqsql' for the messages put back")
@@ -44,13 +43,17 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintln(stderr, "mqsql restore: name at least one backup folder")
 		return exitUsage
 	}
-	sp, err := openSpool(ctx, &options{spool: dir})
+	if err := chooseDriver(o); err != nil {
+		fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
+		return exitUsage
+	}
+	sp, err := openRestoreSpool(ctx, o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql restore: %v\n", err)
 		return exitError
 	}
 	defer sp.Close()
-	auditID := postfix.NewAuditID(clock.Now())
+	auditID := mqsql.NewAuditID(clock.Now())
 	if *db != "" {
 		closeIndex, err := intendRestores(ctx, *db, auditID, sp, stderr)
 		if err != nil {
@@ -59,7 +62,7 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		}
 		defer closeIndex()
 	}
-	live := livePostfix(ctx, sp.Dir())
+	live := sp.Live()
 	pre := map[string]bool{}
 	if live {
 		_ = sp.Walk(ctx, func(e postfix.Entry) error { pre[e.QueueID] = true; return nil })
@@ -91,12 +94,12 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	newIDs := map[string]string{}
 	held := map[string]error{}
 	if live && len(restored) > 0 {
-		newIDs = awaitPickup(ctx, sp, restored, pre, *wait)
-		held = holdAgain(ctx, restored, newIDs)
+		newIDs = sp.AwaitPickup(ctx, restored, pre, *wait)
+		held = postfix.HoldAgain(ctx, restored, newIDs)
 	}
-	ids := make([]postfix.RestoredID, len(restored))
+	ids := make([]mqsql.RestoredID, len(restored))
 	for i, r := range restored {
-		ids[i] = postfix.RestoredID{QueueID: r.QueueID, Queue: r.Queue, NewQueueID: newIDs[r.MaildropName], Maildrop: r.MaildropName}
+		ids[i] = mqsql.RestoredID{QueueID: r.QueueID, Queue: r.Queue, NewQueueID: newIDs[r.MaildropName], Maildrop: r.MaildropName}
 		note := ""
 		if err, ok := held[newIDs[r.MaildropName]]; ok && err == nil {
 			note, ids[i].Held = " (back on hold)", true
@@ -104,7 +107,7 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			note, ids[i].Error = " (NOT back on hold: "+err.Error()+")", err.Error()
 			failed++
 		}
-		fmt.Fprintf(stdout, "%s -> %s%s\n", r.QueueID, describeNew(r, newIDs, live), note)
+		fmt.Fprintf(stdout, "%s -> %s%s\n", r.QueueID, postfix.DescribeNew(r, newIDs, live), note)
 	}
 	recordInFolders(restored, ids, stderr)
 	recordRestore(*audit, auditID, sp.Dir(), fs.Args(), ids, len(restored), failed, stderr)
@@ -113,6 +116,23 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return exitError
 	}
 	return exitOK
+}
+
+// openRestoreSpool opens the spool messages are restored into: only Postfix's so far, whose
+// maildrop and pickup give restored mail back to the queue.
+func openRestoreSpool(ctx context.Context, o *options, stderr io.Writer) (*postfix.Spool, error) {
+	q, err := openQueue(ctx, o, func(format string, args ...any) {
+		fmt.Fprintf(stderr, "mqsql restore: "+format+"\n", args...)
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	sp, ok := q.(*postfix.Spool)
+	if !ok {
+		q.Close()
+		return nil, fmt.Errorf("restore puts mail back through Postfix's maildrop; --mta %s has no restore yet", o.driver.Name())
+	}
+	return sp, nil
 }
 
 // restoredReason is what events.reason says of a message restore put back.
@@ -148,109 +168,9 @@ func intendRestores(ctx context.Context, db, auditID string, sp *postfix.Spool, 
 	return func() { ix.Close() }, nil
 }
 
-func describeNew(r postfix.Restored, newIDs map[string]string, live bool) string {
-	if id := newIDs[r.MaildropName]; id != "" {
-		return id
-	}
-	if live {
-		return "maildrop/" + r.MaildropName + " (pickup has not taken it in yet; it gets a new queue ID when it does)"
-	}
-	return "maildrop/" + r.MaildropName + " (Postfix's pickup gives it a new queue ID when it runs on this spool)"
-}
-
-// awaitPickup wakes Postfix's pickup, waits until it has taken the restored files from
-// maildrop, and finds each new queue ID exactly: the new file is one that did not exist before
-// the restore (pre) and carries the saved copy's log_ident, which pickup keeps. A log_ident
-// shared by two restored messages, or found in two new files, is left unmapped rather than
-// guessed. Held mail is put back on hold by its new ID.
-func awaitPickup(ctx context.Context, sp *postfix.Spool, restored []postfix.Restored, pre map[string]bool, wait time.Duration) map[string]string {
-	if path, err := exec.LookPath("postkick"); err == nil {
-		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
-	} else if path, err := exec.LookPath("/usr/sbin/postkick"); err == nil {
-		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
-	}
-	want := map[string]int{}
-	for _, r := range restored {
-		want[r.LogIdent]++
-	}
-	found := map[string]string{}  // maildrop name -> new queue ID
-	idents := map[string]string{} // new queue ID -> log_ident
-	deadline := time.Now().Add(wait)
-	for {
-		scanNew(ctx, sp, pre, idents)
-		matchIdents(restored, want, idents, found)
-		if len(found) == len(restored) || !time.Now().Before(deadline) {
-			return found
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// scanNew reads the log_ident of every complete queue file not in pre and not yet read.
-func scanNew(ctx context.Context, sp *postfix.Spool, pre map[string]bool, idents map[string]string) {
-	_ = sp.Walk(ctx, func(e postfix.Entry) error {
-		if e.Queue == mqsql.Maildrop || e.Queue == mqsql.Corrupt || pre[e.QueueID] {
-			return nil
-		}
-		if _, ok := idents[e.QueueID]; ok {
-			return nil // a file seen again after it moved queues is the same message
-		}
-		if li, err := sp.LogIdent(e); err == nil && li != "" {
-			idents[e.QueueID] = li
-		}
-		return nil
-	})
-}
-
-// matchIdents maps each restored message whose log_ident is unique among the restored ones
-// and found in exactly one new file.
-func matchIdents(restored []postfix.Restored, want map[string]int, idents, found map[string]string) {
-	byIdent := map[string][]string{}
-	for id, li := range idents {
-		byIdent[li] = append(byIdent[li], id)
-	}
-	for _, r := range restored {
-		if ids := byIdent[r.LogIdent]; r.LogIdent != "" && want[r.LogIdent] == 1 && len(ids) == 1 {
-			found[r.MaildropName] = ids[0]
-		}
-	}
-}
-
-// holdAgain puts restored messages that were on hold back on hold, by their new queue ID.
-func holdAgain(ctx context.Context, restored []postfix.Restored, newIDs map[string]string) map[string]error {
-	res := map[string]error{}
-	for _, r := range restored {
-		id := newIDs[r.MaildropName]
-		if r.Queue != string(mqsql.Hold) || id == "" || !postfix.ValidQueueID(id) {
-			continue
-		}
-		out, err := exec.CommandContext(ctx, "postsuper", "-h", id).CombinedOutput()
-		if err != nil {
-			err = fmt.Errorf("postsuper -h %s: %v: %s", id, err, strings.TrimSpace(string(out)))
-		}
-		res[id] = err
-	}
-	return res
-}
-
-func inMaildrop(ctx context.Context, sp *postfix.Spool, restored []postfix.Restored) int {
-	names := map[string]bool{}
-	for _, r := range restored {
-		names[r.MaildropName] = true
-	}
-	n := 0
-	_ = sp.WalkQueue(ctx, mqsql.Maildrop, func(e postfix.Entry) error {
-		if names[e.QueueID] {
-			n++
-		}
-		return nil
-	})
-	return n
-}
-
 // recordInFolders leaves each statement folder a record of what came back under which ID.
-func recordInFolders(restored []postfix.Restored, ids []postfix.RestoredID, stderr io.Writer) {
-	byFolder := map[string][]postfix.RestoredID{}
+func recordInFolders(restored []postfix.Restored, ids []mqsql.RestoredID, stderr io.Writer) {
+	byFolder := map[string][]mqsql.RestoredID{}
 	for i, r := range restored {
 		byFolder[r.Folder] = append(byFolder[r.Folder], ids[i])
 	}
@@ -261,15 +181,15 @@ func recordInFolders(restored []postfix.Restored, ids []postfix.RestoredID, stde
 	}
 }
 
-func recordRestore(base, auditID, spoolDir string, paths []string, ids []postfix.RestoredID, restored, failed int, stderr io.Writer) {
+func recordRestore(base, auditID, spoolDir string, paths []string, ids []mqsql.RestoredID, restored, failed int, stderr io.Writer) {
 	abs := make([]string, len(paths))
 	for i, p := range paths {
 		abs[i], _ = filepath.Abs(p)
 	}
-	rec := postfix.AuditRecord{ID: auditID, Time: clock.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
+	rec := mqsql.AuditRecord{ID: auditID, Time: clock.Now().UTC(), SQL: "restore " + strings.Join(abs, " "), Spool: spoolDir,
 		Backend: "maildrop", Plan: map[string]map[string]int{"restore": {"maildrop": restored + failed}},
 		Outcomes: map[string]int{"done": restored, "failed": failed}, Restored: ids}
-	if err := postfix.AppendAudit(base, rec); err != nil {
+	if err := mqsql.AppendAudit(base, rec); err != nil {
 		fmt.Fprintf(stderr, "mqsql restore: warning: %v\n", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/spool/postfix"
 )
@@ -149,7 +150,7 @@ func TestRestoreRecordsMapping(t *testing.T) {
 			t.Fatalf("restore %d: exit %d\n%s\n%s", i, r.code, r.stdout, r.stderr)
 		}
 		data, err := os.ReadFile(filepath.Join(folder, name))
-		var rec struct{ Messages []postfix.RestoredID }
+		var rec struct{ Messages []mqsql.RestoredID }
 		if err == nil {
 			err = json.Unmarshal(data, &rec)
 		}
@@ -157,9 +158,9 @@ func TestRestoreRecordsMapping(t *testing.T) {
 			t.Errorf("%s: %v\n%s", name, err, data)
 		}
 	}
-	audit, _ := os.ReadFile(filepath.Join(backup, postfix.AuditName))
+	audit, _ := os.ReadFile(filepath.Join(backup, mqsql.AuditName))
 	lines := bytes.Split(bytes.TrimSpace(audit), []byte("\n"))
-	var rec postfix.AuditRecord
+	var rec mqsql.AuditRecord
 	if err := json.Unmarshal(lines[len(lines)-1], &rec); err != nil || len(rec.Restored) != 2 || rec.Restored[1].QueueID != m.Messages[1].QueueID {
 		t.Errorf("audit record %s: %v", lines[len(lines)-1], err)
 	}

@@ -10,10 +10,10 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
-	"github.com/mqsql/mqsql/spool/postfix"
 	"golang.org/x/term"
 )
 
@@ -76,18 +76,19 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	replCtx := ctx
 	ctx, stopInterrupt := signal.NotifyContext(ctx, os.Interrupt)
 	defer stopInterrupt()
-	ix, followed, err := openIndex(ctx, o, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "mqsql: %v\n", err)
-		return exitError
-	}
-	defer ix.Close()
-	sp, err := openSpool(ctx, o)
+	warnings := &cappedWarnings{w: stderr}
+	sp, err := openQueue(ctx, o, func(format string, args ...any) { fmt.Fprintf(stderr, "mqsql: "+format+"\n", args...) }, warnings.warn)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql: %v\n", err)
 		return exitError
 	}
 	defer sp.Close()
+	ix, followed, err := openIndex(ctx, o, sp, warnings, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "mqsql: %v\n", err)
+		return exitError
+	}
+	defer ix.Close()
 	ix.UseSpool(sp) // header(), body() and .cat read messages from it
 	s, closeSession, err := openSession(ctx, o, ix, sp, sessionIO{stdout: stdout, stderr: stderr, out: opt})
 	if err != nil {
@@ -130,7 +131,7 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 // keepOneShot installs the hooks of a run that is not a REPL: with --db, a keeper that notices
 // when the watcher it read from stops (and .status that says who keeps the file); always, the
 // notice that explains an events table no watcher fills.
-func keepOneShot(ctx context.Context, o *options, ix *index.Index, sp *postfix.Spool, s *shell.Session, stderr io.Writer, followed *index.OwnerInfo) func() {
+func keepOneShot(ctx context.Context, o *options, ix *index.Index, sp mqsql.QueueDir, s *shell.Session, stderr io.Writer, followed *index.OwnerInfo) func() {
 	if o.db == "" {
 		if s.Guard != nil {
 			s.Guard.Observe = eventsNotice(o, stderr, nil)

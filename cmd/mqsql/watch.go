@@ -11,10 +11,11 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/metrics"
 	"github.com/mqsql/mqsql/output"
 	"github.com/mqsql/mqsql/shell"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 func init() { subcommands["watch"] = runWatch }
@@ -38,6 +39,10 @@ func runWatch(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	logger := log.New(output.Escaping(stderr), "mqsql watch: ", log.LstdFlags)
 	if err := watchIndex(ctx, o, logger); err != nil {
 		logger.Print(err)
+		var de *metrics.DefinitionError
+		if errors.As(err, &de) {
+			return exitUsage
+		}
 		return exitError
 	}
 	return exitOK
@@ -47,15 +52,18 @@ func parseWatchFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("mqsql watch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addSpoolFlag(fs, &o.spool)
+	addSpoolFlag(fs, o)
 	fs.StringVar(&o.db, "db", "", "the index file to keep current (required)")
 	addLiveFlags(fs, o)
+	addMetricsFlags(fs, &o.metrics)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: mqsql watch --db FILE [flags]
+		fmt.Fprint(fs.Output(), `Usage: mqsql watch --db FILE [--listen ADDR] [flags]
 
 Keeps the index FILE equal to the Postfix queue, watching the queue directories with inotify,
 and records every arrival, move and departure in its events table. Runs in the foreground and
 logs to stderr; SIGTERM or SIGINT stops it. While it runs, mqsql --db FILE reads FILE at once.
+With --listen ADDR it also serves the queue's Prometheus metrics at http://ADDR/metrics, read
+from the index (never the spool), with further metrics defined in SQL by --metrics FILE.
 
 Flags:
 `)
@@ -70,7 +78,10 @@ Flags:
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if err := checkSpoolFlag(o.spool); err != nil {
+	if err := chooseDriver(o); err != nil {
+		return nil, err
+	}
+	if err := checkMetricsFlags(&o.metrics); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -88,6 +99,13 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 		return err
 	}
 	defer ix.Close()
+	ms, err := openMetrics(ctx, &o.metrics, ix, logger)
+	if err != nil {
+		return err
+	}
+	if ms != nil {
+		defer ms.close()
+	}
 	sp, err := openWatchedSpool(ctx, o, logger)
 	if err != nil {
 		return err
@@ -104,26 +122,25 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 	}
 	st := w.State()
 	logger.Printf("ready: %s; full pass every %v; events kept %v", describeMode(st), st.Reconcile, st.Retention)
-	<-ctx.Done()
+	var served <-chan error
+	if ms != nil {
+		served = ms.serve(ctx, ix, w, logger)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return err
+	}
 	logger.Printf("stopping")
+	if served != nil {
+		return <-served
+	}
 	return nil
 }
 
 // openWatchedSpool opens the spool, logging its warnings.
-func openWatchedSpool(ctx context.Context, o *options, logger *log.Logger) (*postfix.Spool, error) {
-	cfg, err := postfix.LoadConfig(ctx)
-	if err != nil {
-		logger.Printf("warning: %v; using Postfix's defaults", err)
-	}
-	if o.spool != "" {
-		cfg.QueueDirectory = o.spool
-	}
-	sp, err := postfix.Open(cfg)
-	if err != nil {
-		return nil, err
-	}
-	sp.Warn = func(err error) { logger.Printf("warning: %v", err) }
-	return sp, nil
+func openWatchedSpool(ctx context.Context, o *options, logger *log.Logger) (mqsql.QueueDir, error) {
+	return openQueue(ctx, o, logger.Printf, func(err error) { logger.Printf("warning: %v", err) })
 }
 
 func describeMode(st index.WatchState) string {
@@ -142,7 +159,7 @@ func liveOptions(o *options, logf func(string, ...any)) index.WatchOptions {
 // FILE, so other invocations read it at once; when a watcher in another process already owns
 // FILE, the REPL follows it, and takes over when it stops (keeper). The returned function
 // stops whatever was started.
-func startLive(ctx context.Context, o *options, ix *index.Index, sp *postfix.Spool, stderr io.Writer) (shell.Live, func(), error) {
+func startLive(ctx context.Context, o *options, ix *index.Index, sp mqsql.Spool, stderr io.Writer) (shell.Live, func(), error) {
 	if o.db == "" {
 		w, err := ix.Watch(ctx, sp, liveOptions(o, nil))
 		if err != nil {

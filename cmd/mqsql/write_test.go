@@ -155,9 +155,9 @@ func TestDirectDeleteAndRestore(t *testing.T) {
 	if got, want := tarNames(t, filepath.Join(folder, m.Archive)), savedNames(m); !slices.Equal(got, want) {
 		t.Errorf("archive holds %v, manifest lists %v", got, want)
 	}
-	checkPrivate(t, filepath.Join(backup, postfix.AuditName), 0o600)
-	audit, _ := os.ReadFile(filepath.Join(backup, postfix.AuditName))
-	var rec postfix.AuditRecord
+	checkPrivate(t, filepath.Join(backup, mqsql.AuditName), 0o600)
+	audit, _ := os.ReadFile(filepath.Join(backup, mqsql.AuditName))
+	var rec mqsql.AuditRecord
 	if err := json.Unmarshal(bytes.TrimSpace(audit), &rec); err != nil || rec.Outcomes["done"] != 2 || rec.Plan["delete"]["deferred"] != 2 || rec.Backup != folder {
 		t.Errorf("audit record %s: %v", audit, err)
 	}

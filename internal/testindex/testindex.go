@@ -6,14 +6,14 @@ import (
 	"context"
 	"testing"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/index"
-	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // Memory reads sp into a new in-memory index that can also read message content from sp
 // (header(), body(), .cat), and closes the index when the test ends. opts configure the index
 // (index.WithClock for a test whose output tells ages).
-func Memory(t testing.TB, sp *postfix.Spool, opts ...index.Option) *index.Index {
+func Memory(t testing.TB, sp mqsql.Spool, opts ...index.Option) *index.Index {
 	t.Helper()
 	ctx := context.Background()
 	ix, err := index.Open(ctx, "", opts...)

@@ -25,6 +25,7 @@ import (
 // most on a file system that just deleted as many (which a big delete is).
 type Backup struct {
 	Dir      string
+	sp       *Spool
 	manifest Manifest
 	archive  *os.File
 	buf      *bufio.Writer
@@ -85,13 +86,34 @@ func NewBackup(base, sqlText, spoolDir string, now time.Time) (*Backup, error) {
 	}
 	b := &Backup{Dir: folder.Path(), archive: f, buf: bufio.NewWriterSize(f, 1<<20)}
 	b.tw = tar.NewWriter(b.buf)
-	b.manifest = Manifest{Time: now.UTC(), User: currentUser(), SQL: sqlText, Spool: spoolDir, Archive: ArchiveName}
+	b.manifest = Manifest{Time: now.UTC(), User: mqsql.CurrentUser(), SQL: sqlText, Spool: spoolDir, Archive: ArchiveName}
 	return b, nil
 }
 
+// Backups are the Postfix driver's mqsql.Backup, and its Spool the mqsql.Operator.
+var (
+	_ mqsql.Backup   = (*Backup)(nil)
+	_ mqsql.Operator = (*Spool)(nil)
+)
+
+// BeginBackup is NewBackup for this spool, whose files Save then copies.
+func (s *Spool) BeginBackup(base, sqlText string, now time.Time) (mqsql.Backup, error) {
+	b, err := NewBackup(base, sqlText, s.Dir(), now)
+	if err != nil {
+		return nil, err
+	}
+	b.sp = s
+	return b, nil
+}
+
+// Folder is the backup folder's path.
+func (b *Backup) Folder() string { return b.Dir }
+
 // Save copies t's queue file and logs into the backup. It reads the file through the spool
-// (never following links) and checks that the copy is still the planned file.
-func (b *Backup) Save(sp *Spool, t mqsql.Target) error {
+// BeginBackup was called on (never following links) and checks that the copy is still the
+// planned file.
+func (b *Backup) Save(t mqsql.Target) error {
+	sp := b.sp
 	data, err := sp.readFile(t.Path, t.Inode)
 	if err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)

@@ -100,9 +100,6 @@ func (s *Spool) Locations(id string) []Place {
 // the log's stamp is part of whether the file changed.
 func HasDelayLog(q mqsql.Queue, id string) bool { return q != mqsql.Corrupt && ValidQueueID(id) }
 
-// HasDelayLog is the package's HasDelayLog, for mqsql.Layout.
-func (s *Spool) HasDelayLog(q mqsql.Queue, id string) bool { return HasDelayLog(q, id) }
-
 // DelayLogStamps is LogStamps of the delay logs.
 func (s *Spool) DelayLogStamps(ctx context.Context) (map[string]LogStamp, error) {
 	return s.LogStamps(ctx, delayLogDir)

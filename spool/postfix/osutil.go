@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"io"
 	"io/fs"
-	"os/user"
-	"strconv"
 	"syscall"
 )
 
@@ -16,13 +14,4 @@ func inodeOf(st fs.FileInfo) uint64 {
 		return s.Ino
 	}
 	return 0
-}
-
-// currentUser names who ran a statement, for manifests and the audit log.
-func currentUser() string {
-	uid := strconv.Itoa(syscall.Getuid())
-	if u, err := user.LookupId(uid); err == nil {
-		return u.Username + " (uid " + uid + ")"
-	}
-	return "uid " + uid
 }

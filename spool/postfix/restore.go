@@ -329,7 +329,7 @@ type BackupSummary struct {
 // restore can list its folders instead of failing on the missing manifest.
 func IsBackupBase(dir string) bool {
 	var st unix.Stat_t
-	return unix.Lstat(filepath.Join(dir, ManifestName), &st) != nil && unix.Lstat(filepath.Join(dir, AuditName), &st) == nil
+	return unix.Lstat(filepath.Join(dir, ManifestName), &st) != nil && unix.Lstat(filepath.Join(dir, mqsql.AuditName), &st) == nil
 }
 
 // ListBackups summarizes every statement folder under base, oldest first; a folder whose
@@ -400,15 +400,8 @@ func logIdentOf(r io.ReaderAt, size int64) (string, error) {
 	}
 }
 
-// RestoredID is one line of restore's record: which message came back under which ID.
-type RestoredID struct {
-	QueueID    string `json:"queue_id"`
-	Queue      string `json:"queue"`
-	NewQueueID string `json:"new_queue_id,omitempty"`
-	Maildrop   string `json:"maildrop_name,omitempty"`
-	Held       bool   `json:"held_again,omitempty"`
-	Error      string `json:"error,omitempty"`
-}
+// RestoredID is one line of restore's record (mqsql.RestoredID).
+type RestoredID = mqsql.RestoredID
 
 // RestoredName is the record restore leaves in a statement folder; later restores of the
 // same folder add restored.2.json and so on.

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/mqsql/mqsql"
@@ -44,6 +43,7 @@ func (e *PermissionError) Unwrap() error { return e.Err }
 type Spool struct {
 	cfg  Config
 	root *root
+	live bool // see Live
 	// Warn receives problems that do not belong to any message (a symbolic link where a
 	// queue file should be, an unreadable directory). Nil discards them. It is never called
 	// from two goroutines at once, even by a parallel walk.
@@ -248,23 +248,14 @@ func fileInfo(path string, st *unix.Stat_t) mqsql.FileInfo {
 // (/var/spool, /var/spool/postfix/deferred) is not taken for an empty queue.
 var MessageQueues = []string{"maildrop", "incoming", "active", "deferred", "hold"}
 
-// NotQueueDirError reports a directory that is not a Postfix queue directory: reading it would
-// answer "no mail" about a queue that was never looked at.
-type NotQueueDirError struct {
-	Dir     string
-	Missing []string // the message queues it lacks, or nil when Dir itself is missing
-	Err     error    // why Dir could not be looked at, when it could not
-}
+// NotQueueDirError is the root package's NotQueueError, for a directory that is no Postfix
+// queue directory.
+type NotQueueDirError = mqsql.NotQueueError
 
-func (e *NotQueueDirError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: not a Postfix queue directory: %v", e.Dir, e.Err)
-	}
-	return fmt.Sprintf("%s: not a Postfix queue directory (no %s/; postconf -h queue_directory names Postfix's)",
-		e.Dir, strings.Join(e.Missing, "/, "))
+// notQueueDir is the NotQueueDirError of dir, lacking missing or not looked at because of err.
+func notQueueDir(dir string, missing []string, err error) *NotQueueDirError {
+	return &NotQueueDirError{MTA: "Postfix", Dir: dir, Missing: missing, Hint: "postconf -h queue_directory", Err: err}
 }
-
-func (e *NotQueueDirError) Unwrap() error { return e.Err }
 
 // CheckQueueDir says whether dir is a Postfix queue directory: one holding every directory of
 // MessageQueues. It returns a *NotQueueDirError when it is not, and a *PermissionError when
@@ -276,10 +267,10 @@ func CheckQueueDir(dir string) error {
 		if errors.Is(err, fs.ErrPermission) {
 			return &PermissionError{Path: dir, Err: err}
 		}
-		return &NotQueueDirError{Dir: dir, Err: unwrapPath(err)}
+		return notQueueDir(dir, nil, unwrapPath(err))
 	}
 	if !st.IsDir() {
-		return &NotQueueDirError{Dir: dir, Err: errors.New("not a directory")}
+		return notQueueDir(dir, nil, errors.New("not a directory"))
 	}
 	var missing []string
 	for _, q := range MessageQueues {
@@ -292,7 +283,7 @@ func CheckQueueDir(dir string) error {
 		}
 	}
 	if missing != nil {
-		return &NotQueueDirError{Dir: dir, Missing: missing}
+		return notQueueDir(dir, missing, nil)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func (s *Spool) Stat(q mqsql.Queue, id, rel string) (Entry, bool) {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || (q != mqsql.Corrupt && !complete(st.Mode)) {
 		return Entry{}, false
 	}
-	e := Entry{Queue: q, QueueID: id, File: fileInfo(rel, &st), ForcedExpire: forcedExpire(st.Mode)}
+	e := Entry{Queue: q, QueueID: id, File: fileInfo(rel, &st), ForcedExpire: forcedExpire(st.Mode), NoLog: !HasDelayLog(q, id)}
 	if q != mqsql.Corrupt && !s.cfg.isRelPath(string(q), id, rel) {
 		e.Misplaced = s.cfg.RelPath(string(q), id)
 	}

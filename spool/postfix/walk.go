@@ -189,7 +189,7 @@ func (s *Spool) inspect(d *os.File, rel, name string, depth int) (string, unix.S
 // nil for a file WalkForRead did not lstat: its name is a queue ID (or it is in corrupt), and
 // Read checks whether it is complete.
 func (s *Spool) queueFile(q mqsql.Queue, path, name string, st *unix.Stat_t, fn func(Entry) error) error {
-	e := Entry{Queue: q, QueueID: name, File: mqsql.FileInfo{Path: path}, Lazy: st == nil}
+	e := Entry{Queue: q, QueueID: name, File: mqsql.FileInfo{Path: path}, Lazy: st == nil, NoLog: !HasDelayLog(q, name)}
 	if st != nil {
 		e.File, e.ForcedExpire = fileInfo(path, st), forcedExpire(st.Mode)
 	}

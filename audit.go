@@ -1,4 +1,4 @@
-package postfix
+package mqsql
 
 import (
 	"crypto/rand"
@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/user"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/mqsql/mqsql/internal/safefile"
@@ -57,7 +60,7 @@ func AppendAudit(base string, rec AuditRecord) error {
 		rec.ID = NewAuditID(rec.Time)
 	}
 	if rec.User == "" {
-		rec.User = currentUser()
+		rec.User = CurrentUser()
 	}
 	line, err := json.Marshal(rec)
 	if err != nil {
@@ -76,4 +79,23 @@ func AppendAudit(base string, rec AuditRecord) error {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	return f.Close()
+}
+
+// RestoredID is one line of restore's record: which message came back under which ID.
+type RestoredID struct {
+	QueueID    string `json:"queue_id"`
+	Queue      string `json:"queue"`
+	NewQueueID string `json:"new_queue_id,omitempty"`
+	Maildrop   string `json:"maildrop_name,omitempty"`
+	Held       bool   `json:"held_again,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// CurrentUser names who ran a statement, for manifests and the audit log.
+func CurrentUser() string {
+	uid := strconv.Itoa(syscall.Getuid())
+	if u, err := user.LookupId(uid); err == nil {
+		return u.Username + " (uid " + uid + ")"
+	}
+	return "uid " + uid
 }

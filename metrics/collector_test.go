@@ -1,0 +1,68 @@
+package metrics_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mqsql/mqsql/internal/golden"
+	"github.com/mqsql/mqsql/metrics"
+)
+
+var sprintf = fmt.Sprintf
+
+// TestGolden is the /metrics page of the sample spool: the built-in metrics and those of the
+// shipped example file (docs/metrics.example), at goldenTime.
+func TestGolden(t *testing.T) {
+	ix := sampleIndex(t)
+	example, err := os.ReadFile("../docs/metrics.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l logs
+	c := metrics.NewCollector(context.Background(), ix, metrics.Options{TopDomains: 3, Watcher: sampleWatcher, Logf: l.logf})
+	got := scrape(t, c, sqlCollector(t, ix, string(example), &l))
+	// How long a query took differs from run to run.
+	got = without(got, "mqsql_metric_duration_seconds")
+	golden.Check(t, "sample.metrics", []byte(got))
+	if l.String() != "" {
+		t.Errorf("logged:\n%s", l.String())
+	}
+}
+
+// TestIndexDown checks that a scrape of an index that cannot be read says so in
+// mqsql_index_up and leaves out the queue metrics rather than reporting empty queues.
+func TestIndexDown(t *testing.T) {
+	ix := sampleIndex(t)
+	ix.Close()
+	var l logs
+	got := scrape(t, metrics.NewCollector(context.Background(), ix, metrics.Options{Logf: l.logf}))
+	if !strings.Contains(got, "\nmqsql_index_up 0\n") || strings.Contains(got, "mqsql_queue_messages") {
+		t.Errorf("scrape of a closed index:\n%s", got)
+	}
+	if !strings.Contains(l.String(), "read index") {
+		t.Errorf("log says %q, want why the index could not be read", l.String())
+	}
+}
+
+// TestScrapeDuringWrite checks that a scrape of an index file answers while the watcher holds
+// the write lock: it reads a snapshot and never waits for the writer.
+func TestScrapeDuringWrite(t *testing.T) {
+	ix := fileIndex(t)
+	tx, err := ix.DB().BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`DELETE FROM events`); err != nil {
+		t.Fatal(err)
+	}
+	var l logs
+	got := scrape(t, metrics.NewCollector(context.Background(), ix, metrics.Options{Timeout: 2 * time.Second, Logf: l.logf}))
+	if !strings.Contains(got, "\nmqsql_index_up 1\n") || !strings.Contains(got, `mqsql_queue_messages{queue="deferred"} 15`) {
+		t.Errorf("scrape while a write is in progress (log %q):\n%s", l.String(), got)
+	}
+}

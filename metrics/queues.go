@@ -1,0 +1,112 @@
+package metrics
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mqsql/mqsql"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// AgeBuckets are the upper bounds, in seconds, of mqsql_queue_message_age_seconds: qshape's
+// default buckets, 5 minutes doubling to 1280 minutes (the +Inf bucket holds what qshape
+// calls 1280+). A message counts in a bucket when its age is at most the bound, as Prometheus
+// defines buckets (qshape puts an age of exactly 5 minutes in its next column).
+var AgeBuckets = []float64{300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 76800}
+
+// queueStats are the figures of one queue.
+type queueStats struct {
+	queue      mqsql.Queue
+	messages   uint64
+	recipients int64
+	bytes      int64
+	oldest     int64 // unix seconds; 0 when empty
+	ageSum     float64
+	buckets    map[float64]uint64 // cumulative, by AgeBuckets bound
+}
+
+func (q queueStats) send(ch chan<- prometheus.Metric) {
+	l := string(q.queue)
+	ch <- prometheus.MustNewConstMetric(queueMessages, prometheus.GaugeValue, float64(q.messages), l)
+	ch <- prometheus.MustNewConstMetric(queueRecipients, prometheus.GaugeValue, float64(q.recipients), l)
+	ch <- prometheus.MustNewConstMetric(queueSize, prometheus.GaugeValue, float64(q.bytes), l)
+	ch <- prometheus.MustNewConstMetric(queueOldest, prometheus.GaugeValue, float64(q.oldest), l)
+	ch <- prometheus.MustNewConstHistogram(queueAge, q.messages, q.ageSum, q.buckets, l)
+}
+
+// queueQuery reads every queue's figures from the index's running totals (queue_totals,
+// queue_arrivals), never from the rows, so that a scrape costs the same on a queue of any
+// size: the totals are one row per queue, the oldest message one index lookup, and the age
+// buckets a range of arrival seconds no longer than the largest bucket (at most 76,800 rows
+// per queue, however many messages arrived in them). ?1 is the present in unix seconds; ages
+// from the future count as 0, as in qshape.
+var queueQuery = func() string {
+	var b strings.Builder
+	b.WriteString("WITH recent AS (\n\tSELECT queue, sum((arrival_time - ?1) * messages) FILTER (WHERE arrival_time > ?1) AS future")
+	for i, le := range AgeBuckets {
+		fmt.Fprintf(&b, ",\n\t\tsum(messages) FILTER (WHERE ?1 - arrival_time <= %d) AS b%d", int64(le), i)
+	}
+	fmt.Fprintf(&b, "\n\tFROM queue_arrivals WHERE queue IN (SELECT queue FROM queue_totals) AND arrival_time >= ?1 - %d GROUP BY queue)", int64(AgeBuckets[len(AgeBuckets)-1]))
+	b.WriteString(`
+SELECT t.queue, t.messages, t.recipients, t.bytes,
+	coalesce((SELECT a.arrival_time FROM queue_arrivals a WHERE a.queue = t.queue ORDER BY a.arrival_time LIMIT 1), 0),
+	t.messages * ?1 - t.arrival_sum + coalesce(r.future, 0)`)
+	for i := range AgeBuckets {
+		fmt.Fprintf(&b, ",\n\tcoalesce(r.b%d, 0)", i)
+	}
+	b.WriteString("\nFROM queue_totals t LEFT JOIN recent r USING (queue) WHERE t.messages > 0")
+	return b.String()
+}()
+
+// readQueues returns the figures of every queue mqsql knows, in showq's order, an empty queue
+// with zeros.
+func readQueues(ctx context.Context, tx *sql.Tx, now time.Time) ([]queueStats, error) {
+	rows, err := tx.QueryContext(ctx, queueQuery, now.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("count queues: %w", err)
+	}
+	defer rows.Close()
+	found := map[mqsql.Queue]queueStats{}
+	for rows.Next() {
+		q, err := scanQueue(rows)
+		if err != nil {
+			return nil, fmt.Errorf("count queues: %w", err)
+		}
+		found[q.queue] = q
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count queues: %w", err)
+	}
+	out := make([]queueStats, 0, len(mqsql.AllQueues))
+	for _, name := range mqsql.AllQueues {
+		q, ok := found[name]
+		if !ok {
+			q = queueStats{queue: name, buckets: map[float64]uint64{}}
+			for _, le := range AgeBuckets {
+				q.buckets[le] = 0
+			}
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+func scanQueue(rows *sql.Rows) (queueStats, error) {
+	var q queueStats
+	counts := make([]int64, len(AgeBuckets))
+	dest := []any{&q.queue, &q.messages, &q.recipients, &q.bytes, &q.oldest, &q.ageSum}
+	for i := range counts {
+		dest = append(dest, &counts[i])
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return q, err
+	}
+	q.buckets = make(map[float64]uint64, len(AgeBuckets))
+	for i, le := range AgeBuckets {
+		q.buckets[le] = uint64(counts[i])
+	}
+	return q, nil
+}
