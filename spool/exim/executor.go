@@ -23,6 +23,9 @@ type Executor struct {
 	Args []string
 	// Env is the commands' environment; nil inherits mqsql's.
 	Env []string
+	// IncludeActive lets the re-check pass a message a delivery holds; exim then reports it
+	// locked, and it is skipped all the same.
+	IncludeActive bool
 }
 
 var _ mqsql.Executor = (*Executor)(nil)
@@ -78,7 +81,7 @@ func (x *Executor) Apply(ctx context.Context, op mqsql.Op, _ mqsql.Queue, target
 		}
 		var ok []mqsql.Target
 		for _, t := range batch {
-			if why := x.Spool.Check(t); why != "" {
+			if why := x.Spool.Check(t, x.IncludeActive); why != "" {
 				out = append(out, outcomeOf(t, op, mqsql.Skipped, why))
 			} else {
 				ok = append(ok, t)

@@ -23,6 +23,8 @@ type Spool struct {
 	// unreadable directory). Nil discards them. It is never called from two goroutines at once.
 	Warn   func(error)
 	warnMu sync.Mutex
+	// live is set by Driver.Open when the installed Exim runs on this spool.
+	live bool
 }
 
 // Open opens the Exim spool directory dir (Exim's spool_directory) for reading.
