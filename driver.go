@@ -240,10 +240,18 @@ type NotQueueError struct {
 
 func (e *NotQueueError) Error() string {
 	if e.Err != nil {
-		return fmt.Sprintf("%s: not a %s queue directory: %v", e.Dir, e.MTA, e.Err)
+		return fmt.Sprintf("%s: not %s queue directory: %v", e.Dir, article(e.MTA), e.Err)
 	}
-	return fmt.Sprintf("%s: not a %s queue directory (no %s/; %s names %s's)",
-		e.Dir, e.MTA, strings.Join(e.Missing, "/, "), e.Hint, e.MTA)
+	return fmt.Sprintf("%s: not %s queue directory (no %s/; %s names %s's)",
+		e.Dir, article(e.MTA), strings.Join(e.Missing, "/, "), e.Hint, e.MTA)
+}
+
+// article puts "a" or "an" before an MTA's name, as it is said.
+func article(name string) string {
+	if name != "" && strings.ContainsRune("AEIOU", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
 }
 
 func (e *NotQueueError) Unwrap() error { return e.Err }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/spool/exim"
 	"github.com/mqsql/mqsql/spool/postfix"
 	"github.com/mqsql/mqsql/spool/sendmail"
 )
@@ -16,12 +17,12 @@ import (
 // newDrivers returns the MTAs mqsql reads, in the order --mta auto tries them. Each run gets
 // its own, so that what a driver asks its MTA's configuration once holds for that run only.
 func newDrivers() []mqsql.Driver {
-	return []mqsql.Driver{&postfix.Driver{}, &sendmail.Driver{}}
+	return []mqsql.Driver{&postfix.Driver{}, &sendmail.Driver{}, &exim.Driver{}}
 }
 
 // addSpoolFlag defines --spool and --mta, which every subcommand reads the same way.
 func addSpoolFlag(fs *flag.FlagSet, o *options) {
-	fs.StringVar(&o.spool, "spool", "", "the queue directory (default: the one the MTA's configuration names; Postfix: postconf -h queue_directory, else "+postfix.DefaultQueueDirectory+"; Sendmail: "+sendmail.DefaultConfig+"'s QueueDirectory, else "+sendmail.DefaultQueueDirectory+")")
+	fs.StringVar(&o.spool, "spool", "", "the queue directory (default: the one the MTA's configuration names; Postfix: postconf -h queue_directory, else "+postfix.DefaultQueueDirectory+"; Sendmail: "+sendmail.DefaultConfig+"'s QueueDirectory, else "+sendmail.DefaultQueueDirectory+"; Exim: exim -bP spool_directory, else /var/spool/exim4)")
 	fs.StringVar(&o.mta, "mta", "auto", "the MTA whose queue --spool holds: "+strings.Join(driverNames(), ", ")+", or auto (the one whose queue --spool is, else the one installed)")
 }
 

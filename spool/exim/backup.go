@@ -1,0 +1,237 @@
+package exim
+
+import (
+	"archive/tar"
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/safefile"
+	"golang.org/x/sys/unix"
+)
+
+// Backup is one statement's quarantine folder on an Exim spool: before mqsql deletes a
+// message it copies all of the message's files here (-H, -D, -J when there is one, and the
+// msglog) into one tar archive, which any tar lists and extracts; manifest.json says what each
+// entry was. Putting the files back into the spool's input/ and msglog/ (as the Exim user)
+// gives Exim the message again.
+type Backup struct {
+	Dir      string
+	sp       *Spool
+	manifest Manifest
+	archive  *os.File
+	buf      *bufio.Writer
+	tw       *tar.Writer
+}
+
+// Manifest describes a backup folder.
+type Manifest struct {
+	Time     time.Time         `json:"time"`
+	User     string            `json:"user"`
+	SQL      string            `json:"sql"`
+	Spool    string            `json:"spool"`
+	MTA      string            `json:"mta"`
+	Archive  string            `json:"archive"`
+	Messages []BackedUpMessage `json:"messages"`
+}
+
+// BackedUpMessage is one message in a backup: where it was, who sent it to whom, and which of
+// its files the archive holds, each under the message ID and its spool-relative path.
+type BackedUpMessage struct {
+	QueueID      string   `json:"queue_id"`
+	Queue        string   `json:"queue"`
+	OriginalPath string   `json:"original_path"`
+	ArrivalTime  int64    `json:"arrival_time"`
+	Sender       string   `json:"sender"`
+	Recipients   []string `json:"recipients"`
+	Subject      string   `json:"subject,omitempty"`
+	Files        []string `json:"files"`
+}
+
+// ManifestName and ArchiveName are the file names inside a backup folder.
+const (
+	ManifestName = "manifest.json"
+	ArchiveName  = "messages.tar"
+)
+
+// NewBackup creates a backup folder under base (mode 0700: it holds mail) for the statement
+// sqlText on this spool, without following a link.
+func (s *Spool) NewBackup(base, user, sqlText string, now time.Time) (*Backup, error) {
+	baseDir, err := safefile.MkdirPrivate(base)
+	if err != nil {
+		return nil, fmt.Errorf("create backup folder %s: %w", base, err)
+	}
+	defer baseDir.Close()
+	folder, err := baseDir.MkdirTemp(now.UTC().Format("20060102-150405-"))
+	if err != nil {
+		return nil, fmt.Errorf("create backup folder in %s: %w", base, err)
+	}
+	defer folder.Close()
+	f, err := folder.OpenFile(ArchiveName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create backup archive: %w", err)
+	}
+	b := &Backup{Dir: folder.Path(), sp: s, archive: f, buf: bufio.NewWriterSize(f, 1<<20)}
+	b.tw = tar.NewWriter(b.buf)
+	b.manifest = Manifest{Time: now.UTC(), User: user, SQL: sqlText, Spool: s.Dir(), MTA: "exim", Archive: ArchiveName}
+	return b, nil
+}
+
+// Folder is the backup folder's path.
+func (b *Backup) Folder() string { return b.Dir }
+
+// Save copies all of t's files into the backup: the -H only if it is still the planned one
+// (same inode), the -D whole however big, and the -J and msglog when present.
+func (b *Backup) Save(t mqsql.Target) error {
+	h := hpath(t.Path)
+	if !ValidQueueID(t.QueueID) || h.id() != t.QueueID {
+		return fmt.Errorf("back up %s: not a -H of %s", t.Path, t.QueueID)
+	}
+	entry := BackedUpMessage{QueueID: t.QueueID, Queue: string(t.Queue), OriginalPath: t.Path,
+		ArrivalTime: t.ArrivalTime, Sender: t.Sender, Subject: t.Subject}
+	data, st, err := b.sp.root.readFile(t.Path)
+	if err != nil {
+		return fmt.Errorf("back up %s: %w", t.Path, err)
+	}
+	if st.Ino != t.Inode {
+		return fmt.Errorf("back up %s: now inode %d, planned %d", t.Path, st.Ino, t.Inode)
+	}
+	if p, err := parseH(data, t.QueueID); err == nil {
+		entry.Recipients = pendingOf(p)
+	}
+	if err := b.add(t.QueueID+"/"+t.Path, data); err != nil {
+		return fmt.Errorf("back up %s: %w", t.Path, err)
+	}
+	entry.Files = append(entry.Files, t.QueueID+"/"+t.Path)
+	for _, rel := range []string{h.sibling("D"), h.sibling("J"), h.msglog()} {
+		err := b.addFile(t.QueueID+"/"+rel, rel)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("back up %s: %w", rel, err)
+		}
+		entry.Files = append(entry.Files, t.QueueID+"/"+rel)
+	}
+	b.manifest.Messages = append(b.manifest.Messages, entry)
+	return nil
+}
+
+// pendingOf lists the recipients of a -H not yet delivered.
+func pendingOf(h *hfile) []string {
+	done := map[string]bool{}
+	for _, a := range h.nonrcpt {
+		done[a] = true
+	}
+	var out []string
+	for _, r := range h.recipients {
+		if !done[r.address] {
+			out = append(out, r.address)
+		}
+	}
+	return out
+}
+
+// addFile streams the spool file rel into the archive as name.
+func (b *Backup) addFile(name, rel string) error {
+	f, err := b.sp.root.open(rel, false)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("%s: not a regular file", rel)
+	}
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: st.Size, ModTime: b.manifest.Time}
+	if err := b.tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	if _, err := io.CopyN(b.tw, f, st.Size); err != nil {
+		return fmt.Errorf("copy %s: %w", rel, err)
+	}
+	return nil
+}
+
+// add appends data to the archive as name.
+func (b *Backup) add(name string, data []byte) error {
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: b.manifest.Time}
+	if err := b.tw.WriteHeader(hdr); err != nil {
+		return err
+	}
+	_, err := b.tw.Write(data)
+	return err
+}
+
+// Close finishes the archive, writes the manifest and flushes both to disk: a backup without
+// a manifest is incomplete.
+func (b *Backup) Close() error {
+	f := b.archive
+	if f == nil {
+		return errors.New("backup already closed")
+	}
+	b.archive = nil
+	err := b.tw.Close()
+	if err == nil {
+		err = b.buf.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write backup archive: %w", err)
+	}
+	data, err := json.MarshalIndent(b.manifest, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write backup manifest: %w", err)
+	}
+	if err := writeSynced(filepath.Join(b.Dir, ManifestName), append(data, '\n')); err != nil {
+		return fmt.Errorf("write backup manifest: %w", err)
+	}
+	d, err := os.Open(b.Dir)
+	if err != nil {
+		return fmt.Errorf("flush backup %s to disk: %w", b.Dir, err)
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Abandon closes the archive of a backup that failed; it has no manifest.
+func (b *Backup) Abandon() {
+	if b.archive != nil {
+		b.archive.Close()
+		b.archive = nil
+	}
+}
+
+// writeSynced writes a new owner-only file and flushes it to disk.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
