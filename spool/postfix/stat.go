@@ -3,8 +3,6 @@ package postfix
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
 
 	"github.com/mqsql/mqsql"
 	"golang.org/x/sys/unix"
@@ -17,26 +15,6 @@ func complete(mode uint32) bool { return mode&0o700 == 0o700 }
 
 // nanos is a file's modification time in nanoseconds, as the index stores it.
 func nanos(ts unix.Timespec) int64 { return ts.Sec*1e9 + ts.Nsec }
-
-// lstat returns the status of rel (slash-separated, relative to the root) without following a
-// symbolic link in any component: it opens rel's directory through open, then lstats the last
-// component in it. A link among the directories fails with an error wrapping errSymlink.
-func (r *root) lstat(rel string) (unix.Stat_t, error) {
-	var st unix.Stat_t
-	dir, name := path.Split(rel)
-	if dir == "" || name == "" {
-		return st, &fs.PathError{Op: "lstat", Path: rel, Err: unix.EINVAL}
-	}
-	fd, err := r.openFD(dir[:len(dir)-1], true)
-	if err != nil {
-		return st, err
-	}
-	defer unix.Close(fd)
-	if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return st, &fs.PathError{Op: "lstat", Path: rel, Err: err}
-	}
-	return st, nil
-}
 
 // Stat looks at one place where queue file id of queue q may be (its computed path, or a path
 // an event or the index named) and returns it as a walk would list it: a regular file that,
