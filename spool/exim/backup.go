@@ -1,19 +1,13 @@
 package exim
 
 import (
-	"archive/tar"
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/internal/safefile"
+	"github.com/mqsql/mqsql/internal/backupfolder"
 	"golang.org/x/sys/unix"
 )
 
@@ -23,12 +17,10 @@ import (
 // entry was. Putting the files back into the spool's input/ and msglog/ (as the Exim user)
 // gives Exim the message again.
 type Backup struct {
-	Dir      string
+	Dir      string // the folder's path
+	w        *backupfolder.Folder
 	sp       *Spool
 	manifest Manifest
-	archive  *os.File
-	buf      *bufio.Writer
-	tw       *tar.Writer
 }
 
 // Manifest describes a backup folder.
@@ -57,35 +49,30 @@ type BackedUpMessage struct {
 
 // ManifestName and ArchiveName are the file names inside a backup folder.
 const (
-	ManifestName = "manifest.json"
-	ArchiveName  = "messages.tar"
+	ManifestName = backupfolder.ManifestName
+	ArchiveName  = backupfolder.ArchiveName
 )
 
 // NewBackup creates a backup folder under base (mode 0700: it holds mail) for the statement
 // sqlText on this spool, without following a link.
 func (s *Spool) NewBackup(base, user, sqlText string, now time.Time) (*Backup, error) {
-	baseDir, err := safefile.MkdirPrivate(base)
+	f, err := backupfolder.Create(base, now)
 	if err != nil {
-		return nil, fmt.Errorf("create backup folder %s: %w", base, err)
+		return nil, err
 	}
-	defer baseDir.Close()
-	folder, err := baseDir.MkdirTemp(now.UTC().Format("20060102-150405-"))
-	if err != nil {
-		return nil, fmt.Errorf("create backup folder in %s: %w", base, err)
-	}
-	defer folder.Close()
-	f, err := folder.OpenFile(ArchiveName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("create backup archive: %w", err)
-	}
-	b := &Backup{Dir: folder.Path(), sp: s, archive: f, buf: bufio.NewWriterSize(f, 1<<20)}
-	b.tw = tar.NewWriter(b.buf)
+	b := &Backup{Dir: f.Dir, w: f, sp: s}
 	b.manifest = Manifest{Time: now.UTC(), User: user, SQL: sqlText, Spool: s.Dir(), MTA: "exim", Archive: ArchiveName}
 	return b, nil
 }
 
 // Folder is the backup folder's path.
 func (b *Backup) Folder() string { return b.Dir }
+
+// Close writes the manifest and flushes the folder to disk (backupfolder.Folder.Close).
+func (b *Backup) Close() error { return b.w.Close(b.manifest) }
+
+// Abandon closes the archive of a backup that failed; it has no manifest.
+func (b *Backup) Abandon() { b.w.Abandon() }
 
 // Save copies all of t's files into the backup: the -H only if it is still the planned one
 // (same inode), the -D whole however big, and the -J and msglog when present.
@@ -106,7 +93,7 @@ func (b *Backup) Save(t mqsql.Target) error {
 	if p, err := parseH(data, t.QueueID); err == nil {
 		entry.Recipients = pendingOf(p)
 	}
-	if err := b.add(t.QueueID+"/"+t.Path, data); err != nil {
+	if err := b.w.Add(t.QueueID+"/"+t.Path, data); err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
 	entry.Files = append(entry.Files, t.QueueID+"/"+t.Path)
@@ -153,85 +140,8 @@ func (b *Backup) addFile(name, rel string) error {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return fmt.Errorf("%s: not a regular file", rel)
 	}
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: st.Size, ModTime: b.manifest.Time}
-	if err := b.tw.WriteHeader(hdr); err != nil {
-		return err
-	}
-	if _, err := io.CopyN(b.tw, f, st.Size); err != nil {
+	if err := b.w.AddFrom(name, f, st.Size); err != nil {
 		return fmt.Errorf("copy %s: %w", rel, err)
 	}
 	return nil
-}
-
-// add appends data to the archive as name.
-func (b *Backup) add(name string, data []byte) error {
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: b.manifest.Time}
-	if err := b.tw.WriteHeader(hdr); err != nil {
-		return err
-	}
-	_, err := b.tw.Write(data)
-	return err
-}
-
-// Close finishes the archive, writes the manifest and flushes both to disk: a backup without
-// a manifest is incomplete.
-func (b *Backup) Close() error {
-	f := b.archive
-	if f == nil {
-		return errors.New("backup already closed")
-	}
-	b.archive = nil
-	err := b.tw.Close()
-	if err == nil {
-		err = b.buf.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write backup archive: %w", err)
-	}
-	data, err := json.MarshalIndent(b.manifest, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write backup manifest: %w", err)
-	}
-	if err := writeSynced(filepath.Join(b.Dir, ManifestName), append(data, '\n')); err != nil {
-		return fmt.Errorf("write backup manifest: %w", err)
-	}
-	d, err := os.Open(b.Dir)
-	if err != nil {
-		return fmt.Errorf("flush backup %s to disk: %w", b.Dir, err)
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
-// Abandon closes the archive of a backup that failed; it has no manifest.
-func (b *Backup) Abandon() {
-	if b.archive != nil {
-		b.archive.Close()
-		b.archive = nil
-	}
-}
-
-// writeSynced writes a new owner-only file and flushes it to disk.
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
 }

@@ -1,20 +1,14 @@
 package postfix
 
 import (
-	"archive/tar"
-	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/internal/safefile"
+	"github.com/mqsql/mqsql/internal/backupfolder"
 )
 
 // Backup is one statement's quarantine folder: before mqsql deletes a message it copies the
@@ -24,12 +18,10 @@ import (
 // creating tens of thousands of inodes costs far more than writing the same bytes once, and
 // most on a file system that just deleted as many (which a big delete is).
 type Backup struct {
-	Dir      string
+	Dir      string // the folder's path
+	w        *backupfolder.Folder
 	sp       *Spool
 	manifest Manifest
-	archive  *os.File
-	buf      *bufio.Writer
-	tw       *tar.Writer
 }
 
 // Manifest describes a backup folder.
@@ -61,8 +53,8 @@ type BackedUpMessage struct {
 
 // ManifestName is the manifest's file name inside a backup folder, ArchiveName the archive's.
 const (
-	ManifestName = "manifest.json"
-	ArchiveName  = "messages.tar"
+	ManifestName = backupfolder.ManifestName
+	ArchiveName  = backupfolder.ArchiveName
 )
 
 // NewBackup creates a new backup folder under base (both mode 0700: they hold mail) with its
@@ -70,22 +62,11 @@ const (
 // caller's own (a looser mode is tightened on its descriptor), and the folder and archive are
 // created inside it, relative to the checked directory.
 func NewBackup(base, sqlText, spoolDir string, now time.Time) (*Backup, error) {
-	baseDir, err := safefile.MkdirPrivate(base)
+	f, err := backupfolder.Create(base, now)
 	if err != nil {
-		return nil, fmt.Errorf("create backup folder %s: %w", base, err)
+		return nil, err
 	}
-	defer baseDir.Close()
-	folder, err := baseDir.MkdirTemp(now.UTC().Format("20060102-150405-"))
-	if err != nil {
-		return nil, fmt.Errorf("create backup folder in %s: %w", base, err)
-	}
-	defer folder.Close()
-	f, err := folder.OpenFile(ArchiveName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("create backup archive: %w", err)
-	}
-	b := &Backup{Dir: folder.Path(), archive: f, buf: bufio.NewWriterSize(f, 1<<20)}
-	b.tw = tar.NewWriter(b.buf)
+	b := &Backup{Dir: f.Dir, w: f}
 	b.manifest = Manifest{Time: now.UTC(), User: mqsql.CurrentUser(), SQL: sqlText, Spool: spoolDir, Archive: ArchiveName}
 	return b, nil
 }
@@ -109,6 +90,12 @@ func (s *Spool) BeginBackup(base, sqlText string, now time.Time) (mqsql.Backup, 
 // Folder is the backup folder's path.
 func (b *Backup) Folder() string { return b.Dir }
 
+// Close writes the manifest and flushes the folder to disk (backupfolder.Folder.Close).
+func (b *Backup) Close() error { return b.w.Close(b.manifest) }
+
+// Abandon closes the archive of a backup that failed; without a manifest, restore refuses it.
+func (b *Backup) Abandon() { b.w.Abandon() }
+
 // Save copies t's queue file and logs into the backup. It reads the file through the spool
 // BeginBackup was called on (never following links) and checks that the copy is still the
 // planned file.
@@ -119,11 +106,11 @@ func (b *Backup) Save(t mqsql.Target) error {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
 	name := t.QueueID + "/" + string(t.Queue)
-	if err := b.add(name, data); err != nil {
+	if err := b.w.Add(name, data); err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
 	entry := BackedUpMessage{QueueID: t.QueueID, Queue: string(t.Queue), OriginalPath: t.Path, ArrivalTime: t.ArrivalTime,
-		Sender: t.Sender, Subject: t.Subject, QueueFile: name, SHA256: sha(data)}
+		Sender: t.Sender, Subject: t.Subject, QueueFile: name, SHA256: backupfolder.SHA256(data)}
 	entry.Recipients = recipientsOf(data)
 	for _, log := range []string{"defer", "bounce", "trace"} {
 		logData, err := sp.readFile(sp.cfg.RelPath(log, t.QueueID), 0)
@@ -134,68 +121,13 @@ func (b *Backup) Save(t mqsql.Target) error {
 			return fmt.Errorf("back up %s log of %s: %w", log, t.QueueID, err)
 		}
 		logName := t.QueueID + "/" + log + ".log"
-		if err := b.add(logName, logData); err != nil {
+		if err := b.w.Add(logName, logData); err != nil {
 			return fmt.Errorf("back up %s log of %s: %w", log, t.QueueID, err)
 		}
 		entry.Logs = append(entry.Logs, logName)
 	}
 	b.manifest.Messages = append(b.manifest.Messages, entry)
 	return nil
-}
-
-// add appends one file to the archive.
-func (b *Backup) add(name string, data []byte) error {
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: b.manifest.Time}
-	if err := b.tw.WriteHeader(hdr); err != nil {
-		return err
-	}
-	_, err := b.tw.Write(data)
-	return err
-}
-
-// Close finishes the archive, writes the manifest and flushes both to disk, so that a backup
-// that says it exists survives a crash right after the delete. A backup without a manifest is
-// incomplete; restore refuses it.
-func (b *Backup) Close() error {
-	if err := b.closeArchive(); err != nil {
-		return fmt.Errorf("write backup archive: %w", err)
-	}
-	data, err := json.MarshalIndent(b.manifest, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write backup manifest: %w", err)
-	}
-	if err := writeSynced(filepath.Join(b.Dir, ManifestName), append(data, '\n')); err != nil {
-		return fmt.Errorf("write backup manifest: %w", err)
-	}
-	if err := syncDir(b.Dir); err != nil {
-		return fmt.Errorf("flush backup %s to disk: %w", b.Dir, err)
-	}
-	return nil
-}
-
-// Abandon closes the archive of a backup that failed; without a manifest, restore refuses it.
-func (b *Backup) Abandon() {
-	if b.archive != nil {
-		b.archive.Close()
-		b.archive = nil
-	}
-}
-
-// closeArchive writes the tar trailer and fsyncs the archive.
-func (b *Backup) closeArchive() error {
-	f := b.archive
-	b.archive = nil
-	if f == nil {
-		return errors.New("backup already closed")
-	}
-	defer f.Close()
-	if err := b.tw.Close(); err != nil {
-		return err
-	}
-	if err := b.buf.Flush(); err != nil {
-		return err
-	}
-	return f.Sync()
 }
 
 // readFile reads a whole file inside the spool; when inode is not 0 it must match.
@@ -231,38 +163,4 @@ func recipientsOf(data []byte) []string {
 		}
 	}
 	return rs
-}
-
-// writeSynced writes a new file readable by its owner only and flushes it to disk.
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
-}
-
-// syncDir flushes a directory's entries to disk.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
-func sha(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
 }

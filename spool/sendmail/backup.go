@@ -1,20 +1,14 @@
 package sendmail
 
 import (
-	"archive/tar"
-	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/internal/safefile"
+	"github.com/mqsql/mqsql/internal/backupfolder"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,12 +18,9 @@ import (
 // is extracting its two files into the queue directory (mode 0640, Sendmail's owner); mqsql
 // restore does not do it for Sendmail yet.
 type Backup struct {
-	dir      string
+	w        *backupfolder.Folder
 	sp       *Spool
 	manifest Manifest
-	archive  *os.File
-	buf      *bufio.Writer
-	tw       *tar.Writer
 }
 
 // Manifest describes a backup folder.
@@ -60,8 +51,8 @@ type BackedUpMessage struct {
 
 // ManifestName is the manifest's file name inside a backup folder, ArchiveName the archive's.
 const (
-	ManifestName = "manifest.json"
-	ArchiveName  = "messages.tar"
+	ManifestName = backupfolder.ManifestName
+	ArchiveName  = backupfolder.ArchiveName
 )
 
 var (
@@ -72,28 +63,23 @@ var (
 // BeginBackup creates a new backup folder under base (both mode 0700: they hold mail) with its
 // archive (0600), created without following links (internal/safefile).
 func (s *Spool) BeginBackup(base, sqlText string, now time.Time) (mqsql.Backup, error) {
-	baseDir, err := safefile.MkdirPrivate(base)
+	f, err := backupfolder.Create(base, now)
 	if err != nil {
-		return nil, fmt.Errorf("create backup folder %s: %w", base, err)
+		return nil, err
 	}
-	defer baseDir.Close()
-	folder, err := baseDir.MkdirTemp(now.UTC().Format("20060102-150405-"))
-	if err != nil {
-		return nil, fmt.Errorf("create backup folder in %s: %w", base, err)
-	}
-	defer folder.Close()
-	f, err := folder.OpenFile(ArchiveName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("create backup archive: %w", err)
-	}
-	b := &Backup{dir: folder.Path(), sp: s, archive: f, buf: bufio.NewWriterSize(f, 1<<20)}
-	b.tw = tar.NewWriter(b.buf)
+	b := &Backup{w: f, sp: s}
 	b.manifest = Manifest{Time: now.UTC(), User: mqsql.CurrentUser(), SQL: sqlText, Spool: s.Dir(), MTA: "sendmail", Archive: ArchiveName}
 	return b, nil
 }
 
 // Folder is the backup folder's path.
-func (b *Backup) Folder() string { return b.dir }
+func (b *Backup) Folder() string { return b.w.Dir }
+
+// Close writes the manifest and flushes the folder to disk (backupfolder.Folder.Close).
+func (b *Backup) Close() error { return b.w.Close(b.manifest) }
+
+// Abandon closes the archive of a backup that failed, leaving no manifest.
+func (b *Backup) Abandon() { b.w.Abandon() }
 
 // Save copies t's control file and df into the archive, read through the link-safe root, and
 // checks that the control file is still the planned message (same arrival time).
@@ -111,11 +97,11 @@ func (b *Backup) Save(t mqsql.Target) error {
 		return fmt.Errorf("back up %s: arrival time is %d, planned %d", t.Path, f.created, t.ArrivalTime)
 	}
 	entry := BackedUpMessage{QueueID: t.QueueID, Queue: string(t.Queue), OriginalPath: t.Path, ArrivalTime: t.ArrivalTime,
-		Sender: t.Sender, Subject: t.Subject, ControlFile: t.QueueID + "/" + filepath.Base(t.Path), SHA256: sha(data)}
+		Sender: t.Sender, Subject: t.Subject, ControlFile: t.QueueID + "/" + filepath.Base(t.Path), SHA256: backupfolder.SHA256(data)}
 	for _, r := range m.Recipients {
 		entry.Recipients = append(entry.Recipients, r.Address)
 	}
-	if err := b.add(entry.ControlFile, data); err != nil {
+	if err := b.w.Add(entry.ControlFile, data); err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
 	df := b.sp.lay.rel(letterData, t.QueueID)
@@ -126,7 +112,7 @@ func (b *Backup) Save(t mqsql.Target) error {
 		return fmt.Errorf("back up %s: %w", df, err)
 	default:
 		entry.DataFile = t.QueueID + "/" + filepath.Base(df)
-		if err := b.add(entry.DataFile, body); err != nil {
+		if err := b.w.Add(entry.DataFile, body); err != nil {
 			return fmt.Errorf("back up %s: %w", df, err)
 		}
 	}
@@ -151,84 +137,4 @@ func (s *Spool) readPlain(rel string) ([]byte, error) {
 	data := make([]byte, st.Size)
 	n, err := readFull(fd, data)
 	return data[:n], err
-}
-
-func (b *Backup) add(name string, data []byte) error {
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: b.manifest.Time}
-	if err := b.tw.WriteHeader(hdr); err != nil {
-		return err
-	}
-	_, err := b.tw.Write(data)
-	return err
-}
-
-// Close finishes the archive, writes the manifest and flushes both to disk, so that a backup
-// that says it exists survives a crash right after the delete.
-func (b *Backup) Close() error {
-	f := b.archive
-	b.archive = nil
-	if f == nil {
-		return errors.New("backup already closed")
-	}
-	err := b.tw.Close()
-	if err == nil {
-		err = b.buf.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write backup archive: %w", err)
-	}
-	data, err := json.MarshalIndent(b.manifest, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write backup manifest: %w", err)
-	}
-	if err := writeSynced(filepath.Join(b.dir, ManifestName), append(data, '\n')); err != nil {
-		return fmt.Errorf("write backup manifest: %w", err)
-	}
-	d, err := os.Open(b.dir)
-	if err != nil {
-		return fmt.Errorf("flush backup %s to disk: %w", b.dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("flush backup %s to disk: %w", b.dir, err)
-	}
-	return nil
-}
-
-// Abandon closes the archive of a backup that failed, leaving no manifest.
-func (b *Backup) Abandon() {
-	if b.archive != nil {
-		b.archive.Close()
-		b.archive = nil
-	}
-}
-
-func sha(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
-}
-
-// writeSynced writes a new file readable by its owner only and flushes it to disk.
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
 }
