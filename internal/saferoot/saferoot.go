@@ -139,3 +139,26 @@ func (r *Root) Lstat(rel string) (unix.Stat_t, error) {
 	}
 	return st, nil
 }
+
+// OpenReadFD is OpenFD read-only (a directory when dir is set).
+func (r *Root) OpenReadFD(rel string, dir bool) (int, error) { return r.OpenFD(rel, ReadOnly(dir)) }
+
+// ReadDir lists the directory rel ("." for the root).
+func (r *Root) ReadDir(rel string) ([]fs.DirEntry, error) {
+	d, err := r.Open(rel, true)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", rel, err)
+	}
+	return entries, nil
+}
+
+// IsDir reports whether rel is a directory, reached without following a link.
+func (r *Root) IsDir(rel string) bool {
+	st, err := r.Lstat(rel)
+	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
+}

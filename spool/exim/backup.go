@@ -83,7 +83,7 @@ func (b *Backup) Save(t mqsql.Target) error {
 	}
 	entry := BackedUpMessage{QueueID: t.QueueID, Queue: string(t.Queue), OriginalPath: t.Path,
 		ArrivalTime: t.ArrivalTime, Sender: t.Sender, Subject: t.Subject}
-	data, st, err := b.sp.root.readFile(t.Path)
+	data, st, err := readFile(b.sp.root, t.Path)
 	if err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
@@ -128,7 +128,7 @@ func pendingOf(h *hfile) []string {
 
 // addFile streams the spool file rel into the archive as name.
 func (b *Backup) addFile(name, rel string) error {
-	f, err := b.sp.root.open(rel, false)
+	f, err := b.sp.root.Open(rel, false)
 	if err != nil {
 		return err
 	}

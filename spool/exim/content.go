@@ -18,7 +18,7 @@ func (s *Spool) locate(id string) (hpath, *hfile, error) {
 		return "", nil, mqsql.ErrNoMessage
 	}
 	for _, p := range s.Locations(id) {
-		data, _, err := s.root.readFile(p.Path)
+		data, _, err := readFile(s.root, p.Path)
 		if err != nil {
 			continue
 		}
@@ -63,7 +63,7 @@ func (s *Spool) Body(id string, limit int) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	f, err := s.root.open(hp.sibling("D"), false)
+	f, err := s.root.Open(hp.sibling("D"), false)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w: %w", hp.sibling("D"), mqsql.ErrDamaged, err)
 	}
@@ -158,7 +158,7 @@ func writeEnvelope(w *bufio.Writer, hp hpath, h *hfile) {
 
 // copyBody copies the -D after its ID line.
 func (s *Spool) copyBody(w io.Writer, hp hpath) error {
-	f, err := s.root.open(hp.sibling("D"), false)
+	f, err := s.root.Open(hp.sibling("D"), false)
 	if err != nil {
 		return fmt.Errorf("%s: %w: %w", hp.sibling("D"), mqsql.ErrDamaged, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/saferoot"
 	"golang.org/x/sys/unix"
 )
 
@@ -79,9 +80,9 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 	if !ValidQueueID(id) {
 		return nil, mqsql.ErrGone
 	}
-	data, hst, err := s.root.readFile(string(h))
+	data, hst, err := readFile(s.root, string(h))
 	if err != nil {
-		if errors.Is(err, errSymlink) {
+		if errors.Is(err, saferoot.ErrSymlink) {
 			s.warn(fmt.Errorf("skip %s: %w", h, err))
 		}
 		return nil, openErr(string(h), err)
@@ -117,7 +118,7 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 
 // vanished reports whether the -H at h is no longer the file with inode ino.
 func (s *Spool) vanished(h hpath, ino uint64) bool {
-	st, err := s.root.lstat(string(h))
+	st, err := s.root.Lstat(string(h))
 	return err != nil || st.Ino != ino
 }
 
@@ -128,7 +129,7 @@ func (h *hfile) has(name string) bool { _, ok := h.options[name]; return ok }
 // delivery process holds Exim's lock on its first line. It returns the -D's size.
 func (s *Spool) dataFile(h hpath) (locked bool, size int64, err error) {
 	rel := h.sibling("D")
-	fd, err := s.root.openFD(rel, false)
+	fd, err := s.root.OpenReadFD(rel, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, -1, fmt.Errorf("spool data file %s does not exist", rel)
 	}
@@ -236,7 +237,7 @@ func (s *Spool) addRecipients(m *mqsql.Message, st *hstate, budget *mqsql.Recipi
 	for _, a := range st.h.nonrcpt {
 		done[a] = true
 	}
-	if j, _, err := s.root.readFile(st.path.sibling("J")); err == nil {
+	if j, _, err := readFile(s.root, st.path.sibling("J")); err == nil {
 		for _, a := range bytes.Split(j, []byte("\n")) {
 			done[string(a)] = true
 		}
@@ -260,7 +261,7 @@ func (s *Spool) addRecipients(m *mqsql.Message, st *hstate, budget *mqsql.Recipi
 // joinMsglog joins the msglog's deferrals to the pending recipients and records its stamp;
 // it returns the frozen reason it found.
 func (s *Spool) joinMsglog(m *mqsql.Message, h hpath) string {
-	data, st, err := s.root.readFile(h.msglog())
+	data, st, err := readFile(s.root, h.msglog())
 	if err != nil {
 		return ""
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/saferoot"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,7 +19,7 @@ var _ mqsql.Spool = (*Spool)(nil)
 // Spool is an Exim spool_directory opened for reading.
 type Spool struct {
 	dir  string
-	root *root
+	root *saferoot.Root
 	// Warn receives problems that belong to no message (a symbolic link in the spool, an
 	// unreadable directory). Nil discards them. It is never called from two goroutines at once.
 	Warn   func(error)
@@ -29,7 +30,7 @@ type Spool struct {
 
 // Open opens the Exim spool directory dir (Exim's spool_directory) for reading.
 func Open(dir string) (*Spool, error) {
-	r, err := openRoot(dir)
+	r, err := saferoot.Open(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +80,7 @@ func isTempName(name string) bool {
 }
 
 // Close releases the spool's directory handle.
-func (s *Spool) Close() error { return s.root.close() }
+func (s *Spool) Close() error { return s.root.Close() }
 
 // Dir returns the spool directory.
 func (s *Spool) Dir() string { return s.dir }

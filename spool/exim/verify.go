@@ -36,7 +36,7 @@ func (s *Spool) Check(t mqsql.Target, includeActive bool) string {
 // find returns the path of message id's -H wherever Exim keeps it, "" when it is in none.
 func (s *Spool) find(id string) string {
 	for _, p := range s.Locations(id) {
-		if _, err := s.root.lstat(p.Path); err == nil {
+		if _, err := s.root.Lstat(p.Path); err == nil {
 			return p.Path
 		}
 	}

@@ -131,7 +131,7 @@ func (s *Spool) EachDelayLogStamp(ctx context.Context, fn func(id string, st mqs
 			if !ValidQueueID(name) {
 				return nil
 			}
-			if st, err := s.root.lstat(rel); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
+			if st, err := s.root.Lstat(rel); err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
 				fn(name, mqsql.LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)})
 			}
 			return nil
@@ -175,7 +175,7 @@ func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
 	}
 	for _, d := range s.msglogDirs() {
 		for _, rel := range []string{d + "/" + id, d + "/" + splitDir(id) + "/" + id} {
-			st, err := s.root.lstat(rel)
+			st, err := s.root.Lstat(rel)
 			if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
 				return mqsql.LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}, true
 			}
@@ -186,21 +186,7 @@ func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
 
 // ListDir lists the directory rel (relative to the spool, "." for the spool itself) through
 // the link-safe root.
-func (s *Spool) ListDir(rel string) ([]fs.DirEntry, error) {
-	d, err := s.root.open(rel, true)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	entries, err := d.ReadDir(-1)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", rel, err)
-	}
-	return entries, nil
-}
+func (s *Spool) ListDir(rel string) ([]fs.DirEntry, error) { return s.root.ReadDir(rel) }
 
 // IsDir reports whether rel is a directory, reached without following a link.
-func (s *Spool) IsDir(rel string) bool {
-	st, err := s.root.lstat(rel)
-	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
-}
+func (s *Spool) IsDir(rel string) bool { return s.root.IsDir(rel) }

@@ -132,7 +132,7 @@ func (b *Backup) Save(t mqsql.Target) error {
 
 // readFile reads a whole file inside the spool; when inode is not 0 it must match.
 func (sp *Spool) readFile(rel string, inode uint64) ([]byte, error) {
-	f, err := sp.root.open(rel, false)
+	f, err := sp.root.Open(rel, false)
 	if err != nil {
 		return nil, err
 	}

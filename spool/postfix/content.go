@@ -105,7 +105,7 @@ func (s *Spool) openMessage(id string) (*os.File, Location, error) {
 	for range 2 {
 		for _, q := range searchOrder {
 			loc := Location{Queue: q, Path: s.cfg.RelPath(q, id)}
-			f, err := s.root.open(loc.Path, false)
+			f, err := s.root.Open(loc.Path, false)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}

@@ -121,7 +121,7 @@ func (s *Spool) deleteMessage(t mqsql.Target) error {
 // unlink removes rel, a file inside the spool, without following links in its directories.
 func (s *Spool) unlink(rel string) error {
 	dir, name := path.Split(rel)
-	d, err := s.root.open(strings.TrimSuffix(dir, "/"), true)
+	d, err := s.root.Open(strings.TrimSuffix(dir, "/"), true)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (s *Spool) move(t mqsql.Target, to mqsql.Queue) error {
 	dst := s.cfg.RelPath(string(to), t.QueueID)
 	srcDir, srcName := path.Split(t.Path)
 	dstDir, dstName := path.Split(dst)
-	sd, err := s.root.open(strings.TrimSuffix(srcDir, "/"), true)
+	sd, err := s.root.Open(strings.TrimSuffix(srcDir, "/"), true)
 	if err != nil {
 		return fmt.Errorf("move %s: %w", t.Path, err)
 	}
@@ -154,7 +154,7 @@ func (s *Spool) move(t mqsql.Target, to mqsql.Queue) error {
 // mkdirs opens directory rel inside the spool, creating missing components with mode 0700 and
 // the owner of their parent (Postfix's mail_owner on a real spool).
 func (s *Spool) mkdirs(rel string) (*os.File, error) {
-	if d, err := s.root.open(rel, true); err == nil || !errors.Is(err, fs.ErrNotExist) {
+	if d, err := s.root.Open(rel, true); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return d, err
 	}
 	parent, name := path.Split(rel)
@@ -173,12 +173,12 @@ func (s *Spool) mkdirs(rel string) (*os.File, error) {
 	if err := unix.Fchownat(int(p.Fd()), name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return nil, fmt.Errorf("chown %s: %w", rel, err)
 	}
-	return s.root.open(rel, true)
+	return s.root.Open(rel, true)
 }
 
 // touch sets the file's times to now and adds mode bits, as postsuper -r and flush do.
 func (s *Spool) touch(t mqsql.Target, now time.Time, addMode uint32) error {
-	f, err := s.root.open(t.Path, false)
+	f, err := s.root.Open(t.Path, false)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (s *Spool) touch(t mqsql.Target, now time.Time, addMode uint32) error {
 
 // touchMode adds mode bits to the file (postsuper -e sets group execute).
 func (s *Spool) touchMode(t mqsql.Target, add uint32) error {
-	f, err := s.root.open(t.Path, false)
+	f, err := s.root.Open(t.Path, false)
 	if err != nil {
 		return err
 	}

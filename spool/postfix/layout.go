@@ -2,14 +2,12 @@ package postfix
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/mqsql/mqsql"
-	"golang.org/x/sys/unix"
 )
 
 // This file is what a watcher and a refresh need to know of Postfix's queue layout: which
@@ -111,25 +109,11 @@ func (s *Spool) EachDelayLogStamp(ctx context.Context, fn func(id string, st Log
 }
 
 // ListDir lists the directory rel (relative to the spool) through the link-safe root.
-func (s *Spool) ListDir(rel string) ([]fs.DirEntry, error) {
-	d, err := s.root.open(rel, true)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	entries, err := d.ReadDir(-1)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", rel, err)
-	}
-	return entries, nil
-}
+func (s *Spool) ListDir(rel string) ([]fs.DirEntry, error) { return s.root.ReadDir(rel) }
 
 // IsDir reports whether rel (relative to the spool, below a top-level directory) is a
 // directory, reached without following a symbolic link.
-func (s *Spool) IsDir(rel string) bool {
-	st, err := s.root.lstat(rel)
-	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
-}
+func (s *Spool) IsDir(rel string) bool { return s.root.IsDir(rel) }
 
 // OnlyComplete reports whether only complete mail reaches queue q: every queue but incoming
 // and maildrop, where a file may be one that cleanup or postdrop is still writing and that

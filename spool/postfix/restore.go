@@ -195,7 +195,7 @@ func (s *Spool) restoreOne(msg BackedUpMessage, r io.Reader, size int64) (name, 
 	if size > maxSavedFile {
 		return "", "", fmt.Errorf("%w: saved copy of %s is %d bytes, over the %d-byte limit", ErrBackupRefused, msg.QueueID, size, int64(maxSavedFile))
 	}
-	md, err := s.root.open(string(mqsql.Maildrop), true)
+	md, err := s.root.Open(string(mqsql.Maildrop), true)
 	if err != nil {
 		return "", "", fmt.Errorf("open maildrop: %w", err)
 	}
@@ -306,7 +306,7 @@ func ownAndSync(f *os.File, owner unix.Stat_t) error {
 // spool, whoever owns an offline copy otherwise.
 func (s *Spool) queueOwner() (unix.Stat_t, error) {
 	var st unix.Stat_t
-	d, err := s.root.open(string(mqsql.Incoming), true)
+	d, err := s.root.Open(string(mqsql.Incoming), true)
 	if err != nil {
 		return st, fmt.Errorf("find the queue owner: %w", err)
 	}
@@ -363,7 +363,7 @@ func ListBackups(base string) ([]BackupSummary, error) {
 // Pickup keeps it when it takes a requeued file in, so it ties a restored message to the new
 // file without guessing from arrival time and sender.
 func (s *Spool) LogIdent(e Entry) (string, error) {
-	fd, err := s.root.openFD(e.File.Path, false)
+	fd, err := s.root.OpenReadFD(e.File.Path, false)
 	if err != nil {
 		return "", err
 	}

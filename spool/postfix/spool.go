@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/saferoot"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,7 +43,7 @@ func (e *PermissionError) Unwrap() error { return e.Err }
 // Spool is a Postfix queue directory opened for reading.
 type Spool struct {
 	cfg  Config
-	root *root
+	root *saferoot.Root
 	live bool // see Live
 	// Warn receives problems that do not belong to any message (a symbolic link where a
 	// queue file should be, an unreadable directory). Nil discards them. It is never called
@@ -57,7 +58,7 @@ type Spool struct {
 
 // Open opens the queue directory cfg.QueueDirectory for reading.
 func Open(cfg Config) (*Spool, error) {
-	r, err := openRoot(cfg.QueueDirectory)
+	r, err := saferoot.Open(cfg.QueueDirectory)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +66,7 @@ func Open(cfg Config) (*Spool, error) {
 }
 
 // Close releases the spool's directory handle.
-func (s *Spool) Close() error { return s.root.close() }
+func (s *Spool) Close() error { return s.root.Close() }
 
 // Dir returns the queue directory.
 func (s *Spool) Dir() string { return s.cfg.QueueDirectory }
@@ -94,7 +95,7 @@ func (s *Spool) Read(e Entry) (*mqsql.Message, error) { return s.ReadWithin(e, n
 // ReadWithin is Read for the readers of one run that share budget (nil: none), which bounds
 // the recipients they hold at once; see mqsql.RecipientBudget.
 func (s *Spool) ReadWithin(e Entry, budget *mqsql.RecipientBudget) (*mqsql.Message, error) {
-	fd, err := s.root.openFD(e.File.Path, false)
+	fd, err := s.root.OpenReadFD(e.File.Path, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrGone
 	}
@@ -162,7 +163,7 @@ func (s *Spool) finish(m *mqsql.Message) {
 // small log: the size and mtime it returns then describe exactly the bytes parsed.
 func (s *Spool) readLog(dir, id string, limit int) ([]LogEntry, *LogStamp, error) {
 	rel := s.cfg.RelPath(dir, id)
-	fd, err := s.root.openFD(rel, false)
+	fd, err := s.root.OpenReadFD(rel, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/saferoot"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,9 +23,9 @@ func nanos(ts unix.Timespec) int64 { return ts.Sec*1e9 + ts.Nsec }
 // link-safe root: a directory on the way that is a symbolic link is warned about and the file
 // taken as not there, so a refresh of the other messages goes on.
 func (s *Spool) Stat(q mqsql.Queue, id, rel string) (Entry, bool) {
-	st, err := s.root.lstat(rel)
+	st, err := s.root.Lstat(rel)
 	if err != nil {
-		if errors.Is(err, errSymlink) {
+		if errors.Is(err, saferoot.ErrSymlink) {
 			s.warn(fmt.Errorf("skip %s: %w", rel, err))
 		}
 		return Entry{}, false
@@ -46,9 +47,9 @@ func (s *Spool) StatLog(id string) (LogStamp, bool) {
 		return LogStamp{}, false
 	}
 	rel := s.cfg.RelPath("defer", id)
-	st, err := s.root.lstat(rel)
+	st, err := s.root.Lstat(rel)
 	if err != nil {
-		if errors.Is(err, errSymlink) {
+		if errors.Is(err, saferoot.ErrSymlink) {
 			s.warn(fmt.Errorf("skip %s: %w", rel, err))
 		}
 		return LogStamp{}, false

@@ -46,7 +46,7 @@ func (s *Spool) Check(t mqsql.Target, includeActive bool) string {
 // when it has none (the arrival shown then is the mtime, which Postfix changes).
 func (s *Spool) identify(path string) (unix.Stat_t, int64, error) {
 	var st unix.Stat_t
-	f, err := s.root.open(path, false)
+	f, err := s.root.Open(path, false)
 	if err != nil {
 		return st, -1, err
 	}
@@ -78,7 +78,7 @@ func firstTime(r io.ReaderAt, size int64) int64 {
 // find returns the message queue that holds a complete file named id, or "".
 func (s *Spool) find(id string) mqsql.Queue {
 	for _, q := range mqsql.MessageQueues {
-		f, err := s.root.open(s.cfg.RelPath(string(q), id), false)
+		f, err := s.root.Open(s.cfg.RelPath(string(q), id), false)
 		if err != nil {
 			continue
 		}

@@ -110,7 +110,7 @@ func (s *Spool) walkFiles(ctx context.Context, rel string, depth int, fn func(pa
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	d, err := s.root.open(rel, true)
+	d, err := s.root.Open(rel, true)
 	if err != nil {
 		if depth == 0 && errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -270,7 +270,7 @@ func (s *Spool) walkParallel(ctx context.Context, roots []walkRoot, stat bool, f
 
 // walkDir lists one directory of a parallel walk, with walkFiles's rules.
 func (s *Spool) walkDir(ctx context.Context, t dirTask, q *dirQueue, stat bool, fn func(root *walkRoot, path, name string, st *unix.Stat_t) error) error {
-	d, err := s.root.open(t.rel, true)
+	d, err := s.root.Open(t.rel, true)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // no such queue, or a hash directory Postfix pruned meanwhile

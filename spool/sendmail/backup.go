@@ -122,7 +122,7 @@ func (b *Backup) Save(t mqsql.Target) error {
 
 // readPlain reads a whole regular file of the queue through the root.
 func (s *Spool) readPlain(rel string) ([]byte, error) {
-	fd, err := s.root.openFD(rel, unix.O_RDONLY)
+	fd, err := s.root.OpenFD(rel, unix.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}

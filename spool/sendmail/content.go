@@ -76,7 +76,7 @@ func (s *Spool) Body(id string, limit int) (text []byte, more bool, err error) {
 		return nil, false, err
 	}
 	rel := s.lay.rel(letterData, id)
-	fd, err := s.root.openFD(rel, unix.O_RDONLY)
+	fd, err := s.root.OpenFD(rel, unix.O_RDONLY)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, fmt.Errorf("%s: no body file %s: %w", id, rel, mqsql.ErrDamaged)
 	}
@@ -152,7 +152,7 @@ func writeEnvelope(out *bytes.Buffer, data []byte) {
 // copyBody copies id's df file to w.
 func (s *Spool) copyBody(w io.Writer, id string) error {
 	rel := s.lay.rel(letterData, id)
-	f, err := s.root.open(rel, false)
+	f, err := s.root.Open(rel, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s: no body file %s: %w", id, rel, mqsql.ErrDamaged)
 	}

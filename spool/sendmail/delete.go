@@ -23,7 +23,7 @@ func (x *Executor) delete(t mqsql.Target) mqsql.Outcome {
 	if dir != "" {
 		dirRel = dir[:len(dir)-1]
 	}
-	dfd, err := s.root.openFD(dirRel, unix.O_RDONLY|unix.O_DIRECTORY)
+	dfd, err := s.root.OpenFD(dirRel, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return outcome(t, mqsql.OpDelete, mqsql.Failed, fmt.Sprintf("open %s: %v", dirRel, err))
 	}
@@ -84,7 +84,7 @@ func (s *Spool) unlink(rel string) error {
 	if dir != "" {
 		dirRel = dir[:len(dir)-1]
 	}
-	dfd, err := s.root.openFD(dirRel, unix.O_RDONLY|unix.O_DIRECTORY)
+	dfd, err := s.root.OpenFD(dirRel, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return err
 	}

@@ -85,7 +85,7 @@ func senderOf(s string) string {
 // dataSize is the size of id's df file, which is what mailq shows as the message's size; 0
 // when there is none.
 func (s *Spool) dataSize(id string) int64 {
-	st, err := s.root.lstat(s.lay.rel(letterData, id))
+	st, err := s.root.Lstat(s.lay.rel(letterData, id))
 	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0
 	}

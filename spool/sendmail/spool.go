@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/saferoot"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,7 +22,7 @@ const maxControlFile = 64 << 20
 // Spool is one Sendmail queue directory opened for reading.
 type Spool struct {
 	dir   string
-	root  *root
+	root  *saferoot.Root
 	lay   layout
 	locks lockCache
 	// msp marks the mail submission program's queue (Debian: /var/spool/mqueue-client), whose
@@ -40,7 +41,7 @@ type Spool struct {
 
 // Open opens the queue directory dir (flat, or with qf/ df/ xf/ subdirectories) for reading.
 func Open(dir string) (*Spool, error) {
-	r, err := openRoot(dir)
+	r, err := saferoot.Open(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +63,7 @@ func OpenMaildrop(dir string) (*Spool, error) {
 
 // subdir returns name when the queue has a subdirectory of that name (not a link), else "".
 func (s *Spool) subdir(name string) string {
-	st, err := s.root.lstat(name)
+	st, err := s.root.Lstat(name)
 	if err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return name
 	}
@@ -70,7 +71,7 @@ func (s *Spool) subdir(name string) string {
 }
 
 // Close releases the queue's directory handle.
-func (s *Spool) Close() error { return s.root.close() }
+func (s *Spool) Close() error { return s.root.Close() }
 
 // Dir returns the queue directory.
 func (s *Spool) Dir() string { return s.dir }
@@ -125,7 +126,7 @@ func (s *Spool) ReadWithin(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsql
 
 // readControl opens e's control file through the root and reads it whole.
 func (s *Spool) readControl(e mqsql.Entry) ([]byte, *unix.Stat_t, error) {
-	fd, err := s.root.openFD(e.File.Path, unix.O_RDONLY)
+	fd, err := s.root.OpenFD(e.File.Path, unix.O_RDONLY)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, mqsql.ErrGone
 	}

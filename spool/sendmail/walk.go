@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/saferoot"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,7 +28,7 @@ func (s *Spool) controlDir() string {
 // skipped with a warning and never followed.
 func (s *Spool) walkControl(ctx context.Context, stat bool, fn func(letter byte, id, rel string, st *unix.Stat_t) error) error {
 	dir := s.controlDir()
-	d, err := s.root.open(dir, true)
+	d, err := s.root.Open(dir, true)
 	if err != nil {
 		return fmt.Errorf("list %s: %w", s.dir, err)
 	}
@@ -138,9 +139,9 @@ func (s *Spool) Stat(q mqsql.Queue, id, rel string) (mqsql.Entry, bool) {
 	if !ok || !control || nameID != id {
 		return mqsql.Entry{}, false
 	}
-	st, err := s.root.lstat(rel)
+	st, err := s.root.Lstat(rel)
 	if err != nil {
-		if errors.Is(err, errSymlink) {
+		if errors.Is(err, saferoot.ErrSymlink) {
 			s.warn(fmt.Errorf("skip %s: %w", rel, err))
 		}
 		return mqsql.Entry{}, false
@@ -161,7 +162,7 @@ func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
 		return mqsql.LogStamp{}, false
 	}
 	for _, l := range []byte{letterQueue, letterHold} {
-		st, err := s.root.lstat(s.lay.rel(l, id))
+		st, err := s.root.Lstat(s.lay.rel(l, id))
 		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && locks[keyOf(&st)] {
 			return lockStamp, true
 		}
@@ -170,24 +171,10 @@ func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
 }
 
 // ListDir lists the directory rel (relative to the queue) through the link-safe root.
-func (s *Spool) ListDir(rel string) ([]fs.DirEntry, error) {
-	d, err := s.root.open(rel, true)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	entries, err := d.ReadDir(-1)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", rel, err)
-	}
-	return entries, nil
-}
+func (s *Spool) ListDir(rel string) ([]fs.DirEntry, error) { return s.root.ReadDir(rel) }
 
 // IsDir reports whether rel is a directory, reached without following a link.
-func (s *Spool) IsDir(rel string) bool {
-	st, err := s.root.lstat(rel)
-	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
-}
+func (s *Spool) IsDir(rel string) bool { return s.root.IsDir(rel) }
 
 // splitRel splits a slash-separated path into its directory ("" for none) and name.
 func splitRel(rel string) (dir, name string) {
