@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/mqsql/mqsql/internal/backupfolder"
 	"github.com/mqsql/mqsql/internal/testspool"
 	"github.com/mqsql/mqsql/spool/postfix"
 )
@@ -59,8 +60,8 @@ func forgedBackup(t *testing.T, spoolDir string) string {
 	t.Helper()
 	dir := t.TempDir()
 	m := postfix.Manifest{Time: time.Unix(1795865417, 0).UTC(), User: "root", Spool: spoolDir,
-		Archive: postfix.ArchiveName, Messages: []postfix.BackedUpMessage{{QueueID: hostileSubject,
-			Queue: "hold", Sender: "spam@evil.test", QueueFile: "x", SHA256: strings.Repeat("0", 64)}}}
+		Archive: postfix.ArchiveName, Messages: []postfix.BackedUpMessage{{Message: backupfolder.Message{QueueID: hostileSubject,
+			Queue: "hold", Sender: "spam@evil.test"}, QueueFile: "x", SHA256: strings.Repeat("0", 64)}}}
 	b, err := json.Marshal(m)
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(dir, postfix.ManifestName), b, 0o600))

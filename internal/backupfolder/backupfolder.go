@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/safefile"
 )
 
@@ -28,6 +29,41 @@ const (
 	ManifestName = "manifest.json"
 	ArchiveName  = "messages.tar"
 )
+
+// Header is what every driver's manifest says of the statement: when, who, what, on which
+// queue of which MTA, and the archive's name. A driver's manifest embeds it, so its JSON keys
+// stand at the manifest's top level.
+type Header struct {
+	Time    time.Time `json:"time"`
+	User    string    `json:"user"`
+	SQL     string    `json:"sql"`
+	Spool   string    `json:"spool"`
+	MTA     string    `json:"mta"`
+	Archive string    `json:"archive"`
+}
+
+// NewHeader is the Header of a backup of sqlText on the queue spool of mta, made at now.
+func NewHeader(user, sqlText, spool, mta string, now time.Time) Header {
+	return Header{Time: now.UTC(), User: user, SQL: sqlText, Spool: spool, MTA: mta, Archive: ArchiveName}
+}
+
+// Message is what every driver's manifest says of one message: where it was and who sent it
+// to whom. A driver's entry embeds it and adds the names of the message's copies.
+type Message struct {
+	QueueID      string   `json:"queue_id"`
+	Queue        string   `json:"queue"`
+	OriginalPath string   `json:"original_path"`
+	ArrivalTime  int64    `json:"arrival_time"`
+	Sender       string   `json:"sender"`
+	Recipients   []string `json:"recipients"`
+	Subject      string   `json:"subject,omitempty"`
+}
+
+// MessageOf is the Message of the planned target t, before its copies are added.
+func MessageOf(t mqsql.Target) Message {
+	return Message{QueueID: t.QueueID, Queue: string(t.Queue), OriginalPath: t.Path, ArrivalTime: t.ArrivalTime,
+		Sender: t.Sender, Subject: t.Subject}
+}
 
 // Folder is a backup folder being written.
 type Folder struct {

@@ -25,26 +25,15 @@ type Backup struct {
 
 // Manifest describes a backup folder.
 type Manifest struct {
-	Time     time.Time         `json:"time"`
-	User     string            `json:"user"`
-	SQL      string            `json:"sql"`
-	Spool    string            `json:"spool"`
-	MTA      string            `json:"mta"`
-	Archive  string            `json:"archive"`
+	backupfolder.Header
 	Messages []BackedUpMessage `json:"messages"`
 }
 
 // BackedUpMessage is one message in a backup: where it was, who sent it to whom, and which of
 // its files the archive holds, each under the message ID and its spool-relative path.
 type BackedUpMessage struct {
-	QueueID      string   `json:"queue_id"`
-	Queue        string   `json:"queue"`
-	OriginalPath string   `json:"original_path"`
-	ArrivalTime  int64    `json:"arrival_time"`
-	Sender       string   `json:"sender"`
-	Recipients   []string `json:"recipients"`
-	Subject      string   `json:"subject,omitempty"`
-	Files        []string `json:"files"`
+	backupfolder.Message
+	Files []string `json:"files"`
 }
 
 // ManifestName and ArchiveName are the file names inside a backup folder.
@@ -61,7 +50,7 @@ func (s *Spool) NewBackup(base, user, sqlText string, now time.Time) (*Backup, e
 		return nil, err
 	}
 	b := &Backup{Dir: f.Dir, w: f, sp: s}
-	b.manifest = Manifest{Time: now.UTC(), User: user, SQL: sqlText, Spool: s.Dir(), MTA: "exim", Archive: ArchiveName}
+	b.manifest = Manifest{Header: backupfolder.NewHeader(user, sqlText, s.Dir(), "exim", now)}
 	return b, nil
 }
 
@@ -81,8 +70,7 @@ func (b *Backup) Save(t mqsql.Target) error {
 	if !ValidQueueID(t.QueueID) || h.id() != t.QueueID {
 		return fmt.Errorf("back up %s: not a -H of %s", t.Path, t.QueueID)
 	}
-	entry := BackedUpMessage{QueueID: t.QueueID, Queue: string(t.Queue), OriginalPath: t.Path,
-		ArrivalTime: t.ArrivalTime, Sender: t.Sender, Subject: t.Subject}
+	entry := BackedUpMessage{Message: backupfolder.MessageOf(t)}
 	data, st, err := readFile(b.sp.root, t.Path)
 	if err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)

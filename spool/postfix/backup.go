@@ -39,16 +39,10 @@ type Manifest struct {
 // BackedUpMessage is one message in a backup: where it was, who sent it to whom, and which
 // copies were saved (names inside the archive).
 type BackedUpMessage struct {
-	QueueID      string   `json:"queue_id"`
-	Queue        string   `json:"queue"`
-	OriginalPath string   `json:"original_path"`
-	ArrivalTime  int64    `json:"arrival_time"`
-	Sender       string   `json:"sender"`
-	Recipients   []string `json:"recipients"`
-	Subject      string   `json:"subject,omitempty"`
-	QueueFile    string   `json:"queue_file"`
-	SHA256       string   `json:"sha256"`
-	Logs         []string `json:"logs,omitempty"`
+	backupfolder.Message
+	QueueFile string   `json:"queue_file"`
+	SHA256    string   `json:"sha256"`
+	Logs      []string `json:"logs,omitempty"`
 }
 
 // ManifestName is the manifest's file name inside a backup folder, ArchiveName the archive's.
@@ -109,8 +103,7 @@ func (b *Backup) Save(t mqsql.Target) error {
 	if err := b.w.Add(name, data); err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
-	entry := BackedUpMessage{QueueID: t.QueueID, Queue: string(t.Queue), OriginalPath: t.Path, ArrivalTime: t.ArrivalTime,
-		Sender: t.Sender, Subject: t.Subject, QueueFile: name, SHA256: backupfolder.SHA256(data)}
+	entry := BackedUpMessage{Message: backupfolder.MessageOf(t), QueueFile: name, SHA256: backupfolder.SHA256(data)}
 	entry.Recipients = recipientsOf(data)
 	for _, log := range []string{"defer", "bounce", "trace"} {
 		logData, err := sp.readFile(sp.cfg.RelPath(log, t.QueueID), 0)

@@ -25,28 +25,17 @@ type Backup struct {
 
 // Manifest describes a backup folder.
 type Manifest struct {
-	Time     time.Time         `json:"time"`
-	User     string            `json:"user"`
-	SQL      string            `json:"sql"`
-	Spool    string            `json:"spool"`
-	MTA      string            `json:"mta"`
-	Archive  string            `json:"archive"`
+	backupfolder.Header
 	Messages []BackedUpMessage `json:"messages"`
 }
 
 // BackedUpMessage is one message in a backup: where it was, who sent it to whom, and the
 // names of its copies inside the archive.
 type BackedUpMessage struct {
-	QueueID      string   `json:"queue_id"`
-	Queue        string   `json:"queue"`
-	OriginalPath string   `json:"original_path"`
-	ArrivalTime  int64    `json:"arrival_time"`
-	Sender       string   `json:"sender"`
-	Recipients   []string `json:"recipients"`
-	Subject      string   `json:"subject,omitempty"`
-	ControlFile  string   `json:"control_file"`
-	SHA256       string   `json:"sha256"`
-	DataFile     string   `json:"data_file,omitempty"`
+	backupfolder.Message
+	ControlFile string `json:"control_file"`
+	SHA256      string `json:"sha256"`
+	DataFile    string `json:"data_file,omitempty"`
 }
 
 // ManifestName is the manifest's file name inside a backup folder, ArchiveName the archive's.
@@ -68,7 +57,7 @@ func (s *Spool) BeginBackup(base, sqlText string, now time.Time) (mqsql.Backup, 
 		return nil, err
 	}
 	b := &Backup{w: f, sp: s}
-	b.manifest = Manifest{Time: now.UTC(), User: mqsql.CurrentUser(), SQL: sqlText, Spool: s.Dir(), MTA: "sendmail", Archive: ArchiveName}
+	b.manifest = Manifest{Header: backupfolder.NewHeader(mqsql.CurrentUser(), sqlText, s.Dir(), "sendmail", now)}
 	return b, nil
 }
 
@@ -96,8 +85,7 @@ func (b *Backup) Save(t mqsql.Target) error {
 	if f.created != t.ArrivalTime && f.created != 0 {
 		return fmt.Errorf("back up %s: arrival time is %d, planned %d", t.Path, f.created, t.ArrivalTime)
 	}
-	entry := BackedUpMessage{QueueID: t.QueueID, Queue: string(t.Queue), OriginalPath: t.Path, ArrivalTime: t.ArrivalTime,
-		Sender: t.Sender, Subject: t.Subject, ControlFile: t.QueueID + "/" + filepath.Base(t.Path), SHA256: backupfolder.SHA256(data)}
+	entry := BackedUpMessage{Message: backupfolder.MessageOf(t), ControlFile: t.QueueID + "/" + filepath.Base(t.Path), SHA256: backupfolder.SHA256(data)}
 	for _, r := range m.Recipients {
 		entry.Recipients = append(entry.Recipients, r.Address)
 	}
