@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,15 +18,7 @@ import (
 func TestRunningTotalsFollowRows(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	var msgs []*spoolgen.Message
-	opt := spoolgen.Options{Messages: 1500, Seed: 11, Now: time.Unix(1795865417, 0)}
-	if _, err := spoolgen.Generate(ctx, dir, opt, func(m *spoolgen.Message) error {
-		msgs = append(msgs, m)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	slices.SortFunc(msgs, func(a, b *spoolgen.Message) int { return strings.Compare(a.Path, b.Path) })
+	msgs := generateSorted(t, dir, spoolgen.Options{Messages: 1500, Seed: 11, Now: time.Unix(1795865417, 0)})
 	ix := openIndex(t, filepath.Join(t.TempDir(), "idx.db"))
 	sp := openGenerated(t, dir)
 	if _, err := ix.Sync(ctx, sp); err != nil {

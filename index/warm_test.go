@@ -23,15 +23,8 @@ import (
 func TestWarmSyncEqualsCold(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	var msgs []*spoolgen.Message
 	opt := spoolgen.Options{Messages: 1500, Seed: 9, Now: time.Unix(1795865417, 0)}
-	if _, err := spoolgen.Generate(ctx, dir, opt, func(m *spoolgen.Message) error {
-		msgs = append(msgs, m)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	slices.SortFunc(msgs, func(a, b *spoolgen.Message) int { return strings.Compare(a.Path, b.Path) })
+	msgs := generateSorted(t, dir, opt)
 	warm := openIndex(t, filepath.Join(t.TempDir(), "warm.db"))
 	sp := openGenerated(t, dir)
 	if _, err := warm.Sync(ctx, sp); err != nil {
@@ -61,6 +54,21 @@ func TestWarmSyncEqualsCold(t *testing.T) {
 			t.Errorf("%s: warm and cold indexes differ (%d and %d rows)", q, len(w), len(c))
 		}
 	}
+}
+
+// generateSorted generates the spool opt describes into dir and returns its messages in path
+// order.
+func generateSorted(t *testing.T, dir string, opt spoolgen.Options) []*spoolgen.Message {
+	t.Helper()
+	var msgs []*spoolgen.Message
+	if _, err := spoolgen.Generate(context.Background(), dir, opt, func(m *spoolgen.Message) error {
+		msgs = append(msgs, m)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(msgs, func(a, b *spoolgen.Message) int { return strings.Compare(a.Path, b.Path) })
+	return msgs
 }
 
 // changedMoves is how many files changeSpool moves to another queue: their old rows go and
