@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // This file is the boundary between mqsql and one MTA's queue. The index, the SQL functions
@@ -117,6 +118,24 @@ type Content interface {
 	Header(id, name string, limit int) (value string, found bool, err error)
 	Body(id string, limit int) (text []byte, more bool, err error)
 	Postcat(w io.Writer, id string, show ContentParts) error
+}
+
+// CutUTF8 shortens b to at most n bytes without splitting a UTF-8 sequence at the end: how
+// every driver's Content keeps within the limits header() and body() ask for.
+func CutUTF8(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	b = b[:n]
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
 }
 
 // Spool is one MTA's queue opened for reading: everything the index needs to mirror it.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mqsql/mqsql"
 )
@@ -53,7 +52,7 @@ func (s *Spool) Header(id, name string, limit int) (string, bool, error) {
 			break
 		}
 	}
-	return cutUTF8(b.String(), limit), found, nil
+	return string(mqsql.CutUTF8([]byte(b.String()), limit)), found, nil
 }
 
 // Body returns the start of message id's body (the -D after its ID line), at most limit
@@ -78,26 +77,9 @@ func (s *Spool) Body(id string, limit int) ([]byte, bool, error) {
 	}
 	body := buf[dataStart(id):n]
 	if len(body) > limit {
-		return []byte(cutUTF8(string(body), limit)), true, nil
+		return mqsql.CutUTF8(body, limit), true, nil
 	}
 	return body, false, nil
-}
-
-// cutUTF8 shortens s to at most n bytes without splitting a UTF-8 sequence at the end.
-func cutUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for i := len(s) - 1; i >= 0 && i >= len(s)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(s[i]) {
-			if !utf8.FullRuneInString(s[i:]) {
-				return s[:i]
-			}
-			break
-		}
-	}
-	return s
 }
 
 // Postcat writes message id in a simple rendering of what postcat shows for Postfix: the

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mqsql/mqsql"
 	"golang.org/x/sys/unix"
@@ -297,7 +296,7 @@ func (s *Spool) Header(id, name string, limit int) (value string, found bool, er
 			break
 		}
 	}
-	return string(cutUTF8(b, limit)), found, err
+	return string(mqsql.CutUTF8(b, limit)), found, err
 }
 
 // headerFields groups header lines into fields, joining continuation lines to their field.
@@ -364,24 +363,7 @@ func (s *Spool) Body(id string, limit int) (text []byte, more bool, err error) {
 		return nil
 	})
 	if more {
-		b = cutUTF8(b, limit)
+		b = mqsql.CutUTF8(b, limit)
 	}
 	return b, more, err
-}
-
-// cutUTF8 shortens b to at most n bytes without splitting a UTF-8 sequence at the end.
-func cutUTF8(b []byte, n int) []byte {
-	if len(b) <= n {
-		return b
-	}
-	b = b[:n]
-	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if !utf8.FullRune(b[i:]) {
-				return b[:i]
-			}
-			break
-		}
-	}
-	return b
 }

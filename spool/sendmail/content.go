@@ -66,7 +66,7 @@ func (s *Spool) Header(id, name string, limit int) (value string, found bool, er
 			break
 		}
 	}
-	return string(cutUTF8(b, limit)), found, nil
+	return string(mqsql.CutUTF8(b, limit)), found, nil
 }
 
 // Body returns the start of id's body, the df file, at most limit bytes (cut at a UTF-8
@@ -90,7 +90,7 @@ func (s *Spool) Body(id string, limit int) (text []byte, more bool, err error) {
 		return nil, false, fmt.Errorf("read %s: %w", rel, err)
 	}
 	if n > limit {
-		return cutUTF8(buf[:n], limit), true, nil
+		return mqsql.CutUTF8(buf[:n], limit), true, nil
 	}
 	return buf[:n], false, nil
 }
@@ -181,21 +181,4 @@ func escapeControl(s string) string {
 		i += size
 	}
 	return b.String()
-}
-
-// cutUTF8 shortens b to at most n bytes without splitting a UTF-8 sequence at the end.
-func cutUTF8(b []byte, n int) []byte {
-	if len(b) <= n {
-		return b
-	}
-	b = b[:n]
-	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if !utf8.FullRune(b[i:]) {
-				return b[:i]
-			}
-			break
-		}
-	}
-	return b
 }
