@@ -32,9 +32,14 @@ type Message struct {
 	// received it. pickup keeps it when it copies a requeued or restored file into a new one,
 	// so it links a message's new queue ID to its old one ("" for local submissions).
 	LogIdent string
-	// QuarantineReason is why a held message is held, for MTAs that keep one (Sendmail's
-	// quarantine: the q line of an hf file); "" otherwise. The index does not store it yet.
-	QuarantineReason string
+	// HoldReason is why a held message is held, for MTAs that keep one (Sendmail's
+	// quarantine reason, the q line of an hf file; Exim's last "Frozen" reason in the
+	// msglog); "" otherwise. It is the hold_reason column.
+	HoldReason string
+	// QueueName is the named queue (Exim) or queue group (Sendmail) the message is in, ""
+	// in the MTA's default queue and for MTAs without them. It is the queue_name column: the
+	// queue column says what state the message is in, which is orthogonal to it.
+	QueueName string
 
 	File FileInfo
 

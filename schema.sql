@@ -29,7 +29,10 @@ CREATE TABLE queue_files (
 	log_mtime_ns    INTEGER NOT NULL DEFAULT -1,
 	-- Not shown either: the log_ident attribute (NULL when absent), which pickup keeps in the
 	-- new file of requeued or restored mail, so that events can say why that ID arrived.
-	log_ident       TEXT
+	log_ident       TEXT,
+	-- Shown: what other MTAs keep and Postfix does not; NULL for Postfix.
+	hold_reason     TEXT,              -- why a held message is held (Sendmail quarantine, Exim frozen)
+	queue_name      TEXT               -- Exim's named queue, Sendmail's queue group; NULL for the default
 );
 
 CREATE TABLE queue_recipients (
@@ -48,7 +51,7 @@ CREATE TABLE queue_recipients (
 CREATE VIEW messages AS
 SELECT queue_id, queue, arrival_time, size, sender, forced_expire, recipient_count,
        next_attempt, subject, from_header, message_id, client_address, helo_name,
-       sasl_username, file_size, inode, path, error
+       sasl_username, file_size, inode, path, error, hold_reason, queue_name
 FROM queue_files;
 
 CREATE VIEW recipients AS

@@ -13,9 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Details is what Exim keeps of a message that mqsql's tables have no column for yet: the
-// named queue (the queue column says frozen/deferred/…, which is orthogonal to it) and the
-// frozen state's time and reason. The lead wires them as Exim-only columns.
+// Details is what Exim keeps of a message beyond mqsql.Message: the named queue and frozen
+// reason (also in Message.QueueName and, while frozen, Message.HoldReason) and the frozen
+// state's time, which tests compare with exim -bp.
 type Details struct {
 	// NamedQueue is the named queue (exim -MG, the ACL queue modifier), "" for the default.
 	NamedQueue string
@@ -57,6 +57,10 @@ func (s *Spool) ReadDetails(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsq
 		}
 	}
 	d.FrozenReason = s.joinMsglog(m, h)
+	m.QueueName = d.NamedQueue
+	if m.Queue == mqsql.Hold {
+		m.HoldReason = d.FrozenReason
+	}
 	return m, d, nil
 }
 

@@ -26,7 +26,7 @@ func (s *Spool) fill(m *mqsql.Message, f *qfile, locked bool) {
 	m.Size = s.dataSize(m.QueueID)
 	m.ClientAddress = clientAddress(f.authInfo)
 	m.HeloName = f.helo
-	m.QuarantineReason = f.quarantine
+	m.HoldReason = f.quarantine
 	for _, h := range f.headers {
 		v := func() string { return headerValue(h.value) }
 		switch strings.ToLower(h.name) {

@@ -173,7 +173,7 @@ func TestSampleColumns(t *testing.T) {
 			check("message_id", m.MessageID, tt.messageID)
 			check("helo_name", m.HeloName, tt.helo)
 			check("error", m.Error, tt.errPart)
-			check("quarantine reason", m.QuarantineReason, tt.quarantine)
+			check("quarantine reason", m.HoldReason, tt.quarantine)
 			check("client_address", m.ClientAddress, "")
 			check("sasl_username", m.SASLUsername, "")
 			if m.NextAttempt != 0 || m.ForcedExpire {
