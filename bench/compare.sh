@@ -14,7 +14,8 @@
 #          e.g. the one KEEP=1 bash bench/run.sh leaves in /var/tmp/mqsql-bench)
 #
 # Measurements, each after one unmeasured run of each build (page cache warm):
-#   cold   mqsql --spool Q "SELECT count(*) FROM messages"   (the default index, built at start)
+#   cold   mqsql --spool Q "SELECT count(*) FROM messages"   (the default index, built at start:
+#          the cache directory, $WORK/cache, is emptied before each run)
 #   colddb mqsql --spool Q --db NEW "SELECT count(*) ..."    (an index file built from scratch)
 #   warm   mqsql --spool Q --db F "SELECT count(*) ..."      (F built before, spool unchanged)
 # Wall time and peak RSS come from /usr/bin/time. The report (medians, ranges, ratios new/old)
@@ -77,6 +78,8 @@ else
 	echo "genspool: the spool $Q" >"$WORK/raw/gen.txt"
 fi
 
+# The default run of builds that keep a cache index keeps it here, emptied before each cold run.
+export XDG_CACHE_HOME="$WORK/cache"
 for name in old new; do
 	"$WORK/bin/$name" --spool "$Q" "$SQL" >/dev/null # warm the page cache
 	"$WORK/bin/$name" --spool "$Q" --db "$WORK/$name.db" "$SQL" >/dev/null
@@ -84,6 +87,7 @@ done
 for i in $(seq "$RUNS"); do
 	echo "compare.sh: run $i of $RUNS" >&2
 	for name in old new; do
+		rm -rf "$XDG_CACHE_HOME"
 		measure "$name" cold --spool "$Q" "$SQL"
 		rm -f "$WORK/new.db" "$WORK/new.db-wal" "$WORK/new.db-shm"
 		measure "$name" colddb --spool "$Q" --db "$WORK/new.db" "$SQL"

@@ -30,12 +30,14 @@
 # and measures, alternating the tools from run to run so that a noisy neighbour slows all of
 # them alike:
 #
-#   cold        mqsql --spool Q "SELECT count(*) FROM messages"      (index built in memory)
+#   cold        mqsql --spool Q "SELECT count(*) FROM messages"      (the default run's first:
+#                                                 its cache index, $WORK/cache, built afresh)
 #               postqueue -j > /dev/null                          (Postfix down: showq direct)
 #               find Q/{maildrop,incoming,active,deferred,hold,defer} -type f | xargs cat
 #                                                                 (the raw read floor)
 #   cold --db   the same mqsql statement building an index file (--db), from scratch
-#   warm        mqsql --db with the spool unchanged, against postqueue -j again
+#   warm        mqsql --db with the spool unchanged, and the default run again (its cache
+#               index kept from the run before: "later"), against postqueue -j again
 #   senders     postqueue -p | tail | grep | awk | sort | uniq -c  against  mqsql --db "SELECT
 #               sender, count(*) ... GROUP BY sender", and the SQL alone on the built index
 #               (bench/querytime), with GROUP BY domain on recipients
@@ -201,7 +203,8 @@ alternate() {
 
 # ---------------------------------------------------------------- the commands
 
-cmd_mqsql_cold() { echo "$BIN/mqsql --spool $QDIR 'SELECT count(*) FROM messages'"; }
+cmd_mqsql_cold() { echo "XDG_CACHE_HOME=$CACHE $BIN/mqsql --spool $QDIR 'SELECT count(*) FROM messages'"; }
+cmd_mqsql_later() { cmd_mqsql_cold; }
 cmd_postqueue_j() { echo "postqueue -j 2>/dev/null >/dev/null"; }
 cmd_floor() {
 	echo "find $QDIR/maildrop $QDIR/incoming $QDIR/active $QDIR/deferred $QDIR/hold $QDIR/defer -type f -print0 | xargs -0 cat >/dev/null"
@@ -287,6 +290,8 @@ bench_size() {
 	local n="$1"
 	local spool="$WORK/spool-$n"
 	DB="$WORK/index-$n.db"
+	CACHE="$WORK/cache-$n" # XDG_CACHE_HOME of the default runs
+	rm -rf "$CACHE"
 	MANIFEST="$WORK/spool-$n.manifest"
 	rm -f "$DB" "$DB"-*
 	# The victim of "delete by sender": the sender (not <>) with about DELETE_N messages.
@@ -310,6 +315,7 @@ bench_size() {
 		if ((r < RUNS_COLD)); then tools+=(mqsql_cold postqueue_j); fi
 		if ((r < RUNS_FLOOR)); then tools+=(floor); fi
 		for t in $(alternate "$r" "${tools[@]}"); do
+			[ "$t" != mqsql_cold ] || rm -rf "$CACHE"
 			measure "$t-$n" "$(cmd_$t)"
 		done
 	done
@@ -326,9 +332,10 @@ bench_size() {
 		measure "mqsql_db_cold-$n" "$(cmd_mqsql_db)"
 	done
 
-	log "warm --db: spool unchanged, against postqueue -j, $RUNS_WARM runs"
+	log "warm --db and later default runs: spool unchanged, against postqueue -j, $RUNS_WARM runs"
+	bash -c "$(cmd_mqsql_cold)" >/dev/null # the cache index the later runs find
 	for ((r = 0; r < RUNS_WARM; r++)); do
-		for t in $(alternate "$r" mqsql_db postqueue_j); do
+		for t in $(alternate "$r" mqsql_db mqsql_later postqueue_j); do
 			measure "warm_$t-$n" "$(cmd_$t)"
 		done
 	done
@@ -396,6 +403,7 @@ report_size() {
 	cold="$(median "mqsql_cold-$n" 1)"
 	db="$(median "mqsql_db_cold-$n" 1)"
 	warm="$(median "warm_mqsql_db-$n" 1)"
+	later="$(median "warm_mqsql_later-$n" 1)"
 	pipe="$(median "pipeline_senders-$n" 1)"
 	e2e="$(median "mqsql_senders-$n" 1)"
 	sqls="$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' "$RAW/sql_sender-$n")"
@@ -411,7 +419,7 @@ report_size() {
 		echo
 		echo "| measurement | median wall s | median CPU s (user+sys) | median peak RSS MB | runs |"
 		echo "| --- | ---: | ---: | ---: | ---: |"
-		for m in mqsql_cold postqueue_j floor mqsql_db_cold warm_mqsql_db warm_postqueue_j pipeline_senders mqsql_senders pipeline_delete mqsql_delete mqsql_delete_backup; do
+		for m in mqsql_cold postqueue_j floor mqsql_db_cold warm_mqsql_db warm_mqsql_later warm_postqueue_j pipeline_senders mqsql_senders pipeline_delete mqsql_delete mqsql_delete_backup; do
 			[ -s "$RAW/$m-$n" ] || continue
 			row "$m" "$(median "$m-$n" 1)" "$(cpu "$m-$n")" "$(mb "$(median "$m-$n" 4)")" "$(wc -l <"$RAW/$m-$n")"
 		done
@@ -425,15 +433,17 @@ report_size() {
 		echo
 		echo "| target | measured | target | ratio |"
 		echo "| --- | ---: | ---: | ---: |"
-		row4 "cold index / postqueue -j" "${cold} s / ${pq} s" "≤ 1.0" "$(ratio "$cold" "$pq")"
+		row4 "cold index (default run, first) / postqueue -j" "${cold} s / ${pq} s" "≤ 0.5" "$(ratio "$cold" "$pq")"
 		row4 "cold index / raw read floor" "${cold} s / ${floor} s" "≤ 2.0" "$(ratio "$cold" "$floor")"
-		row4 "warm start / postqueue -j" "${warm} s / ${pqw} s" "≤ 0.2" "$(ratio "$warm" "$pqw")"
+		row4 "warm start --db / postqueue -j" "${warm} s / ${pqw} s" "≤ 0.08" "$(ratio "$warm" "$pqw")"
+		row4 "default run, later / postqueue -j" "${later} s / ${pqw} s" "≤ 0.1" "$(ratio "$later" "$pqw")"
 		row4 "GROUP BY sender (SQL)" "${sqls} ms" "< 300 ms" ""
 		row4 "pipeline / GROUP BY sender (SQL)" "${pipe} s / ${sqls} ms" "≥ 20" "$(ratio "$pipe" "$(awk -v m="$sqls" 'BEGIN { print m / 1000 }')")"
 		row4 "pipeline / mqsql --db GROUP BY sender (whole command)" "${pipe} s / ${e2e} s" "" "$(ratio "$pipe" "$e2e")"
 		row4 "peak RSS, --db cold" "$(mb "$(median "mqsql_db_cold-$n" 4)") MB" "< 400 MB at 1M" ""
 		row4 "peak RSS, --db warm" "$(mb "$(median "warm_mqsql_db-$n" 4)") MB" "< 400 MB at 1M" ""
-		row4 "peak RSS, in memory" "$(mb "$(median "mqsql_cold-$n" 4)") MB" "" ""
+		row4 "peak RSS, default run, first" "$(mb "$(median "mqsql_cold-$n" 4)") MB" "≤ 400 MB at 1M" ""
+		row4 "peak RSS, default run, later" "$(mb "$(median "warm_mqsql_later-$n" 4)") MB" "≤ 400 MB at 1M" ""
 		echo
 		if [ -s "$RAW/pipeline_delete-$n" ]; then
 			echo "Delete by sender (\`$VICTIM\`, $(cat "$RAW/deleted-$n") per run):"

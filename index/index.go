@@ -6,6 +6,7 @@ package index
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"os"
@@ -40,6 +41,15 @@ type Index struct {
 	events eventCounts
 	// scratch is the temporary directory of an index OpenScratch made, removed by Close.
 	scratch string
+	// private is set for an index no other process opens (a temporary one, or the cache,
+	// whose lock this process holds): it is never fsynced, and it is loaded without WAL.
+	private bool
+	// walPending is set while a private index is empty and not yet in WAL mode: its first
+	// load writes each page once, into the file, where WAL would write it twice (to the log,
+	// then back), and Sync switches it to WAL once that load is committed.
+	walPending bool
+	// release, when set, is called by Close after the database is closed (the cache's lock).
+	release func() error
 }
 
 // Option configures an index before it opens.
@@ -62,7 +72,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Index, error) {
 	for _, o := range opts {
 		o(ix)
 	}
-	dsn, err := dataSource(path, ix.scratch != "")
+	dsn, err := dataSource(path, ix.private)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +92,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Index, error) {
 // switches it on once the file is known to be mqsql's: the mode is kept in the file, and
 // setting it on a foreign database would change it); an in-memory one uses the memdb VFS so
 // every pooled connection sees the same database.
-func dataSource(path string, scratch bool) (string, error) {
+func dataSource(path string, private bool) (string, error) {
 	const common = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)"
 	if path == "" {
 		return fmt.Sprintf("file:/mqsql-mem-%d-%d?vfs=memdb&%s", os.Getpid(), memCounter.Add(1), common), nil
@@ -90,7 +100,7 @@ func dataSource(path string, scratch bool) (string, error) {
 	if err := createPrivate(path); err != nil {
 		return "", err
 	}
-	if scratch {
+	if private {
 		return "file:" + path + "?_pragma=synchronous(OFF)&_pragma=cache_size(" + scratchCache + ")&_txlock=immediate&" + common, nil
 	}
 	return "file:" + path + "?_pragma=synchronous(NORMAL)&_txlock=immediate&" + common, nil
@@ -180,13 +190,35 @@ func (ix *Index) migrate(ctx context.Context) error {
 	if err := makePrivate(ix.path); err != nil {
 		return err
 	}
-	if err := ix.useWAL(ctx); err != nil {
-		return err
+	if v == schemaVersion && !ix.private {
+		return ix.useWAL(ctx)
 	}
-	if v == schemaVersion {
-		return nil
+	if v != schemaVersion {
+		if err := ix.rebuild(ctx); err != nil {
+			return err
+		}
 	}
-	return ix.rebuild(ctx)
+	if !ix.private {
+		return ix.useWAL(ctx)
+	}
+	return ix.deferWAL(ctx)
+}
+
+// deferWAL leaves an empty private index in rollback-journal mode for its first load (see
+// walPending); one that holds rows already is put in WAL mode at once.
+func (ix *Index) deferWAL(ctx context.Context) error {
+	var rows int
+	if err := ix.db.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM queue_files LIMIT 1)").Scan(&rows); err != nil {
+		return fmt.Errorf("read index %s: %w", ix.path, err)
+	}
+	if rows > 0 {
+		return ix.useWAL(ctx)
+	}
+	if _, err := ix.db.ExecContext(ctx, "PRAGMA journal_mode = DELETE"); err != nil {
+		return fmt.Errorf("index %s: journal mode: %w", ix.path, err)
+	}
+	ix.walPending = true
+	return nil
 }
 
 // useWAL puts a file index in WAL mode, which the file then keeps.
@@ -281,6 +313,9 @@ func (ix *Index) Close() error {
 		if rerr := os.RemoveAll(ix.scratch); err == nil && rerr != nil {
 			err = fmt.Errorf("remove the temporary index: %w", rerr)
 		}
+	}
+	if ix.release != nil {
+		err = errors.Join(err, ix.release())
 	}
 	return err
 }

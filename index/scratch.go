@@ -32,7 +32,7 @@ func OpenScratch(ctx context.Context, opts ...Option) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporary index: %w", err)
 	}
-	ix, err := Open(ctx, filepath.Join(dir, "index.db"), append(opts, func(ix *Index) { ix.scratch = dir })...)
+	ix, err := Open(ctx, filepath.Join(dir, "index.db"), append(opts, func(ix *Index) { ix.scratch, ix.private = dir, true })...)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err

@@ -100,6 +100,12 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	if err := tx.Commit(); err != nil {
 		return st, fmt.Errorf("commit index update: %w", err)
 	}
+	if ix.walPending {
+		if err := ix.useWAL(ctx); err != nil {
+			return st, err
+		}
+		ix.walPending = false
+	}
 	st.Elapsed = time.Since(start)
 	if ix.OnProgress != nil {
 		ix.OnProgress(st)

@@ -31,6 +31,7 @@ type options struct {
 	force         bool
 	backupDir     string
 	noBackup      bool
+	noCache       bool
 	includeActive bool
 
 	// Serving Prometheus metrics (mqsql watch --listen).
@@ -42,7 +43,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("mqsql", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addSpoolFlag(fs, o)
-	fs.StringVar(&o.db, "db", "", "keep the index in this file and re-read only changed queue files next time (default: in memory)")
+	fs.StringVar(&o.db, "db", "", "keep the index in this file and re-read only changed queue files next time (default: a cache index per queue, see --no-cache)")
+	fs.BoolVar(&o.noCache, "no-cache", false, "index the queue afresh into a temporary file removed at exit, instead of updating the cache index kept in "+cacheDirHelp)
 	fs.StringVar(&o.format, "format", "", "output format: table, csv, tsv, json, jsonl, line, markdown, list (default: table on a terminal, csv otherwise)")
 	fs.BoolVar(&o.header, "header", true, "print column names in csv, tsv and list output")
 	fs.BoolVar(&o.bail, "bail", false, "stop at the first failing statement")

@@ -18,7 +18,7 @@ import (
 // the watcher is returned (nil otherwise); without one this process reconciles it with the
 // spool.
 func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
-	ix, err := openIndexFile(ctx, o.db)
+	ix, err := openIndexFile(ctx, o, sp.Dir(), stderr)
 	if err != nil {
 		return nil, nil, indexAccessError(o.db, err)
 	}
@@ -41,14 +41,24 @@ func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *capped
 	return ix, nil, nil
 }
 
-// openIndexFile opens --db FILE, or without it a temporary index for this run: an index file
-// that is never fsynced and is removed at exit, whose pages the kernel caches, so that the
-// default invocation stays small in memory on a big queue.
-func openIndexFile(ctx context.Context, db string) (*index.Index, error) {
-	if db == "" {
-		return index.OpenScratch(ctx, index.WithClock(clock))
+// openIndexFile opens --db FILE, or without it the cache index of this queue (see
+// openCache), or with --no-cache, or when the cache cannot be used, a temporary index for
+// this run. The cache and the temporary index are files that are never fsynced, whose pages
+// the kernel caches, so that the default invocation stays small in memory on a big queue.
+func openIndexFile(ctx context.Context, o *options, spoolDir string, stderr io.Writer) (*index.Index, error) {
+	if o.db != "" {
+		return index.Open(ctx, o.db, index.WithClock(clock))
 	}
-	return index.Open(ctx, db, index.WithClock(clock))
+	if !o.noCache {
+		ix, err := openCache(ctx, o.driver.Name(), spoolDir)
+		if err == nil {
+			return ix, nil
+		}
+		if !errors.Is(err, index.ErrCacheBusy) {
+			fmt.Fprintf(stderr, "mqsql: warning: not using the cache index (%v); indexing the queue afresh for this run\n", err)
+		}
+	}
+	return index.OpenScratch(ctx, index.WithClock(clock))
 }
 
 // indexAccessError explains a failure to open the --db file when this user may not use it:

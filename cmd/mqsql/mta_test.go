@@ -30,16 +30,16 @@ func TestMTAFlag(t *testing.T) {
 	}
 }
 
-// TestDefaultIndexLeavesNothing checks that a run without --db, whose index is a temporary
+// TestDefaultIndexLeavesNothing checks that a run with --no-cache, whose index is a temporary
 // file, removes it when it ends, also after a failing statement.
 func TestDefaultIndexLeavesNothing(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	queue := testspool.Dir(t, "spool")
-	if r := runMQSQL(t, "", "--spool", queue, "--header=false", "SELECT count(*) FROM messages"); r.code != exitOK || strings.TrimSpace(r.stdout) != "18" {
+	if r := runMQSQL(t, "", "--no-cache", "--spool", queue, "--header=false", "SELECT count(*) FROM messages"); r.code != exitOK || strings.TrimSpace(r.stdout) != "18" {
 		t.Fatalf("exit %d, %q %s", r.code, r.stdout, r.stderr)
 	}
-	if r := runMQSQL(t, "", "--spool", queue, "SELECT nosuchcolumn FROM messages"); r.code != exitError {
+	if r := runMQSQL(t, "", "--no-cache", "--spool", queue, "SELECT nosuchcolumn FROM messages"); r.code != exitError {
 		t.Fatalf("a failing statement: exit %d, %s", r.code, r.stderr)
 	}
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
