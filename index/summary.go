@@ -21,15 +21,29 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// KeepRunningTotals makes the index keep the running totals from now on, building them from
+// the rows when it does not yet: what a metrics endpoint reads. Only an index that serves
+// metrics pays for them; the index file remembers, so later loads of it (a full one too)
+// keep them.
+func (ix *Index) KeepRunningTotals(ctx context.Context) error {
+	return ensureSummaries(ctx, ix.db)
+}
+
+// summariesKept reports whether the running totals' triggers exist.
+func summariesKept(ctx context.Context, ex execer) (bool, error) {
+	var n int
+	if err := ex.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = ?`, summaryTrigger).Scan(&n); err != nil {
+		return false, fmt.Errorf("look for the running totals: %w", err)
+	}
+	return n > 0, nil
+}
+
 // ensureSummaries rebuilds the running totals and creates their triggers when the triggers
 // are missing (a new index, or after a full load).
 func ensureSummaries(ctx context.Context, ex execer) error {
-	var n int
-	if err := ex.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name = ?`, summaryTrigger).Scan(&n); err != nil {
-		return fmt.Errorf("look for the running totals: %w", err)
-	}
-	if n > 0 {
-		return nil
+	kept, err := summariesKept(ctx, ex)
+	if err != nil || kept {
+		return err
 	}
 	if _, err := ex.ExecContext(ctx, summariesPart()); err != nil {
 		return fmt.Errorf("build the running totals: %w", err)

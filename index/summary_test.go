@@ -21,6 +21,9 @@ func TestRunningTotalsFollowRows(t *testing.T) {
 	msgs := generateSorted(t, dir, spoolgen.Options{Messages: 1500, Seed: 11, Now: time.Unix(1795865417, 0)})
 	ix := openIndex(t, filepath.Join(t.TempDir(), "idx.db"))
 	sp := openGenerated(t, dir)
+	if err := ix.KeepRunningTotals(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ix.Sync(ctx, sp); err != nil {
 		t.Fatal(err)
 	}
@@ -69,5 +72,27 @@ func checkTotals(t *testing.T, ix *index.Index, when string) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: %s\n got %d rows %.300v\nwant %d rows %.300v", when, q.totals, len(got), got, len(want), want)
 		}
+	}
+}
+
+// TestRunningTotalsOnlyWhenKept checks that an index nobody asked for running totals (every
+// run but mqsql watch --listen) does not pay for them: a full load builds none.
+func TestRunningTotalsOnlyWhenKept(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	generateSorted(t, dir, spoolgen.Options{Messages: 50, Seed: 3, Now: time.Unix(1795865417, 0)})
+	ix := openIndex(t, filepath.Join(t.TempDir(), "idx.db"))
+	if _, err := ix.Sync(ctx, openGenerated(t, dir)); err != nil {
+		t.Fatal(err)
+	}
+	var triggers, totals int
+	if err := ix.DB().QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'summary_%'`).Scan(&triggers); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.DB().QueryRowContext(ctx, `SELECT count(*) FROM queue_totals`).Scan(&totals); err != nil {
+		t.Fatal(err)
+	}
+	if triggers != 0 || totals != 0 {
+		t.Errorf("after a full load nobody asked totals of: %d triggers, %d queue_totals rows; want none", triggers, totals)
 	}
 }

@@ -55,7 +55,13 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 		return st, fmt.Errorf("begin index update: %w", err)
 	}
 	defer tx.Rollback()
+	// A full load drops the running totals' triggers and rebuilds the totals at its end, when
+	// the index keeps them (KeepRunningTotals); a warm one lets the triggers follow each row.
+	keepTotals := false
 	if cold {
+		if keepTotals, err = summariesKept(ctx, tx); err != nil {
+			return st, err
+		}
 		if err := dropSummaryTriggers(ctx, tx); err != nil {
 			return st, err
 		}
@@ -94,8 +100,10 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	if _, err := tx.ExecContext(ctx, indexes); err != nil {
 		return st, fmt.Errorf("create indexes: %w", err)
 	}
-	if err := ensureSummaries(ctx, tx); err != nil {
-		return st, err
+	if keepTotals {
+		if err := ensureSummaries(ctx, tx); err != nil {
+			return st, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return st, fmt.Errorf("commit index update: %w", err)

@@ -201,7 +201,7 @@ func (ix *Index) ensureIndexes(ctx context.Context) error {
 	if _, err := ix.db.ExecContext(ctx, indexes); err != nil {
 		return fmt.Errorf("create indexes: %w", err)
 	}
-	return ensureSummaries(ctx, ix.db)
+	return nil
 }
 
 // Close stops the watcher and waits for it. The index stays open.

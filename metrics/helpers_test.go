@@ -33,7 +33,11 @@ func sampleIndex(t *testing.T) *index.Index {
 	if err := os.Chtimes(filepath.Join(dir, "corrupt", "4jcBADF1LEz5xx1"), corrupt, corrupt); err != nil {
 		t.Fatal(err)
 	}
-	return testindex.Memory(t, testspool.Open(t, dir), index.WithClock(mqsql.FixedClock(goldenTime)))
+	ix := testindex.Memory(t, testspool.Open(t, dir), index.WithClock(mqsql.FixedClock(goldenTime)))
+	if err := ix.KeepRunningTotals(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return ix
 }
 
 // fixedWatcher is a watcher state that never changes.

@@ -100,6 +100,9 @@ func fileIndex(t *testing.T) *index.Index {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
+	if err := ix.KeepRunningTotals(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ix.Sync(ctx, testspool.Open(t, testspool.Copy(t, testspool.Dir(t, "spool")))); err != nil {
 		t.Fatal(err)
 	}

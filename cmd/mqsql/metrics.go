@@ -71,6 +71,9 @@ func openMetrics(ctx context.Context, m *metricsFlags, ix *index.Index, logger *
 	if m.listen == "" {
 		return nil, nil
 	}
+	if err := ix.KeepRunningTotals(ctx); err != nil {
+		return nil, err
+	}
 	sqlc, err := metrics.NewSQLCollector(ctx, ix, m.defs, logger.Printf)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics %w", err)
