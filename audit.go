@@ -87,8 +87,12 @@ type RestoredID struct {
 	Queue      string `json:"queue"`
 	NewQueueID string `json:"new_queue_id,omitempty"`
 	Maildrop   string `json:"maildrop_name,omitempty"`
-	Held       bool   `json:"held_again,omitempty"`
-	Error      string `json:"error,omitempty"`
+	// Path is the control file a restore put the message back into, relative to the queue
+	// directory, for MTAs that take restored files in place (Sendmail); "" for Postfix,
+	// whose pickup copies the file from maildrop (Maildrop).
+	Path  string `json:"path,omitempty"`
+	Held  bool   `json:"held_again,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // CurrentUser names who ran a statement, for manifests and the audit log.

@@ -30,6 +30,9 @@ type Manifest struct {
 	User  string    `json:"user"`
 	SQL   string    `json:"sql"`
 	Spool string    `json:"spool"`
+	// MTA is empty in the backups Postfix's driver writes; another driver's manifest names
+	// its MTA here, which restore then refuses.
+	MTA string `json:"mta,omitempty"`
 	// Archive is the tar file in the folder that holds the copies; empty in backups of mqsql
 	// versions that kept each copy as a file of its own in the folder.
 	Archive  string            `json:"archive,omitempty"`

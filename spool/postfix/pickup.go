@@ -16,14 +16,14 @@ import (
 
 // DescribeNew says where restored message r is now: its new queue ID, or its file in maildrop
 // until pickup takes it in (live: a Postfix runs on the spool).
-func DescribeNew(r Restored, newIDs map[string]string, live bool) string {
-	if id := newIDs[r.MaildropName]; id != "" {
+func DescribeNew(r mqsql.Restored, newIDs map[string]string, live bool) string {
+	if id := newIDs[r.Maildrop]; id != "" {
 		return id
 	}
 	if live {
-		return "maildrop/" + r.MaildropName + " (pickup has not taken it in yet; it gets a new queue ID when it does)"
+		return "maildrop/" + r.Maildrop + " (pickup has not taken it in yet; it gets a new queue ID when it does)"
 	}
-	return "maildrop/" + r.MaildropName + " (Postfix's pickup gives it a new queue ID when it runs on this spool)"
+	return "maildrop/" + r.Maildrop + " (Postfix's pickup gives it a new queue ID when it runs on this spool)"
 }
 
 // AwaitPickup wakes Postfix's pickup, waits until it has taken the restored files from
@@ -31,7 +31,7 @@ func DescribeNew(r Restored, newIDs map[string]string, live bool) string {
 // the restore (pre) and carries the saved copy's log_ident, which pickup keeps. A log_ident
 // shared by two restored messages, or found in two new files, is left unmapped rather than
 // guessed. Held mail is put back on hold by its new ID.
-func (sp *Spool) AwaitPickup(ctx context.Context, restored []Restored, pre map[string]bool, wait time.Duration) map[string]string {
+func (sp *Spool) AwaitPickup(ctx context.Context, restored []mqsql.Restored, pre map[string]bool, wait time.Duration) map[string]string {
 	if path, err := exec.LookPath("postkick"); err == nil {
 		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
 	} else if path, err := exec.LookPath("/usr/sbin/postkick"); err == nil {
@@ -39,7 +39,7 @@ func (sp *Spool) AwaitPickup(ctx context.Context, restored []Restored, pre map[s
 	}
 	want := map[string]int{}
 	for _, r := range restored {
-		want[r.LogIdent]++
+		want[logIdentOfRestored(r)]++
 	}
 	found := map[string]string{}  // maildrop name -> new queue ID
 	idents := map[string]string{} // new queue ID -> log_ident
@@ -72,23 +72,24 @@ func (sp *Spool) scanNew(ctx context.Context, pre map[string]bool, idents map[st
 
 // matchIdents maps each restored message whose log_ident is unique among the restored ones
 // and found in exactly one new file.
-func matchIdents(restored []Restored, want map[string]int, idents, found map[string]string) {
+func matchIdents(restored []mqsql.Restored, want map[string]int, idents, found map[string]string) {
 	byIdent := map[string][]string{}
 	for id, li := range idents {
 		byIdent[li] = append(byIdent[li], id)
 	}
 	for _, r := range restored {
-		if ids := byIdent[r.LogIdent]; r.LogIdent != "" && want[r.LogIdent] == 1 && len(ids) == 1 {
-			found[r.MaildropName] = ids[0]
+		li := logIdentOfRestored(r)
+		if ids := byIdent[li]; li != "" && want[li] == 1 && len(ids) == 1 {
+			found[r.Maildrop] = ids[0]
 		}
 	}
 }
 
 // HoldAgain puts restored messages that were on hold back on hold, by their new queue ID.
-func HoldAgain(ctx context.Context, restored []Restored, newIDs map[string]string) map[string]error {
+func HoldAgain(ctx context.Context, restored []mqsql.Restored, newIDs map[string]string) map[string]error {
 	res := map[string]error{}
 	for _, r := range restored {
-		id := newIDs[r.MaildropName]
+		id := newIDs[r.Maildrop]
 		if r.Queue != string(mqsql.Hold) || id == "" || !ValidQueueID(id) {
 			continue
 		}
@@ -99,4 +100,10 @@ func HoldAgain(ctx context.Context, restored []Restored, newIDs map[string]strin
 		res[id] = err
 	}
 	return res
+}
+
+// logIdentOfRestored is the saved copy's log_ident, which Restore keeps as the result's Ref.
+func logIdentOfRestored(r mqsql.Restored) string {
+	li, _ := r.Ref.(string)
+	return li
 }

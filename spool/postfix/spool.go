@@ -50,10 +50,6 @@ type Spool struct {
 	// from two goroutines at once, even by a parallel walk.
 	Warn   func(error)
 	warnMu sync.Mutex
-	// Restoring, when set, is called by Restore with each checked copy's original queue ID and
-	// log_ident just before the copy becomes visible in maildrop, so that the caller can tell
-	// the index why the message is about to arrive before any watcher sees it.
-	Restoring func(queueID, logIdent string)
 }
 
 // Open opens the queue directory cfg.QueueDirectory for reading.
