@@ -140,7 +140,7 @@ func CheckSpool(dir string, h Header, spool, mta string) error {
 		made = "postfix"
 	}
 	if made != mta {
-		return fmt.Errorf("%w: %s was made of a %s queue, not of a %s one: restore it with --mta %s", ErrRefused, dir, made, mta, made)
+		return fmt.Errorf("%w: %s was made of a queue of --mta %s, not of --mta %s", ErrRefused, dir, made, mta)
 	}
 	if h.Spool == "" || !SameDir(h.Spool, spool) {
 		return fmt.Errorf("%w: %s was made of the spool %q, not of %q: name that spool with --spool", ErrRefused, dir, h.Spool, spool)

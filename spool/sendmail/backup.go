@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -14,9 +15,8 @@ import (
 
 // Backup is one statement's backup folder on a Sendmail queue: before mqsql deletes a message
 // it copies the control file and the df here, into one tar archive (ArchiveName) that any tar
-// lists and extracts, with manifest.json saying what each entry was. Putting a message back
-// is extracting its two files into the queue directory (mode 0640, Sendmail's owner); mqsql
-// restore does not do it for Sendmail yet.
+// lists and extracts, with manifest.json saying what each entry was. mqsql restore puts them
+// back (restore.go).
 type Backup struct {
 	w        *backupfolder.Folder
 	sp       *Spool
@@ -30,12 +30,19 @@ type Manifest struct {
 }
 
 // BackedUpMessage is one message in a backup: where it was, who sent it to whom, and the
-// names of its copies inside the archive.
+// names of its copies inside the archive with their checksums, which restore checks.
 type BackedUpMessage struct {
 	backupfolder.Message
 	ControlFile string `json:"control_file"`
 	SHA256      string `json:"sha256"`
-	DataFile    string `json:"data_file,omitempty"`
+	// Mode is the control file's permission bits (Sendmail's QueueFileMode), which restore
+	// gives the files it puts back: Sendmail sets aside a control file with looser ones.
+	Mode       uint32 `json:"mode,omitempty"`
+	DataFile   string `json:"data_file,omitempty"`
+	DataSHA256 string `json:"data_sha256,omitempty"`
+	// TranscriptFile is the copy of the xf, which exists only while a delivery runs.
+	TranscriptFile   string `json:"transcript_file,omitempty"`
+	TranscriptSHA256 string `json:"transcript_sha256,omitempty"`
 }
 
 // ManifestName is the manifest's file name inside a backup folder, ArchiveName the archive's.
@@ -73,7 +80,7 @@ func (b *Backup) Abandon() { b.w.Abandon() }
 // Save copies t's control file and df into the archive, read through the link-safe root, and
 // checks that the control file is still the planned message (same arrival time).
 func (b *Backup) Save(t mqsql.Target) error {
-	data, _, err := b.sp.readControl(mqsql.Entry{Queue: t.Queue, QueueID: t.QueueID, File: mqsql.FileInfo{Path: t.Path}})
+	data, st, err := b.sp.readControl(mqsql.Entry{Queue: t.Queue, QueueID: t.QueueID, File: mqsql.FileInfo{Path: t.Path}})
 	if err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
@@ -85,23 +92,29 @@ func (b *Backup) Save(t mqsql.Target) error {
 	if f.created != t.ArrivalTime && f.created != 0 {
 		return fmt.Errorf("back up %s: arrival time is %d, planned %d", t.Path, f.created, t.ArrivalTime)
 	}
-	entry := BackedUpMessage{Message: backupfolder.MessageOf(t), ControlFile: t.QueueID + "/" + filepath.Base(t.Path), SHA256: backupfolder.SHA256(data)}
+	entry := BackedUpMessage{Message: backupfolder.MessageOf(t), ControlFile: t.QueueID + "/" + filepath.Base(t.Path),
+		SHA256: backupfolder.SHA256(data), Mode: st.Mode & 0o777}
 	for _, r := range m.Recipients {
 		entry.Recipients = append(entry.Recipients, r.Address)
 	}
 	if err := b.w.Add(entry.ControlFile, data); err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
-	df := b.sp.lay.rel(letterData, t.QueueID)
-	body, err := b.sp.readPlain(df)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return fmt.Errorf("back up %s: %w", df, err)
-	default:
-		entry.DataFile = t.QueueID + "/" + filepath.Base(df)
-		if err := b.w.Add(entry.DataFile, body); err != nil {
-			return fmt.Errorf("back up %s: %w", df, err)
+	for _, part := range []struct {
+		letter     byte
+		name, hash *string
+	}{{letterData, &entry.DataFile, &entry.DataSHA256}, {letterXscr, &entry.TranscriptFile, &entry.TranscriptSHA256}} {
+		rel := b.sp.partRel(t.Path, &f, part.letter, t.QueueID)
+		body, err := b.sp.readPlain(rel)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return fmt.Errorf("back up %s: %w", rel, err)
+		default:
+			*part.name, *part.hash = t.QueueID+"/"+path.Base(rel), backupfolder.SHA256(body)
+			if err := b.w.Add(*part.name, body); err != nil {
+				return fmt.Errorf("back up %s: %w", rel, err)
+			}
 		}
 	}
 	b.manifest.Messages = append(b.manifest.Messages, entry)

@@ -183,3 +183,9 @@ func (s *Spool) OnlyComplete(q mqsql.Queue) bool { return q != mqsql.Incoming }
 
 // ValidQueueID is the package's ValidQueueID, for mqsql.Layout.
 func (s *Spool) ValidQueueID(id string) bool { return ValidQueueID(id) }
+
+// partRel is where the file letter (df, xf) of the message id whose control file is at
+// ctrl lives: beside it, in the same queue directory's place for such files.
+func (s *Spool) partRel(ctrl string, f *qfile, letter byte, id string) string {
+	return s.lay.rel(letter, id)
+}
