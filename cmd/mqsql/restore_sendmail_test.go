@@ -2,15 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/backupfolder"
+	"github.com/mqsql/mqsql/internal/sendmailtest"
 	"github.com/mqsql/mqsql/internal/testspool"
 )
 
@@ -176,4 +179,84 @@ func TestSendmailRestoreRefuses(t *testing.T) {
 	if len(now) != len(left) {
 		t.Errorf("a refused restore changed the queue: %d files, %d before", len(now), len(left))
 	}
+}
+
+// TestSendmailRestoreRealSendmail is the seed's "delete one sender's mail with a restorable
+// copy" on a real Sendmail queue: mqsql deletes the sender's mail (one message quarantined)
+// with a backup, mailq no longer lists it, mqsql restore puts it back, and mailq (-bp, -bp -qQ)
+// lists exactly what it listed before the delete: same IDs, sizes, times, senders, recipients
+// and quarantine reason. A queue run then takes the restored mail as its own (it defers it,
+// the relay port being closed) instead of setting it aside as lost.
+func TestSendmailRestoreRealSendmail(t *testing.T) {
+	sm := sendmailtest.Require(t)
+	ctx := context.Background()
+	for i, from := range []string{"spam@bulk.example", "spam@bulk.example", "ok@fine.example", "spam@bulk.example"} {
+		msg := []byte("Subject: restore " + strconv.Itoa(i) + "\n\n" + strings.Repeat("line\n", i*100+1))
+		if err := sm.Submit(ctx, from, []string{"a@dest.example", "b@dest.example"}, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed, err := sm.MailqAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var heldID string
+	for _, l := range listed {
+		if l.Sender == "spam@bulk.example" {
+			heldID = l.ID
+		}
+	}
+	if out, err := sm.RunQueue(ctx, "-Qnot wanted", "-qI"+heldID); err != nil || !strings.Contains(out, "Quarantined") {
+		t.Fatalf("quarantine %s: %v\n%s", heldID, err, out)
+	}
+	before, err := sm.MailqAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup := t.TempDir()
+	folder := deleteSendmailSender(t, sm.Queue, backup, "spam@bulk.example", 3, 0)
+	if gone, _ := sm.MailqAll(ctx); len(gone) != 1 || gone[0].Sender != "ok@fine.example" {
+		t.Fatalf("mailq after the delete: %+v", gone)
+	}
+	r := runMQSQL(t, "", "restore", "--mta", "sendmail", "--spool", sm.Queue, "--backup", backup, folder)
+	if r.code != 0 || !strings.Contains(r.stdout, "Restored: 3, failed: 0.") || !strings.Contains(r.stdout, heldID+" -> "+heldID+" (back on hold)") {
+		t.Fatalf("restore: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	after, err := sm.MailqAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(byID(after), byID(before)) {
+		t.Errorf("mailq after restore:\n%+v\nbefore the delete:\n%+v", after, before)
+	}
+	if held := byID(after)[heldID]; held.Quarantine != "not wanted" {
+		t.Errorf("restored hf: %+v", held)
+	}
+	var restored mqsql.RestoredID
+	data, _ := os.ReadFile(filepath.Join(folder, backupfolder.RestoredName))
+	var rec struct{ Messages []mqsql.RestoredID }
+	if err := json.Unmarshal(data, &rec); err != nil || len(rec.Messages) != 3 {
+		t.Fatalf("%s: %v", data, err)
+	}
+	for _, m := range rec.Messages {
+		if m.QueueID != heldID {
+			restored = m
+		}
+	}
+	out, err := sm.RunQueue(ctx, "-qI"+restored.NewQueueID)
+	if err != nil || !strings.Contains(out, "Connection refused") {
+		t.Errorf("queue run of restored %s: %v\n%s", restored.NewQueueID, err, out)
+	}
+	if lost, _ := sm.Mailq(ctx, "-qL"); len(lost) != 0 {
+		t.Errorf("Sendmail set restored mail aside as lost: %+v", lost)
+	}
+}
+
+// byID indexes a mailq listing by queue ID, without the priority, which a queue run changes.
+func byID(list []sendmailtest.Listed) map[string]sendmailtest.Listed {
+	out := map[string]sendmailtest.Listed{}
+	for _, l := range list {
+		out[l.ID] = l
+	}
+	return out
 }
