@@ -95,7 +95,9 @@ func parseHead(line string, verbose bool) (Listed, error) {
 	}
 	var m Listed
 	m.ID, m.Status = f[0], ' '
-	if c := m.ID[len(m.ID)-1]; !isAlnum(c) {
+	// An ID ends in the digits of a process ID, so a last character that is no digit is the
+	// status, a letter too: X marks mail a queue run leaves while the load is high.
+	if c := m.ID[len(m.ID)-1]; c < '0' || c > '9' {
 		m.ID, m.Status = m.ID[:len(m.ID)-1], c
 	}
 	var err error
@@ -130,8 +132,4 @@ func detail(m *Listed, line, trim string) {
 	default:
 		m.BodyType = trim
 	}
-}
-
-func isAlnum(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
 }

@@ -43,6 +43,7 @@ const SetupCommand = "sudo bash .ci/sendmail-setup"
 type Sendmail struct {
 	root  string
 	sm    string // the wrapper: private UTS namespace, LD_LIBRARY_PATH, -C the test config
+	cf    string // a config of the test's own that replaces it (UseQueueGroups), "" for none
 	Queue string // the test's own queue directory (flat, mode 0700)
 }
 
@@ -117,10 +118,58 @@ func (s *Sendmail) UseSubdirectories() error {
 	return nil
 }
 
+// GroupDirs are the queue directories UseQueueGroups makes, relative to the queue, by group:
+// "slow" in one directory, "bulk" in two that a q* wildcard names (the second with qf/ and
+// df/ subdirectories).
+var GroupDirs = map[string][]string{"slow": {"slow"}, "bulk": {"bulk/q1", "bulk/q2"}}
+
+// UseQueueGroups gives the test's queue the queue groups of GroupDirs (Q lines of a config
+// of the test's own, written beside the queue), and routes mail to a recipient at
+// NAME.example into group NAME (a queuegroup ruleset); other mail stays in the default group,
+// the queue directory itself. It returns the config's path, which names the queue as its
+// QueueDirectory. Call it before queueing mail.
+func (s *Sendmail) UseQueueGroups() (string, error) {
+	base, err := os.ReadFile(filepath.Join(s.root, "cf", "sm-test.cf"))
+	if err != nil {
+		return "", err
+	}
+	var cf bytes.Buffer
+	for _, line := range strings.SplitAfter(string(base), "\n") {
+		if strings.HasPrefix(line, "O QueueDirectory=") {
+			line = "O QueueDirectory=" + s.Queue + "\n"
+		}
+		cf.WriteString(line)
+	}
+	for _, name := range []string{"slow", "bulk"} {
+		p := filepath.Join(s.Queue, name)
+		if len(GroupDirs[name]) > 1 {
+			p = filepath.Join(p, "q*")
+		}
+		fmt.Fprintf(&cf, "Q%s, P=%s, F=f, R=1\n", name, p)
+		for _, d := range GroupDirs[name] {
+			if err := os.MkdirAll(filepath.Join(s.Queue, d), 0o700); err != nil {
+				return "", err
+			}
+		}
+	}
+	for _, sub := range []string{"qf", "df"} {
+		if err := os.Mkdir(filepath.Join(s.Queue, "bulk/q2", sub), 0o700); err != nil {
+			return "", err
+		}
+	}
+	cf.WriteString("Squeuegroup\nR$* @ slow.example\t$# slow\nR$* @ bulk.example\t$# bulk\n")
+	s.cf = filepath.Join(filepath.Dir(s.Queue), "groups.cf")
+	return s.cf, os.WriteFile(s.cf, cf.Bytes(), 0o600)
+}
+
 // Command returns sendmail with args on the test's queue, in the foreground, with times in
 // UTC.
 func (s *Sendmail) Command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, s.sm, append([]string{"-OQueueDirectory=" + s.Queue}, args...)...)
+	pre := []string{"-OQueueDirectory=" + s.Queue}
+	if s.cf != "" {
+		pre = append([]string{"-C", s.cf}, pre...) // the last -C is the one Sendmail reads
+	}
+	cmd := exec.CommandContext(ctx, s.sm, append(pre, args...)...)
 	cmd.Env = append(os.Environ(), "TZ=UTC")
 	return cmd
 }

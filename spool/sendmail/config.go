@@ -16,49 +16,104 @@ const DefaultConfig = "/etc/mail/sendmail.cf"
 // DefaultQueueDirectory is Sendmail's queue when its configuration names none.
 const DefaultQueueDirectory = "/var/spool/mqueue"
 
-// QueueDirectories returns the queue directories a sendmail.cf declares, as Sendmail finds
-// them (queue.c, multiqueue_cache): the QueueDirectory option and the path (P=) of each queue
-// group (Q line), each ending in "*" standing for every directory that matches it
-// (/var/spool/mqueue/q*). Sorted, without duplicates; DefaultQueueDirectory when the file
-// names none. A pattern that matches nothing is left out.
-func QueueDirectories(cfPath string) ([]string, error) {
+// DefaultGroup is the name of Sendmail's default queue group, whose directory QueueDirectory
+// names.
+const DefaultGroup = "mqueue"
+
+// QueueGroup is one queue group of a sendmail.cf: its name and the directories it uses.
+type QueueGroup struct {
+	Name string
+	Dirs []string
+}
+
+// Queues is what a sendmail.cf says of its queue: the base directory (QueueDirectory, or its
+// parent when it ends in a q* wildcard), below which Sendmail requires every queue path, and
+// its queue groups, the default group (mqueue) first.
+type Queues struct {
+	Base   string
+	Groups []QueueGroup
+}
+
+// ReadQueues reads the queue directories a sendmail.cf declares, as Sendmail finds them
+// (queue.c, multiqueue_cache): the QueueDirectory option and the path (P=) of each queue group
+// (Q line), each ending in "*" standing for every directory that matches it
+// (/var/spool/mqueue/q*). A pattern that matches nothing adds no directory. A file that names
+// no QueueDirectory gets DefaultQueueDirectory.
+func ReadQueues(cfPath string) (Queues, error) {
 	data, err := os.ReadFile(cfPath)
 	if err != nil {
-		return nil, fmt.Errorf("read Sendmail's configuration: %w", err)
+		return Queues{}, fmt.Errorf("read Sendmail's configuration: %w", err)
 	}
-	var declared []string
+	option := ""
+	var groups []QueueGroup
+	paths := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		if p := queuePath(sc.Text()); p != "" {
-			declared = append(declared, p)
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "O QueueDirectory="); ok {
+			option = strings.TrimSpace(v)
+		} else if name, p := queueGroupLine(line); name != "" {
+			if _, seen := paths[name]; !seen && name != DefaultGroup {
+				groups = append(groups, QueueGroup{Name: name})
+			}
+			paths[name] = p
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", cfPath, err)
+		return Queues{}, fmt.Errorf("read %s: %w", cfPath, err)
 	}
-	if len(declared) == 0 {
-		declared = []string{DefaultQueueDirectory}
+	if option == "" {
+		option = DefaultQueueDirectory
 	}
-	return expand(declared), nil
-}
-
-// queuePath returns the queue path a configuration line declares, "" for other lines:
-// "O QueueDirectory=/var/spool/mqueue", or a queue group "Qname, P=/path, F=f, ...".
-func queuePath(line string) string {
-	if v, ok := strings.CutPrefix(line, "O QueueDirectory="); ok {
-		return strings.TrimSpace(v)
+	q := Queues{Base: filepath.Clean(option)}
+	if strings.HasSuffix(option, "*") {
+		q.Base = filepath.Dir(option)
 	}
-	if !strings.HasPrefix(line, "Q") {
-		return ""
+	def := option
+	if p := paths[DefaultGroup]; p != "" {
+		def = p
 	}
-	for _, field := range strings.Split(line, ",")[1:] {
-		k, v, ok := strings.Cut(strings.TrimSpace(field), "=")
-		if ok && (k == "P" || k == "Path") {
-			return strings.TrimSpace(v)
+	q.Groups = append([]QueueGroup{{Name: DefaultGroup, Dirs: expand([]string{def})}}, groups...)
+	for i := 1; i < len(q.Groups); i++ {
+		if p := paths[q.Groups[i].Name]; p != "" {
+			q.Groups[i].Dirs = expand([]string{p})
 		}
 	}
-	return ""
+	return q, nil
+}
+
+// QueueDirectories returns every queue directory of ReadQueues, sorted, without duplicates.
+func QueueDirectories(cfPath string) ([]string, error) {
+	q, err := ReadQueues(cfPath)
+	if err != nil {
+		return nil, err
+	}
+	var all []string
+	for _, g := range q.Groups {
+		all = append(all, g.Dirs...)
+	}
+	return expand(all), nil
+}
+
+// queueGroupLine returns the name and path (P=, "" when none) of a queue group line
+// "Qname, P=/path, F=f, ..."; name is "" for other lines.
+func queueGroupLine(line string) (name, p string) {
+	if !strings.HasPrefix(line, "Q") {
+		return "", ""
+	}
+	fields := strings.Split(line[1:], ",")
+	name = strings.TrimSpace(fields[0])
+	if name == "" || strings.ContainsAny(name, " \t=") {
+		return "", ""
+	}
+	for _, field := range fields[1:] {
+		k, v, ok := strings.Cut(strings.TrimSpace(field), "=")
+		if ok && (k == "P" || k == "Path") {
+			p = strings.TrimSpace(v)
+		}
+	}
+	return name, p
 }
 
 // expand replaces each path ending in "*" by the directories it matches.

@@ -72,10 +72,11 @@ func (s *Spool) Header(id, name string, limit int) (value string, found bool, er
 // Body returns the start of id's body, the df file, at most limit bytes (cut at a UTF-8
 // boundary); more reports that it goes on. A message whose df is missing is damaged.
 func (s *Spool) Body(id string, limit int) (text []byte, more bool, err error) {
-	if _, err := s.findControl(id); err != nil {
+	f, err := s.findControl(id)
+	if err != nil {
 		return nil, false, err
 	}
-	rel := s.lay.rel(letterData, id)
+	rel := s.partRel(f.rel, &f.qf, letterData, id)
 	fd, err := s.root.OpenFD(rel, unix.O_RDONLY)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, fmt.Errorf("%s: no body file %s: %w", id, rel, mqsql.ErrDamaged)
@@ -128,7 +129,7 @@ func (s *Spool) Postcat(w io.Writer, id string, show mqsql.ContentParts) error {
 		return err
 	}
 	if show.Body {
-		if err := s.copyBody(w, id); err != nil {
+		if err := s.copyBody(w, f, id); err != nil {
 			return err
 		}
 	}
@@ -149,9 +150,9 @@ func writeEnvelope(out *bytes.Buffer, data []byte) {
 	}
 }
 
-// copyBody copies id's df file to w.
-func (s *Spool) copyBody(w io.Writer, id string) error {
-	rel := s.lay.rel(letterData, id)
+// copyBody copies the df file of id, whose control file is c, to w.
+func (s *Spool) copyBody(w io.Writer, c *found, id string) error {
+	rel := s.partRel(c.rel, &c.qf, letterData, id)
 	f, err := s.root.Open(rel, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%s: no body file %s: %w", id, rel, mqsql.ErrDamaged)

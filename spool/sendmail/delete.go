@@ -45,12 +45,13 @@ func (x *Executor) delete(t mqsql.Target) mqsql.Outcome {
 	if why := sameFile(dfd, fd, name); why != "" {
 		return outcome(t, mqsql.OpDelete, mqsql.Skipped, why)
 	}
+	qf := dataLineOf(fd) // where its df is, read before the control file that says it goes
 	if err := unix.Unlinkat(dfd, name, 0); err != nil {
 		return outcome(t, mqsql.OpDelete, mqsql.Failed, fmt.Sprintf("unlink %s: %v", t.Path, err))
 	}
 	detail := "removed " + t.Path
 	for _, letter := range []byte{letterData, letterXscr} {
-		rel := s.lay.rel(letter, t.QueueID)
+		rel := s.partRel(t.Path, qf, letter, t.QueueID)
 		switch err := s.unlink(rel); {
 		case err == nil:
 			detail += ", " + rel
@@ -90,4 +91,24 @@ func (s *Spool) unlink(rel string) error {
 	}
 	defer unix.Close(dfd)
 	return unix.Unlinkat(dfd, name, 0)
+}
+
+// dataLineOf reads the locked control file fd for its d line (the df kept in another queue
+// directory); nil when it cannot be read, the df then looked for beside it.
+func dataLineOf(fd int) *qfile {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Size > maxControlFile {
+		return nil
+	}
+	data := make([]byte, st.Size)
+	n, err := readFull(fd, data)
+	if err != nil {
+		return nil
+	}
+	var f qfile
+	var m mqsql.Message
+	if _, err := parseQF(data[:n], &f, &m, nil); err != nil && f.dfDir == "" {
+		return nil
+	}
+	return &f
 }

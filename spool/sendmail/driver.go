@@ -3,11 +3,9 @@ package sendmail
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/mqsql/mqsql"
 )
@@ -17,6 +15,7 @@ import (
 type Driver struct {
 	// Config is the sendmail.cf to read; DefaultConfig when empty.
 	Config string
+	q      Queues
 	dirs   []string
 	err    error
 	read   bool
@@ -59,23 +58,59 @@ func binary() string {
 	return ""
 }
 
-// queueDirs is QueueDirectories of the configuration, asked once.
-func (d *Driver) queueDirs() ([]string, error) {
+// queues is ReadQueues of the configuration, asked once.
+func (d *Driver) queues() (Queues, error) {
 	if !d.read {
 		d.read = true
-		d.dirs, d.err = QueueDirectories(d.config())
+		d.q, d.err = ReadQueues(d.config())
+		if d.err == nil {
+			for _, g := range d.q.Groups {
+				d.dirs = append(d.dirs, g.Dirs...)
+			}
+		}
 	}
-	return d.dirs, d.err
+	return d.q, d.err
 }
 
-// Locate is the first queue directory sendmail.cf declares (mqsql reads one directory per
-// run: --spool names another), or DefaultQueueDirectory with the warning why.
+// queueDirs is every queue directory of the configuration.
+func (d *Driver) queueDirs() ([]string, error) {
+	_, err := d.queues()
+	return d.dirs, err
+}
+
+// Locate is the queue directory sendmail.cf declares: its base, which holds (or is) the
+// directories of every queue group, all read in one run; DefaultQueueDirectory with the
+// warning why when the configuration cannot be read.
 func (d *Driver) Locate(ctx context.Context) (string, error) {
-	dirs, err := d.queueDirs()
-	if err != nil || len(dirs) == 0 {
+	q, err := d.queues()
+	if err != nil {
 		return DefaultQueueDirectory, err
 	}
-	return dirs[0], nil
+	return q.Base, nil
+}
+
+// groupOf is the name of the queue group dir is a directory of, DefaultGroup when none.
+func (d *Driver) groupOf(dir string) string {
+	q, err := d.queues()
+	if err != nil {
+		return DefaultGroup
+	}
+	for _, g := range q.Groups {
+		if containsDir(g.Dirs, dir) {
+			return g.Name
+		}
+	}
+	return DefaultGroup
+}
+
+// grouped reports whether dir is the configuration's base directory and its queue is more
+// than that directory alone (queue groups, q* directories), to be read with OpenGroups.
+func (d *Driver) grouped(dir string) bool {
+	q, err := d.queues()
+	if err != nil || !sameDir(q.Base, dir) {
+		return false
+	}
+	return len(d.dirs) != 1 || !sameDir(d.dirs[0], q.Base)
 }
 
 // Check reports whether dir is a Sendmail queue directory: one that sendmail.cf declares, or
@@ -90,7 +125,7 @@ func (d *Driver) Check(dir string) error {
 	if !st.IsDir() {
 		return &mqsql.NotQueueError{MTA: "Sendmail", Dir: dir, Err: errors.New("not a directory")}
 	}
-	if dirs, err := d.queueDirs(); (err == nil && containsDir(dirs, dir)) || isMSPQueue(dir) {
+	if dirs, err := d.queueDirs(); (err == nil && containsDir(dirs, dir)) || d.grouped(dir) || isMSPQueue(dir) {
 		return nil
 	}
 	ents, err := os.ReadDir(dir)
@@ -149,24 +184,26 @@ func isMSPQueue(dir string) bool {
 // MSP's queue is opened with OpenMaildrop.
 func (d *Driver) Open(ctx context.Context, dir string, warn func(error)) (mqsql.QueueDir, error) {
 	open := Open
-	if isMSPQueue(dir) {
+	switch {
+	case isMSPQueue(dir):
 		open = OpenMaildrop
+	case d.grouped(dir):
+		open = func(string) (*Spool, error) { return OpenGroups(d.q) }
 	}
 	sp, err := open(dir)
 	if err != nil {
 		return nil, err
 	}
 	sp.Warn = warn
+	if g := d.groupOf(dir); g != DefaultGroup && len(sp.dirs) == 1 {
+		sp.dirs[0].group = g // one directory of a group, named alone
+	}
 	dirs, err := d.queueDirs()
-	if err != nil || !containsDir(dirs, dir) {
+	if err != nil || !(containsDir(dirs, dir) || d.grouped(dir)) {
 		return sp, nil
 	}
 	if d.Installed() {
 		sp.sendmail = []string{binary(), "-C", d.config()}
-	}
-	if len(dirs) > 1 && warn != nil {
-		warn(fmt.Errorf("%s declares %d queue directories (%s); mqsql reads one per run, %s: name another with --spool",
-			d.config(), len(dirs), strings.Join(dirs, ", "), dir))
 	}
 	return sp, nil
 }

@@ -218,8 +218,8 @@ func (x *Executor) run(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.O
 // nothing when it selects nothing. inode is the control file's before the run.
 func (x *Executor) verify(op mqsql.Op, t mqsql.Target, inode uint64, output []byte, runErr error) mqsql.Outcome {
 	s := x.Spool
-	qf, qfThere := s.Stat(mqsql.Incoming, t.QueueID, s.lay.rel(letterQueue, t.QueueID))
-	_, hfThere := s.Stat(mqsql.Hold, t.QueueID, s.lay.rel(letterHold, t.QueueID))
+	qf, qfThere := s.Stat(mqsql.Incoming, t.QueueID, s.partRel(t.Path, nil, letterQueue, t.QueueID))
+	_, hfThere := s.Stat(mqsql.Hold, t.QueueID, s.partRel(t.Path, nil, letterHold, t.QueueID))
 	switch {
 	case op == mqsql.OpHold && hfThere && !qfThere:
 		return outcome(t, op, mqsql.Applied, fmt.Sprintf("quarantined with %q", HoldReason))

@@ -108,24 +108,78 @@ func letterOfQueue(q mqsql.Queue) byte {
 	return letterQueue
 }
 
-// WatchedDirs lists the subdirectories (qf/, df/, xf/) the queue uses; the queue directory
-// itself, which a watcher always watches, holds every file of a flat queue.
-func (s *Spool) WatchedDirs() []string { return s.lay.subdirs() }
+// queueDir is one queue directory of the spool: the spool's own directory, or one of the
+// directories of a queue group below it (Sendmail requires every queue path to be below
+// QueueDirectory, "not subpath of QueueDirectory" otherwise).
+type queueDir struct {
+	rel   string // relative to the spool, "" for the spool's own directory
+	group string // the queue group's name, "" for the default group (mqueue)
+	lay   layout
+}
 
-// Classify says what a change at rel (relative to the queue directory) is about: a control
-// file's change is about its queue ID at that path; a df, tf, Tf or xf file's about its ID,
-// to be looked for where its control files may be. False for paths in no directory the queue
-// uses.
+// path is the spool-relative path of p (relative to the queue directory).
+func (d queueDir) path(p string) string {
+	if d.rel == "" {
+		return p
+	}
+	return d.rel + "/" + p
+}
+
+// controlDir is the spool-relative directory of its control files, "." for the spool's own.
+func (d queueDir) controlDir() string {
+	switch {
+	case d.rel == "" && d.lay.qf == "":
+		return "."
+	case d.lay.qf == "":
+		return d.rel
+	}
+	return d.path(d.lay.qf)
+}
+
+// dirOf returns the queue directory whose files rel (spool-relative) is among, by rel's
+// directory: the queue directory itself or its qf/, df/ or xf/. False for other paths.
+func (s *Spool) dirOf(rel string) (*queueDir, bool) {
+	dir, _ := splitRel(rel)
+	for i := range s.dirs {
+		d := &s.dirs[i]
+		if dir == d.rel {
+			return d, true
+		}
+		for _, sub := range d.lay.subdirs() {
+			if dir == d.path(sub) {
+				return d, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// WatchedDirs lists the queue directories below the spool's own (which a watcher always
+// watches) and the qf/, df/, xf/ subdirectories of each.
+func (s *Spool) WatchedDirs() []string {
+	var out []string
+	for _, d := range s.dirs {
+		if d.rel != "" {
+			out = append(out, d.rel)
+		}
+		for _, sub := range d.lay.subdirs() {
+			out = append(out, d.path(sub))
+		}
+	}
+	return out
+}
+
+// Classify says what a change at rel (relative to the spool) is about: a control file's
+// change is about its queue ID at that path; a df, tf, Tf or xf file's about its ID, to be
+// looked for where its control files may be. False for paths in no directory the queue uses.
 func (s *Spool) Classify(rel string) (mqsql.Change, bool) {
-	dir, name := path.Split(rel)
-	dir = strings.TrimSuffix(dir, "/")
-	if dir == "" && inList(s.lay.subdirs(), name) {
+	if inList(s.WatchedDirs(), rel) {
 		return mqsql.Change{Top: true}, true
 	}
-	if dir != "" && !inList(s.lay.subdirs(), dir) {
+	if _, ok := s.dirOf(rel); !ok {
 		return mqsql.Change{}, false
 	}
-	letter, id, ok := parseName(name)
+	letter, id, ok := parseName(path.Base(rel))
 	if !ok {
 		return mqsql.Change{}, true
 	}
@@ -157,15 +211,18 @@ func (s *Spool) QueueOfPath(rel string) (mqsql.Queue, bool) {
 	return queueOfLetter(letter)
 }
 
-// Locations lists where Sendmail would keep id's control file: qf, hf and Qf.
+// Locations lists where Sendmail would keep id's control file: qf, hf and Qf, in each queue
+// directory.
 func (s *Spool) Locations(id string) []mqsql.Place {
 	if !ValidQueueID(id) {
 		return nil
 	}
-	out := make([]mqsql.Place, 0, len(controlLetters))
-	for _, l := range controlLetters {
-		q, _ := queueOfLetter(l)
-		out = append(out, mqsql.Place{Queue: q, Path: s.lay.rel(l, id)})
+	out := make([]mqsql.Place, 0, len(controlLetters)*len(s.dirs))
+	for _, d := range s.dirs {
+		for _, l := range controlLetters {
+			q, _ := queueOfLetter(l)
+			out = append(out, mqsql.Place{Queue: q, Path: d.path(d.lay.rel(l, id))})
+		}
 	}
 	return out
 }
@@ -184,8 +241,41 @@ func (s *Spool) OnlyComplete(q mqsql.Queue) bool { return q != mqsql.Incoming }
 // ValidQueueID is the package's ValidQueueID, for mqsql.Layout.
 func (s *Spool) ValidQueueID(id string) bool { return ValidQueueID(id) }
 
-// partRel is where the file letter (df, xf) of the message id whose control file is at
-// ctrl lives: beside it, in the same queue directory's place for such files.
+// partRel is where the file letter (df, xf, or another control file) of the message id whose
+// control file is at ctrl lives: in the same queue directory, in its place for such files,
+// except a df that the control file f (nil: not read) names another queue directory for with
+// a d line.
 func (s *Spool) partRel(ctrl string, f *qfile, letter byte, id string) string {
-	return s.lay.rel(letter, id)
+	d, ok := s.dirOf(ctrl)
+	if !ok {
+		d = &s.dirs[0]
+	}
+	if letter == letterData && f != nil && f.dfDir != "" {
+		if dd, ok := s.dirNamed(f.dfDir); ok {
+			d = dd
+		}
+	}
+	return d.path(d.lay.rel(letter, id))
+}
+
+// dirNamed returns the queue directory a d line names: its path relative to the spool (as
+// Sendmail writes it, qp_name), or absolute below the spool; "" and "." are the spool's own.
+func (s *Spool) dirNamed(name string) (*queueDir, bool) {
+	name = strings.TrimSuffix(name, "/")
+	if strings.HasPrefix(name, "/") {
+		rest, ok := strings.CutPrefix(name, strings.TrimSuffix(s.dir, "/"))
+		if !ok {
+			return nil, false
+		}
+		name = strings.TrimPrefix(rest, "/")
+	}
+	if name == "." {
+		name = ""
+	}
+	for i := range s.dirs {
+		if s.dirs[i].rel == name {
+			return &s.dirs[i], true
+		}
+	}
+	return nil, false
 }

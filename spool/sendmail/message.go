@@ -23,7 +23,10 @@ func (s *Spool) fill(m *mqsql.Message, f *qfile, locked bool) {
 		m.ArrivalTime = m.File.ModTimeNanos / 1e9
 	}
 	m.Sender = senderOf(f.sender)
-	m.Size = s.dataSize(m.QueueID)
+	m.Size = s.dataSize(s.partRel(m.File.Path, f, letterData, m.QueueID))
+	if d, ok := s.dirOf(m.File.Path); ok {
+		m.QueueName = d.group
+	}
 	m.ClientAddress = clientAddress(f.authInfo)
 	m.HeloName = f.helo
 	m.HoldReason = f.quarantine
@@ -82,10 +85,10 @@ func senderOf(s string) string {
 	return s
 }
 
-// dataSize is the size of id's df file, which is what mailq shows as the message's size; 0
-// when there is none.
-func (s *Spool) dataSize(id string) int64 {
-	st, err := s.root.Lstat(s.lay.rel(letterData, id))
+// dataSize is the size of the df file at rel, which is what mailq shows as the message's
+// size; 0 when there is none.
+func (s *Spool) dataSize(rel string) int64 {
+	st, err := s.root.Lstat(rel)
 	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"sync"
 
 	"github.com/mqsql/mqsql"
@@ -21,9 +22,11 @@ const maxControlFile = 64 << 20
 
 // Spool is one Sendmail queue directory opened for reading.
 type Spool struct {
-	dir   string
-	root  *saferoot.Root
-	lay   layout
+	dir  string
+	root *saferoot.Root
+	// dirs are the queue directories read: the spool's own alone, or those of every queue
+	// group sendmail.cf declares (OpenGroups).
+	dirs  []queueDir
 	locks lockCache
 	// msp marks the mail submission program's queue (Debian: /var/spool/mqueue-client), whose
 	// queued mail waits to be handed to the MTA: mqsql's maildrop.
@@ -46,7 +49,51 @@ func Open(dir string) (*Spool, error) {
 		return nil, err
 	}
 	s := &Spool{dir: dir, root: r, locks: lockCache{path: locksPath}}
-	s.lay = layout{qf: s.subdir(subQF), df: s.subdir(subDF), xf: s.subdir(subXF)}
+	s.dirs = []queueDir{s.queueDir("", "")}
+	return s, nil
+}
+
+// queueDir is the queue directory rel of the spool in group, with the subdirectories it has.
+func (s *Spool) queueDir(rel, group string) queueDir {
+	d := queueDir{rel: rel, group: group}
+	d.lay = layout{qf: s.subdir(d.path(subQF), subQF), df: s.subdir(d.path(subDF), subDF), xf: s.subdir(d.path(subXF), subXF)}
+	return d
+}
+
+// OpenGroups opens the queue of every group of q for reading, in one Spool whose directory
+// is q.Base: each message's path is relative to it, and its queue_name is its group's (NULL
+// for the default group, mqueue).
+func OpenGroups(q Queues) (*Spool, error) {
+	s, err := Open(q.Base)
+	if err != nil {
+		return nil, err
+	}
+	s.dirs = nil
+	seen := map[string]bool{}
+	for _, g := range q.Groups {
+		group := g.Name
+		if group == DefaultGroup {
+			group = ""
+		}
+		for _, dir := range g.Dirs {
+			rel, err := filepath.Rel(q.Base, dir)
+			if err != nil || !filepath.IsLocal(rel) && rel != "." {
+				s.Close()
+				return nil, fmt.Errorf("queue group %s: %s is not below the queue directory %s", g.Name, dir, q.Base)
+			}
+			if rel == "." {
+				rel = ""
+			}
+			if !seen[rel] {
+				seen[rel] = true
+				s.dirs = append(s.dirs, s.queueDir(filepath.ToSlash(rel), group))
+			}
+		}
+	}
+	if len(s.dirs) == 0 {
+		s.Close()
+		return nil, fmt.Errorf("%s: no queue directory matches what the configuration declares", q.Base)
+	}
 	return s, nil
 }
 
@@ -61,9 +108,9 @@ func OpenMaildrop(dir string) (*Spool, error) {
 	return s, err
 }
 
-// subdir returns name when the queue has a subdirectory of that name (not a link), else "".
-func (s *Spool) subdir(name string) string {
-	st, err := s.root.Lstat(name)
+// subdir returns name when the spool-relative rel is a directory (not a link), else "".
+func (s *Spool) subdir(rel, name string) string {
+	st, err := s.root.Lstat(rel)
 	if err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return name
 	}

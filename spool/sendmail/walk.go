@@ -7,30 +7,33 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/saferoot"
 	"golang.org/x/sys/unix"
 )
 
-// controlDir is the directory (relative to the queue) that holds the control files.
-func (s *Spool) controlDir() string {
-	if s.lay.qf == "" {
-		return "."
+// walkControl calls fn for every regular file of each queue directory's control directory
+// named like a qf, hf or Qf file of a valid queue ID. With stat, st is the file's lstat;
+// without, st is nil when the directory listing said the entry is a regular file. Other
+// entries (df, tf, xf files, Sendmail's own files, other queue directories) are skipped;
+// links and other non-files named like control files are skipped with a warning and never
+// followed.
+func (s *Spool) walkControl(ctx context.Context, stat bool, fn func(letter byte, id, rel string, st *unix.Stat_t) error) error {
+	for _, qd := range s.dirs {
+		if err := s.walkDir(ctx, qd.controlDir(), stat, fn); err != nil {
+			return err
+		}
 	}
-	return s.lay.qf
+	return nil
 }
 
-// walkControl calls fn for every regular file of the control directory named like a qf, hf
-// or Qf file of a valid queue ID. With stat, st is the file's lstat; without, st is nil when
-// the directory listing said the entry is a regular file. Other entries (df, tf, xf files,
-// Sendmail's own files) are skipped; links and other non-files named like control files are
-// skipped with a warning and never followed.
-func (s *Spool) walkControl(ctx context.Context, stat bool, fn func(letter byte, id, rel string, st *unix.Stat_t) error) error {
-	dir := s.controlDir()
+// walkDir is walkControl of one control directory (spool-relative, "." for the spool's own).
+func (s *Spool) walkDir(ctx context.Context, dir string, stat bool, fn func(letter byte, id, rel string, st *unix.Stat_t) error) error {
 	d, err := s.root.Open(dir, true)
 	if err != nil {
-		return fmt.Errorf("list %s: %w", s.dir, err)
+		return fmt.Errorf("list %s: %w", path.Join(s.dir, dir), err)
 	}
 	defer d.Close()
 	for {
@@ -161,8 +164,11 @@ func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
 	if err != nil {
 		return mqsql.LogStamp{}, false
 	}
-	for _, l := range []byte{letterQueue, letterHold} {
-		st, err := s.root.Lstat(s.lay.rel(l, id))
+	for _, p := range s.Locations(id) {
+		if p.Queue == mqsql.Corrupt {
+			continue
+		}
+		st, err := s.root.Lstat(p.Path)
 		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && locks[keyOf(&st)] {
 			return lockStamp, true
 		}
