@@ -213,6 +213,7 @@ func TestSendmailRestoreRealSendmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	holdReason(t, sm, before)
 	backup := t.TempDir()
 	folder := deleteSendmailSender(t, sm.Queue, backup, "spam@bulk.example", 3, 0)
 	if gone, _ := sm.MailqAll(ctx); len(gone) != 1 || gone[0].Sender != "ok@fine.example" {
@@ -232,6 +233,7 @@ func TestSendmailRestoreRealSendmail(t *testing.T) {
 	if held := byID(after)[heldID]; held.Quarantine != "not wanted" {
 		t.Errorf("restored hf: %+v", held)
 	}
+	holdReason(t, sm, after)
 	var restored mqsql.RestoredID
 	data, _ := os.ReadFile(filepath.Join(folder, backupfolder.RestoredName))
 	var rec struct{ Messages []mqsql.RestoredID }
@@ -259,4 +261,36 @@ func byID(list []sendmailtest.Listed) map[string]sendmailtest.Listed {
 		out[l.ID] = l
 	}
 	return out
+}
+
+// holdReason checks that hold_reason is, for every message, the quarantine reason mailq -qQ
+// shows (listed: MailqAll), NULL for mail that is not quarantined.
+func holdReason(t *testing.T, sm *sendmailtest.Sendmail, listed []sendmailtest.Listed) {
+	t.Helper()
+	r := runMQSQL(t, "", "--mta", "sendmail", "--spool", sm.Queue, "--format", "json", "SELECT queue_id, hold_reason FROM messages")
+	var rows []struct {
+		QueueID    string  `json:"queue_id"`
+		HoldReason *string `json:"hold_reason"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != len(listed) {
+		t.Fatalf("hold_reason: %v, %d rows for %d listed\n%s%s", err, len(rows), len(listed), r.stdout, r.stderr)
+	}
+	want := byID(listed)
+	quarantined := 0
+	for _, row := range rows {
+		q := want[row.QueueID].Quarantine
+		if q != "" {
+			quarantined++
+		}
+		if (q == "") != (row.HoldReason == nil) || row.HoldReason != nil && *row.HoldReason != q {
+			got := "NULL"
+			if row.HoldReason != nil {
+				got = strconv.Quote(*row.HoldReason)
+			}
+			t.Errorf("%s: hold_reason %s, mailq -qQ shows QUARANTINE: %q", row.QueueID, got, q)
+		}
+	}
+	if quarantined != 1 {
+		t.Errorf("%d quarantined messages listed, want 1", quarantined)
+	}
 }
