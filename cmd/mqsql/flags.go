@@ -91,6 +91,9 @@ Examples:
   echo ".cat -h 4jc7PP1W6fzdXSJ" | mqsql                      # postcat -hq
   mqsql --spool testdata/spool --format table "SELECT queue, queue_id, sender, subject FROM messages"
 
+Restore: mqsql restore BACKUP_FOLDER puts what a DELETE saved back (Postfix: through maildrop,
+  new queue IDs; Sendmail: qf/hf, df and xf in place, held mail still quarantined).
+
 Tables: messages, recipients, events. Views: qshape, qshape_senders, reasons, senders.
 Functions: domain(addr), localpart(addr), regexp(pattern, text), age(t), ago(t),
   human_size(bytes), header(queue_id, name), body(queue_id), postcat(queue_id, options),

@@ -22,7 +22,7 @@ func newDrivers() []mqsql.Driver {
 
 // addSpoolFlag defines --spool and --mta, which every subcommand reads the same way.
 func addSpoolFlag(fs *flag.FlagSet, o *options) {
-	fs.StringVar(&o.spool, "spool", "", "the queue directory (default: the one the MTA's configuration names; Postfix: postconf -h queue_directory, else "+postfix.DefaultQueueDirectory+"; Sendmail: "+sendmail.DefaultConfig+"'s QueueDirectory, else "+sendmail.DefaultQueueDirectory+"; Exim: exim -bP spool_directory, else /var/spool/exim4)")
+	fs.StringVar(&o.spool, "spool", "", "the queue directory (default: the one the MTA's configuration names; Postfix: postconf -h queue_directory, else "+postfix.DefaultQueueDirectory+"; Sendmail: "+sendmail.DefaultConfig+"'s QueueDirectory, whose queue groups (Q lines, q* directories) one run reads together, else "+sendmail.DefaultQueueDirectory+"; Exim: exim -bP spool_directory, else /var/spool/exim4)")
 	fs.StringVar(&o.mta, "mta", "auto", "the MTA whose queue --spool holds: "+strings.Join(driverNames(), ", ")+", or auto (the one whose queue --spool is, else the one installed)")
 }
 
