@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,12 +26,21 @@ func TestQueueGroupsRealSendmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rcpts := []string{"a@dest.example", "b@slow.example", "c@bulk.example", "d@bulk.example", "e@bulk.example", "f@bulk.example"}
-	for i, rcpt := range rcpts {
-		msg := []byte("Subject: group " + rcpt + "\n\n" + strings.Repeat("x", i+1) + "\n")
+	// Sendmail picks one of a group's directories at random, weighted by free space: bulk mail
+	// is queued until both of bulk's directories hold some.
+	var rcpts []string
+	submit := func(rcpt string) {
+		t.Helper()
+		rcpts = append(rcpts, rcpt)
+		msg := []byte("Subject: group " + rcpt + "\n\n" + strings.Repeat("x", len(rcpts)) + "\n")
 		if err := sm.Submit(ctx, "s@sender.example", []string{rcpt}, msg); err != nil {
 			t.Fatal(err)
 		}
+	}
+	submit("a@dest.example")
+	submit("b@slow.example")
+	for i := 0; i < 40 && !(holdsQF(t, filepath.Join(sm.Queue, "bulk/q1")) && holdsQF(t, filepath.Join(sm.Queue, "bulk/q2/qf"))); i++ {
+		submit("c" + strconv.Itoa(i) + "@bulk.example")
 	}
 	d := &sendmail.Driver{Config: cf}
 	if dir, err := d.Locate(ctx); err != nil || dir != sm.Queue {
@@ -130,6 +140,21 @@ func TestQueueGroupsRealSendmail(t *testing.T) {
 func hasPlace(places []mqsql.Place, rel string) bool {
 	for _, p := range places {
 		if p.Path == rel {
+			return true
+		}
+	}
+	return false
+}
+
+// holdsQF reports whether dir holds a qf file.
+func holdsQF(t *testing.T, dir string) bool {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "qf") {
 			return true
 		}
 	}
