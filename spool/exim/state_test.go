@@ -128,19 +128,10 @@ func mustRename(t *testing.T, from, to string) {
 	}
 }
 
-// editH rewrites the copy's -H as Exim does: a new file renamed over the old one.
+// editH rewrites the copy's -H of the plain sample (see rewriteH).
 func editH(t *testing.T, dir, old, new string) {
 	t.Helper()
-	p := filepath.Join(dir, "input", plainID+"-H")
-	data, err := os.ReadFile(p)
-	if err != nil || !bytes.Contains(data, []byte(old)) {
-		t.Fatalf("-H has no %q (%v)", old, err)
-	}
-	tmp := filepath.Join(dir, "input", "hdr."+plainID)
-	if err := os.WriteFile(tmp, bytes.Replace(data, []byte(old), []byte(new), 1), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	mustRename(t, tmp, p)
+	rewriteH(t, dir, plainID, old, new)
 }
 
 // lockData takes Exim's lock on the -D the way a delivery does, but as an open file
