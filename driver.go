@@ -45,6 +45,11 @@ type Entry struct {
 	// ForcedExpire is the MTA's mark, in the file's status, that the message is to be
 	// returned to its sender at its next delivery attempt (messages.forced_expire).
 	ForcedExpire bool
+	// QueueName is the named queue (Exim) the file's place puts it in, "" for the default
+	// queue; it equals what a read of the file puts in Message.QueueName. A move into another
+	// named queue renames the files without changing them, so the index takes the new queue
+	// name from here.
+	QueueName string
 	// NoLog marks a file the driver never joins a log to (see LogStamp): whatever log
 	// stamp its row holds means nothing.
 	NoLog bool

@@ -195,7 +195,7 @@ func (st *hstate) fileInfo() mqsql.FileInfo {
 
 // entry is the walk's Entry of the message.
 func (st *hstate) entry() mqsql.Entry {
-	return mqsql.Entry{Queue: st.queue, QueueID: st.id, File: st.fileInfo()}
+	return mqsql.Entry{Queue: st.queue, QueueID: st.id, File: st.fileInfo(), QueueName: st.path.namedQueue()}
 }
 
 // message is the message's row without recipients.
