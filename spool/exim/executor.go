@@ -28,7 +28,11 @@ type Executor struct {
 	IncludeActive bool
 }
 
-var _ mqsql.Executor = (*Executor)(nil)
+var _ mqsql.ImmediateExpirer = (*Executor)(nil)
+
+// ExpiresAtOnce is true: exim -Mg cancels the pending recipients, sends the bounce and
+// removes the message in one command, so an expire-and-deliver-now statement is -Mg alone.
+func (x *Executor) ExpiresAtOnce() bool { return true }
 
 // eximOps maps operations to exim's option and what it prints for a message it did, "" when
 // it prints nothing on success.
@@ -63,6 +67,9 @@ func (x *Executor) Command(op mqsql.Op, _ mqsql.Queue) string {
 	f, ok := eximOps[op]
 	if !ok {
 		return "refused: " + Supports(op).Error()
+	}
+	if op == mqsql.OpExpire || op == mqsql.OpExpireRelease {
+		return fmt.Sprintf("exim [-qGNAME] %s QUEUE_ID… (returned to the sender now)", f.flag)
 	}
 	return fmt.Sprintf("exim [-qGNAME] %s QUEUE_ID…", f.flag)
 }
