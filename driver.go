@@ -218,6 +218,16 @@ type Executor interface {
 	Apply(ctx context.Context, op Op, queue Queue, targets []Target) []Outcome
 }
 
+// LockedActive is a Layout whose active queue is a lock, not a place: a message is active
+// while a delivery process holds its lock (Exim's -D lock), which changes no file when it is
+// taken or released. A watcher looks again, every so often, at the messages it has in
+// active, since no event says when the lock ends.
+type LockedActive interface {
+	Layout
+	// ActiveIsALock reports whether Active is a lock state.
+	ActiveIsALock() bool
+}
+
 // ImmediateExpirer is an Executor that may say its expire returns mail to its sender at once
 // and removes it from the queue (exim -Mg), where postsuper -e only marks it for the next
 // delivery attempt. For such an executor the one-statement expire and deliver now (SET

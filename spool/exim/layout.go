@@ -189,3 +189,7 @@ func (s *Spool) OnlyComplete(mqsql.Queue) bool { return true }
 
 // ValidQueueID is the package's ValidQueueID, for mqsql.Layout.
 func (s *Spool) ValidQueueID(id string) bool { return ValidQueueID(id) }
+
+// ActiveIsALock is true: a message is active while a delivery process holds its -D lock,
+// which Exim takes and releases without changing a file (mqsql.LockedActive).
+func (s *Spool) ActiveIsALock() bool { return true }

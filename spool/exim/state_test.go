@@ -136,8 +136,8 @@ func editH(t *testing.T, dir, old, new string) {
 
 // lockData takes Exim's lock on the -D the way a delivery does, but as an open file
 // description lock: F_GETLK reports it to this process too, as it would report a delivery
-// process's lock.
-func lockData(t *testing.T, path string) {
+// process's lock. Closing the file (at the latest when the test ends) releases it.
+func lockData(t *testing.T, path string) *os.File {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
@@ -148,6 +148,7 @@ func lockData(t *testing.T, path string) {
 	if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, &lk); err != nil {
 		t.Fatal(err)
 	}
+	return f
 }
 
 // TestJournalMarksDone reads the copy taken during a delivery: the -H's tree is still empty,
