@@ -45,6 +45,11 @@ type Entry struct {
 	// ForcedExpire is the MTA's mark, in the file's status, that the message is to be
 	// returned to its sender at its next delivery attempt (messages.forced_expire).
 	ForcedExpire bool
+	// QueueName is the named queue (Exim) the file's place puts it in, "" for the default
+	// queue; it equals what a read of the file puts in Message.QueueName. A move into another
+	// named queue renames the files without changing them, so the index takes the new queue
+	// name from here.
+	QueueName string
 	// NoLog marks a file the driver never joins a log to (see LogStamp): whatever log
 	// stamp its row holds means nothing.
 	NoLog bool
@@ -211,6 +216,27 @@ type Executor interface {
 	// change and skipped if it is no longer the message that was matched. It returns one
 	// outcome per target and stops between batches when ctx is done.
 	Apply(ctx context.Context, op Op, queue Queue, targets []Target) []Outcome
+}
+
+// LockedActive is a Layout whose active queue is a lock, not a place: a message is active
+// while a delivery process holds its lock (Exim's -D lock), which changes no file when it is
+// taken or released. A watcher looks again, every so often, at the messages it has in
+// active, since no event says when the lock ends.
+type LockedActive interface {
+	Layout
+	// ActiveIsALock reports whether Active is a lock state.
+	ActiveIsALock() bool
+}
+
+// ImmediateExpirer is an Executor that may say its expire returns mail to its sender at once
+// and removes it from the queue (exim -Mg), where postsuper -e only marks it for the next
+// delivery attempt. For such an executor the one-statement expire and deliver now (SET
+// forced_expire = 1, queue = 'active') is the expire alone: the delivery it asks for has
+// happened, and a flush after it would find the message gone.
+type ImmediateExpirer interface {
+	Executor
+	// ExpiresAtOnce reports whether OpExpire and OpExpireRelease return the mail at once.
+	ExpiresAtOnce() bool
 }
 
 // Driver is one MTA as mqsql's commands see it: how to find its queue, recognise one and open

@@ -141,16 +141,17 @@ func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log logStam
 	return nil
 }
 
-// move points row r at the file e now is: its queue, path and mode (and so forced_expire).
+// move points row r at the file e now is: its queue, path and mode (and so forced_expire),
+// and the named queue its new place is in.
 func (s *storer) move(ctx context.Context, r *indexedFile, e mqsql.Entry) error {
 	if s.relocate == nil {
-		st, err := s.tx.PrepareContext(ctx, `UPDATE queue_files SET queue = ?, path = ?, mode = ?, forced_expire = ? WHERE id = ?`)
+		st, err := s.tx.PrepareContext(ctx, `UPDATE queue_files SET queue = ?, path = ?, mode = ?, forced_expire = ?, queue_name = ? WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("prepare index move: %w", err)
 		}
 		s.relocate = st
 	}
-	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.ForcedExpire, r.rowID); err != nil {
+	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.ForcedExpire, null(e.QueueName), r.rowID); err != nil {
 		return fmt.Errorf("index %s: %w", e.File.Path, err)
 	}
 	return nil

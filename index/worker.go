@@ -12,8 +12,8 @@ const pruneEvery = time.Minute
 const retryDelay = time.Second
 
 // work is the watcher's only writer: it applies dirty queue IDs when the event loop says a
-// burst is due, runs full passes (overflow, the reconcile interval, polling, Rescan), and
-// prunes old events.
+// burst is due, runs full passes (overflow, the reconcile interval, polling, Rescan), looks
+// again at active mail where active is a lock, and prunes old events.
 func (w *Watcher) work() {
 	defer w.wg.Done()
 	reconcile := time.NewTicker(w.opt.Reconcile)
@@ -27,6 +27,10 @@ func (w *Watcher) work() {
 			poll.Stop()
 		}
 	}()
+	relook := time.NewTimer(relookEvery)
+	relook.Stop()
+	defer relook.Stop()
+	relookArmed, locks := false, w.locksActive()
 	w.prune()
 	w.signal() // events noted during the first pass
 	for {
@@ -46,8 +50,15 @@ func (w *Watcher) work() {
 			w.requestRescan("poll")
 		case <-prune.C:
 			w.prune()
+		case <-relook.C:
+			relookArmed = false
+			w.markActiveDirty()
 		}
 		w.runPending()
+		if locks && !relookArmed && w.anyActive() {
+			relook.Reset(relookEvery)
+			relookArmed = true
+		}
 	}
 }
 

@@ -56,6 +56,31 @@ func newPlan(actions []mqsql.Action) *Plan {
 	return p
 }
 
+// withoutRedundantFlush drops, when the executor's expire returns mail at once
+// (mqsql.ImmediateExpirer), the flush that the one-statement expire plans after each expire
+// that applies: that expire already is the delivery the statement asks for, so the plan,
+// the report and the audit record have one operation for the message, not a flush that can
+// only find it gone.
+func (w *Writer) withoutRedundantFlush(actions []mqsql.Action) []mqsql.Action {
+	ie, ok := w.Executor.(mqsql.ImmediateExpirer)
+	if !ok || !ie.ExpiresAtOnce() {
+		return actions
+	}
+	expired := map[targetKey]bool{}
+	for _, a := range actions {
+		if (a.Op == mqsql.OpExpire || a.Op == mqsql.OpExpireRelease) && a.Skip == "" {
+			expired[keyOf(a.Target)] = true
+		}
+	}
+	out := make([]mqsql.Action, 0, len(actions))
+	for _, a := range actions {
+		if a.Op != mqsql.OpFlush || !expired[keyOf(a.Target)] {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Runnable is how many messages the plan acts on.
 func (p *Plan) Runnable() int {
 	n := 0

@@ -95,6 +95,9 @@ Restore: mqsql restore BACKUP_FOLDER puts what a DELETE saved back (Postfix: thr
   new queue IDs; Sendmail: qf/hf, df and xf in place, held mail still quarantined).
 
 Tables: messages, recipients, events. Views: qshape, qshape_senders, reasons, senders.
+Exim (--mta exim): queue is incoming (never tried), deferred, active (a delivery holds the -D
+  lock), hold (frozen) or corrupt; queue_name is the named queue, hold_reason why Exim froze
+  it. DELETE, hold, release, flush and expire run exim -Mrm, -Mf, -Mt, -M and -Mg.
 Functions: domain(addr), localpart(addr), regexp(pattern, text), age(t), ago(t),
   human_size(bytes), header(queue_id, name), body(queue_id), postcat(queue_id, options),
   qshape_bucket(age_seconds), qshape_domain(addr).

@@ -157,3 +157,48 @@ func (e *Exim) Exipick(t testing.TB, args ...string) []string {
 	}
 	return strings.Fields(string(out))
 }
+
+// OnPath puts a command named exim4 first in PATH for the rest of the test: a script that
+// runs this Exim with its private config, spool macros and environment, so that mqsql finds
+// it as the installed Exim (exim -bP spool_directory names this spool, and statements run
+// its commands) as it would find /usr/sbin/exim4.
+func (e *Exim) OnPath(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("#!/bin/sh\n")
+	for _, kv := range e.Env()[len(os.Environ()):] {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(v))
+	}
+	b.WriteString("exec " + shellQuote(e.Binary()))
+	for _, a := range e.Args() {
+		b.WriteString(" " + shellQuote(a))
+	}
+	b.WriteString(" \"$@\"\n")
+	if err := os.WriteFile(filepath.Join(dir, "exim4"), []byte(b.String()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// Submit queues one message from sender to rcpts without delivering it (exim -odq) and
+// returns its ID.
+func (e *Exim) Submit(t testing.TB, sender string, rcpts ...string) string {
+	t.Helper()
+	before := map[string]bool{}
+	for _, id := range e.IDs(t) {
+		before[id] = true
+	}
+	e.MustRun(t, []byte("Subject: test message\n\nbody\n"), append([]string{"-odq", "-f", sender}, rcpts...)...)
+	for _, id := range e.IDs(t) {
+		if !before[id] {
+			return id
+		}
+	}
+	t.Fatal("exim queued no new message")
+	return ""
+}

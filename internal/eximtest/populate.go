@@ -48,13 +48,14 @@ func (e *Exim) Populate(t testing.TB, n int) []string {
 	e.inBatches(t, tried, "-M")
 	e.inBatches(t, frozen, "-Mf")
 	e.inBatches(t, moved, "-MG", "slowq")
-	e.frozenByExim(t, max(n/400, 1))
+	e.FrozenByExim(t, max(n/400, 1))
 	return e.IDs(t)
 }
 
-// frozenByExim queues k bounces (null sender) to an address that fails for good and tries
-// them: Exim freezes a bounce it cannot deliver ("*** Frozen (delivery error message)").
-func (e *Exim) frozenByExim(t testing.TB, k int) {
+// FrozenByExim queues k bounces (null sender) to an address that fails for good and tries
+// them: Exim freezes a bounce it cannot deliver ("*** Frozen (delivery error message)" in
+// the msglog and the main log). It returns their IDs.
+func (e *Exim) FrozenByExim(t testing.TB, k int) []string {
 	t.Helper()
 	before := map[string]bool{}
 	for _, id := range e.IDs(t) {
@@ -70,6 +71,7 @@ func (e *Exim) frozenByExim(t testing.TB, k int) {
 		}
 	}
 	e.inBatches(t, fresh, "-M")
+	return fresh
 }
 
 // inBatches runs exim with args and up to 200 IDs at a time. Exim's exit status is not

@@ -18,9 +18,10 @@ import (
 type Driver struct{}
 
 var (
-	_ mqsql.Driver   = (*Driver)(nil)
-	_ mqsql.QueueDir = (*Spool)(nil)
-	_ mqsql.Backup   = (*Backup)(nil)
+	_ mqsql.Driver       = (*Driver)(nil)
+	_ mqsql.QueueDir     = (*Spool)(nil)
+	_ mqsql.LockedActive = (*Spool)(nil)
+	_ mqsql.Backup       = (*Backup)(nil)
 )
 
 // Name implements mqsql.Driver.

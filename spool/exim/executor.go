@@ -28,7 +28,11 @@ type Executor struct {
 	IncludeActive bool
 }
 
-var _ mqsql.Executor = (*Executor)(nil)
+var _ mqsql.ImmediateExpirer = (*Executor)(nil)
+
+// ExpiresAtOnce is true: exim -Mg cancels the pending recipients, sends the bounce and
+// removes the message in one command, so an expire-and-deliver-now statement is -Mg alone.
+func (x *Executor) ExpiresAtOnce() bool { return true }
 
 // eximOps maps operations to exim's option and what it prints for a message it did, "" when
 // it prints nothing on success.
@@ -64,7 +68,10 @@ func (x *Executor) Command(op mqsql.Op, _ mqsql.Queue) string {
 	if !ok {
 		return "refused: " + Supports(op).Error()
 	}
-	return fmt.Sprintf("exim %s QUEUE_ID…", f.flag)
+	if op == mqsql.OpExpire || op == mqsql.OpExpireRelease {
+		return fmt.Sprintf("exim [-qGNAME] %s QUEUE_ID… (returned to the sender now)", f.flag)
+	}
+	return fmt.Sprintf("exim [-qGNAME] %s QUEUE_ID…", f.flag)
 }
 
 // Apply carries out op on targets, checking each right before its batch runs: the same -H
@@ -87,8 +94,8 @@ func (x *Executor) Apply(ctx context.Context, op mqsql.Op, _ mqsql.Queue, target
 				ok = append(ok, t)
 			}
 		}
-		if len(ok) > 0 {
-			out = append(out, x.run(ctx, op, ok)...)
+		for _, group := range byNamedQueue(ok) {
+			out = append(out, x.run(ctx, op, group)...)
 		}
 	}
 	return out
@@ -102,41 +109,123 @@ func (x *Executor) run(ctx context.Context, op mqsql.Op, batch []mqsql.Target) [
 	if err != nil {
 		return allWith(op, batch, mqsql.Failed, err.Error())
 	}
-	args := append(append([]string{}, x.Args...), f.flag)
+	args := append([]string{}, x.Args...)
+	if q := hpath(batch[0].Path).namedQueue(); q != "" {
+		if !validQueueName(q) {
+			return allWith(op, batch, mqsql.Failed, fmt.Sprintf("named queue %q: not a name mqsql passes to exim", q))
+		}
+		args = append(args, "-qG"+q)
+	}
+	args = append(args, f.flag)
 	for _, t := range batch {
 		args = append(args, t.QueueID)
+	}
+	logs := make([]mqsql.LogStamp, len(batch))
+	for i, t := range batch {
+		logs[i], _ = x.Spool.StatLog(t.QueueID)
 	}
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), bin, args...)
 	cmd.Env = x.Env
 	output, runErr := cmd.CombinedOutput()
 	said := perMessage(output)
 	out := make([]mqsql.Outcome, 0, len(batch))
-	for _, t := range batch {
-		out = append(out, x.judge(op, t, said[t.QueueID], runErr))
+	for i, t := range batch {
+		r := reply{said: said[t.QueueID], err: runErr, output: output, logBefore: logs[i]}
+		out = append(out, x.judge(op, t, r))
 	}
 	return out
 }
 
-// judge decides one target's outcome.
-func (x *Executor) judge(op mqsql.Op, t mqsql.Target, said string, runErr error) mqsql.Outcome {
+// reply is what one exim command left to judge one target by: the lines exim printed about
+// it, how the command ended and all it printed, and the target's msglog stamp before it ran.
+type reply struct {
+	said      string
+	err       error
+	output    []byte
+	logBefore mqsql.LogStamp
+}
+
+// byNamedQueue splits targets by the named queue they are in, keeping their order within
+// each: exim's -M options act on the default queue, or on the one -qG names.
+func byNamedQueue(targets []mqsql.Target) [][]mqsql.Target {
+	var groups [][]mqsql.Target
+	at := map[string]int{}
+	for _, t := range targets {
+		q := hpath(t.Path).namedQueue()
+		i, ok := at[q]
+		if !ok {
+			i = len(groups)
+			at[q] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], t)
+	}
+	return groups
+}
+
+// validQueueName reports whether q, a directory name in the spool, may follow -qG: letters,
+// digits, '_', '-' and '.', and no '-' or '.' first, so that it is never read as an option.
+func validQueueName(q string) bool {
+	if q == "" || q[0] == '-' || q[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; !isBase62(c) && c != '_' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// judge decides one target's outcome from exim's reply and where the message is now. exim
+// -M prints nothing, whether or not it tried a delivery: a flush is done when the message
+// left, or when the attempt rewrote its -H or wrote to its msglog.
+func (x *Executor) judge(op mqsql.Op, t mqsql.Target, r reply) mqsql.Outcome {
 	f := eximOps[op]
-	gone := x.Spool.find(t.QueueID) == ""
+	where := x.Spool.find(t.QueueID)
+	gone := where == ""
 	switch {
-	case strings.Contains(said, "is locked"):
-		return outcomeOf(t, op, mqsql.Skipped, "active: a delivery process holds it (exim: "+said+")")
-	case f.done != "" && strings.Contains(said, f.done):
-		return outcomeOf(t, op, mqsql.Applied, "exim: "+said)
-	case op == mqsql.OpFlush && said == "":
+	case strings.Contains(r.said, "is locked"):
+		return outcomeOf(t, op, mqsql.Skipped, "active: a delivery process holds it (exim: "+r.said+")")
+	case op == mqsql.OpDelete && strings.Contains(r.said, f.done) && !gone:
+		// "has been removed or did not exist": exim looked elsewhere.
+		return outcomeOf(t, op, mqsql.Failed, fmt.Sprintf("exim said %q, but the message is still at %s", r.said, where))
+	case f.done != "" && strings.Contains(r.said, f.done):
+		return outcomeOf(t, op, mqsql.Applied, "exim: "+r.said)
+	case op == mqsql.OpFlush && r.said == "" && gone:
+		return outcomeOf(t, op, mqsql.Applied, "exim -M: delivered or returned, it left the queue")
+	case op == mqsql.OpFlush && r.said == "" && x.attempted(t, where, r.logBefore):
 		return outcomeOf(t, op, mqsql.Applied, "exim -M: delivery attempted")
 	case (op == mqsql.OpExpire || op == mqsql.OpExpireRelease) && gone:
 		return outcomeOf(t, op, mqsql.Applied, "exim -Mg: cancelled, returned to its sender")
-	case op == mqsql.OpDelete && gone && said == "":
+	case op == mqsql.OpDelete && gone && r.said == "":
 		return outcomeOf(t, op, mqsql.Skipped, "gone before exim reached it")
 	}
-	if said == "" && runErr != nil {
-		said = runErr.Error()
+	said := r.said
+	if said == "" {
+		said = strings.TrimSpace(lastLine(r.output))
+	}
+	if said == "" && r.err != nil {
+		said = r.err.Error()
 	}
 	return outcomeOf(t, op, mqsql.Failed, fmt.Sprintf("exim %s did not report it done: %s", f.flag, said))
+}
+
+// attempted reports whether a delivery attempt changed the message whose -H is at where: a
+// new -H (Exim rewrites it by rename) or a msglog that is not as it was.
+func (x *Executor) attempted(t mqsql.Target, where string, logBefore mqsql.LogStamp) bool {
+	st, err := x.Spool.root.Lstat(where)
+	if err != nil {
+		return true // it left between the two looks
+	}
+	logNow, _ := x.Spool.StatLog(t.QueueID)
+	return st.Ino != t.Inode || logNow != logBefore
+}
+
+// lastLine is the last line of output that is not empty.
+func lastLine(output []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(output)), "\n")
+	return lines[len(lines)-1]
 }
 
 // perMessage collects, per message ID, what exim printed on lines "Message ID …".

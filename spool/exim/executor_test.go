@@ -41,9 +41,14 @@ func target(t *testing.T, sp *exim.Spool, id string) mqsql.Target {
 }
 
 // bpState is how exim -bp shows message id: "" when not listed, "frozen" or "queued".
-func bpState(t *testing.T, e *eximtest.Exim, id string) string {
+// queue names the named queue to list (exim -qGqueue -bp), "" the default one.
+func bpState(t *testing.T, e *eximtest.Exim, id string, queue ...string) string {
 	t.Helper()
-	for _, m := range listBP(t, e, "-bp") {
+	args := []string{"-bp"}
+	if len(queue) > 0 && queue[0] != "" {
+		args = []string{"-qG" + queue[0], "-bp"}
+	}
+	for _, m := range listBP(t, e, args...) {
 		if m.ID == id {
 			if m.Frozen {
 				return "frozen"
@@ -55,7 +60,8 @@ func bpState(t *testing.T, e *eximtest.Exim, id string) string {
 }
 
 // TestExecutorOnRealExim carries out each operation with exim's own commands on a real
-// spool, checked with exim -bp before and after.
+// spool, in the default queue and in a named queue (where exim acts only with -qG), checked
+// with exim -bp (-qGslowq -bp) before and after.
 func TestExecutorOnRealExim(t *testing.T) {
 	e := eximtest.Require(t, false)
 	sp := openSpool(t, e.Spool)
@@ -63,31 +69,40 @@ func TestExecutorOnRealExim(t *testing.T) {
 	tests := []struct {
 		op            mqsql.Op
 		prepare       []string // exim options run on the message first
+		named         string   // the named queue the message is moved to first
 		before, after string
 		result        mqsql.Result
 	}{
-		{mqsql.OpDelete, nil, "queued", "", mqsql.Applied},
-		{mqsql.OpHold, nil, "queued", "frozen", mqsql.Applied},
-		{mqsql.OpRelease, []string{"-Mf"}, "frozen", "queued", mqsql.Applied},
-		{mqsql.OpFlush, []string{"-Mf"}, "frozen", "queued", mqsql.Applied},
-		{mqsql.OpExpire, nil, "queued", "", mqsql.Applied},
-		{mqsql.OpExpireRelease, []string{"-Mf"}, "frozen", "", mqsql.Applied},
-		{mqsql.OpRequeue, nil, "queued", "queued", mqsql.Failed},
+		{mqsql.OpDelete, nil, "", "queued", "", mqsql.Applied},
+		{mqsql.OpHold, nil, "", "queued", "frozen", mqsql.Applied},
+		{mqsql.OpRelease, []string{"-Mf"}, "", "frozen", "queued", mqsql.Applied},
+		{mqsql.OpFlush, []string{"-Mf"}, "", "frozen", "queued", mqsql.Applied},
+		{mqsql.OpExpire, nil, "", "queued", "", mqsql.Applied},
+		{mqsql.OpExpireRelease, []string{"-Mf"}, "", "frozen", "", mqsql.Applied},
+		{mqsql.OpRequeue, nil, "", "queued", "queued", mqsql.Failed},
+		{mqsql.OpDelete, nil, "slowq", "queued", "", mqsql.Applied},
+		{mqsql.OpHold, nil, "slowq", "queued", "frozen", mqsql.Applied},
+		{mqsql.OpRelease, []string{"-Mf"}, "slowq", "frozen", "queued", mqsql.Applied},
+		{mqsql.OpFlush, nil, "slowq", "queued", "queued", mqsql.Applied},
+		{mqsql.OpExpire, nil, "slowq", "queued", "", mqsql.Applied},
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.op), func(t *testing.T) {
+		t.Run(string(tt.op)+" "+tt.named, func(t *testing.T) {
 			id := submit(t, e, "x@remote.test")
 			for _, opt := range tt.prepare {
 				e.MustRun(t, nil, opt, id)
 			}
-			if got := bpState(t, e, id); got != tt.before {
+			if tt.named != "" {
+				e.MustRun(t, nil, "-MG", tt.named, id)
+			}
+			if got := bpState(t, e, id, tt.named); got != tt.before {
 				t.Fatalf("before: exim -bp shows %q, want %q", got, tt.before)
 			}
 			out := x.Apply(context.Background(), tt.op, "", []mqsql.Target{target(t, sp, id)})
 			if len(out) != 1 || out[0].Result != tt.result {
 				t.Fatalf("outcome %+v, want %s", out, tt.result)
 			}
-			if got := bpState(t, e, id); got != tt.after {
+			if got := bpState(t, e, id, tt.named); got != tt.after {
 				t.Errorf("after: exim -bp shows %q, want %q (%s)\nmain log:\n%s", got, tt.after, out[0].Detail, e.MainLog())
 			}
 		})

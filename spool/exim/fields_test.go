@@ -84,6 +84,7 @@ func writeMessage(b *strings.Builder, m *mqsql.Message) {
 		"size": m.Size, "sender": m.Sender, "subject": m.Subject, "from": m.FromHeader,
 		"message_id": m.MessageID, "client_address": m.ClientAddress, "helo_name": m.HeloName,
 		"sasl_username": m.SASLUsername, "error": m.Error, "file_size": m.File.Size,
+		"queue_name": m.QueueName, "hold_reason": m.HoldReason,
 	}) + "\n")
 	for _, r := range m.Recipients {
 		b.WriteString("  " + j(r) + "\n")

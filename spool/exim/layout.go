@@ -67,9 +67,12 @@ func (s *Spool) WatchedDirs() []string {
 	return append([]string{inputDir, msglogDir, frozenInputDir, frozenMsglogDir}, s.namedQueues()...)
 }
 
-// Classify says what a change at rel is about: a -H, -D or -J names its message (with the
-// -H's path as where to look), a msglog file its message; hdr.ID temporaries are nothing
-// (their rename onto ID-H is the change). Paths in no watched directory are false.
+// Classify says what a change at rel is about: a -H or -J names its message with the -H's
+// path as where to look, a -D or msglog file its message alone; hdr.ID temporaries are
+// nothing (their rename onto ID-H is the change). A -D names no place: Exim writes it first
+// and the -H only when the whole message is in, which on a slow connection is seconds later,
+// and a -H that events named and that is not there is a message that left. Paths in no
+// watched directory are false.
 func (s *Spool) Classify(rel string) (mqsql.Change, bool) {
 	top, rest, nested := strings.Cut(rel, "/")
 	switch top {
@@ -82,10 +85,7 @@ func (s *Spool) Classify(rel string) (mqsql.Change, bool) {
 		return mqsql.Change{}, false
 	}
 	if !nested {
-		if slices.Contains(s.namedQueues(), top) {
-			return mqsql.Change{Top: true}, true
-		}
-		return mqsql.Change{}, false
+		return s.classifyTop(top)
 	}
 	sub, rest2, nested2 := strings.Cut(rest, "/")
 	if sub != inputDir && sub != msglogDir || slices.Contains(reservedTops, top) {
@@ -101,6 +101,21 @@ func (s *Spool) Classify(rel string) (mqsql.Change, bool) {
 	return c, true
 }
 
+// classifyTop classifies a top-level entry that is not one of the default queue's
+// directories: a named queue is watched like input/ (its removal or replacement needs a full
+// pass); any other directory may be a named queue being made (exim -MG to a new queue
+// creates NAME/ first and NAME/input/ after it), so a watcher watches it, and its input/ and
+// msglog/ once they appear. Hidden names are nothing.
+func (s *Spool) classifyTop(top string) (mqsql.Change, bool) {
+	switch {
+	case slices.Contains(reservedTops, top) || strings.HasPrefix(top, "."):
+		return mqsql.Change{}, false
+	case slices.Contains(s.namedQueues(), top):
+		return mqsql.Change{Top: true}, true
+	}
+	return mqsql.Change{MaybeDir: true}, true
+}
+
 // classifyIn classifies rest, a path below the input or msglog directory dir.
 func classifyIn(dir, rest string) mqsql.Change {
 	name := path.Base(rest)
@@ -112,8 +127,12 @@ func classifyIn(dir, rest string) mqsql.Change {
 		}
 		return c
 	}
-	if id, _, ok := idFromName(name); ok {
-		c.ID = id
+	id, suffix, ok := idFromName(name)
+	if !ok {
+		return c
+	}
+	c.ID = id
+	if suffix != 'D' {
 		c.Hint = path.Join(dir, sub, id+"-H")
 	}
 	return c
@@ -170,3 +189,7 @@ func (s *Spool) OnlyComplete(mqsql.Queue) bool { return true }
 
 // ValidQueueID is the package's ValidQueueID, for mqsql.Layout.
 func (s *Spool) ValidQueueID(id string) bool { return ValidQueueID(id) }
+
+// ActiveIsALock is true: a message is active while a delivery process holds its -D lock,
+// which Exim takes and releases without changing a file (mqsql.LockedActive).
+func (s *Spool) ActiveIsALock() bool { return true }

@@ -22,7 +22,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{"input", true, mqsql.Change{Top: true}},
 		{"input/" + id + "-H", true, mqsql.Change{ID: id, Hint: "input/" + id + "-H"}},
-		{"input/" + id + "-D", true, mqsql.Change{ID: id, Hint: "input/" + id + "-H"}},
+		{"input/" + id + "-D", true, mqsql.Change{ID: id}}, // written before its -H
 		{"input/" + id + "-J", true, mqsql.Change{ID: id, Hint: "input/" + id + "-H"}},
 		{"input/hdr." + id, true, mqsql.Change{}},
 		{"input/W", true, mqsql.Change{MaybeDir: true}},
@@ -32,10 +32,15 @@ func TestClassify(t *testing.T) {
 		{"Finput/" + id + "-H", true, mqsql.Change{ID: id, Hint: "Finput/" + id + "-H"}},
 		{"slowq", true, mqsql.Change{Top: true}},
 		{"slowq/input", true, mqsql.Change{MaybeDir: true}},
-		{"slowq/input/" + id + "-D", true, mqsql.Change{ID: id, Hint: "slowq/input/" + id + "-H"}},
+		{"slowq/input/" + id + "-J", true, mqsql.Change{ID: id, Hint: "slowq/input/" + id + "-H"}},
+		{"slowq/input/" + id + "-D", true, mqsql.Change{ID: id}},
 		{"slowq/msglog/" + id, true, mqsql.Change{ID: id}},
 		{"db/retry", false, mqsql.Change{}},
-		{"nosuchq", false, mqsql.Change{}},
+		{"newq", true, mqsql.Change{MaybeDir: true}}, // maybe a named queue being made
+		{"newq/input", true, mqsql.Change{MaybeDir: true}},
+		{"newq/input/" + id + "-H", true, mqsql.Change{ID: id, Hint: "newq/input/" + id + "-H"}},
+		{".nfs0001", false, mqsql.Change{}},
+		{"exim-process.info", false, mqsql.Change{}},
 	}
 	for _, tt := range tests {
 		got, ok := sp.Classify(tt.rel)

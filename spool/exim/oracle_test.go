@@ -2,8 +2,11 @@ package exim_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"github.com/mqsql/mqsql/internal/testindex"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,6 +44,7 @@ func TestAgreesWithEximBP(t *testing.T) {
 			e := eximtest.Require(t, tt.split)
 			start := time.Now()
 			e.Populate(t, tt.n)
+			thawAndRefreeze(t, e)
 			t.Logf("queued %d messages in %v", tt.n, time.Since(start).Round(time.Millisecond))
 			before := time.Now().Unix()
 			bp := listBP(t, e, "-bp")
@@ -64,6 +68,7 @@ func TestAgreesWithEximBP(t *testing.T) {
 			checkAuth(t, msgs)
 			checkVariety(t, msgs)
 			checkFrozenReasons(t, openSpool(t, e.Spool))
+			checkEximColumns(t, e, openSpool(t, e.Spool), bp, slowq)
 			t.Logf("agree: %d messages, %d recipients (default queue %d, slowq %d)", len(bp)+len(slowq), countRecipients(bp)+countRecipients(slowq), len(bp), len(slowq))
 		})
 	}
@@ -232,7 +237,22 @@ func checkVariety(t *testing.T, msgs []*mqsql.Message) {
 	}
 }
 
-// checkFrozenReasons checks that the bounces Exim froze itself come with its reason.
+// thawAndRefreeze makes two more bounces that Exim freezes, thaws the first (exim -Mt) and
+// thaws and freezes the second again (exim -Mt, -Mf) a second later: both keep the msglog
+// line of the freeze Exim made, which is no longer why they are (or are not) frozen.
+func thawAndRefreeze(t *testing.T, e *eximtest.Exim) {
+	t.Helper()
+	ids := e.FrozenByExim(t, 2)
+	frozen := time.Now().Unix()
+	for time.Now().Unix() <= frozen {
+		time.Sleep(20 * time.Millisecond) // -Mf must set a -frozen time after the msglog's last write
+	}
+	e.MustRun(t, nil, "-Mt", ids[0], ids[1])
+	e.MustRun(t, nil, "-Mf", ids[1])
+}
+
+// checkFrozenReasons checks that the bounces Exim froze itself come with its reason, and
+// reads the time Exim froze them.
 func checkFrozenReasons(t *testing.T, sp *exim.Spool) {
 	t.Helper()
 	reasons := 0
@@ -241,7 +261,7 @@ func checkFrozenReasons(t *testing.T, sp *exim.Spool) {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(m.Recipients[0].Address, "nobody") {
+		if strings.HasPrefix(m.Recipients[0].Address, "nobody") && d.FrozenReason != "" {
 			if m.Queue != mqsql.Hold || d.FrozenSince == 0 || d.FrozenReason != "delivery error message" {
 				t.Errorf("%s: queue %s, frozen %d (%q)", m.QueueID, m.Queue, d.FrozenSince, d.FrozenReason)
 			}
@@ -252,4 +272,109 @@ func checkFrozenReasons(t *testing.T, sp *exim.Spool) {
 	if err != nil || reasons == 0 {
 		t.Errorf("frozen bounces: %d (%v)", reasons, err)
 	}
+}
+
+// checkEximColumns checks the Exim columns of an index of the spool against Exim: each
+// message exim -qGslowq -bp lists has queue_name slowq and its files in slowq/input/, each
+// message exim -bp lists has NULL. A held message's hold_reason is the reason of the last
+// line of the main log that froze it, when Exim froze it ("ID Frozen (REASON)"), NULL when
+// an admin did (exim -Mf: "ID frozen by root"), and its msglog has the same "*** Frozen
+// (REASON)" line; a message not held has NULL, also after a thaw.
+func checkEximColumns(t *testing.T, e *eximtest.Exim, sp *exim.Spool, bp, slowq []eximtest.Message) {
+	t.Helper()
+	type cols struct {
+		queue, path  string
+		name, reason sql.NullString
+	}
+	got := map[string]cols{}
+	rows, err := testindex.Memory(t, sp).DB().Query(`SELECT queue_id, queue, path, queue_name, hold_reason FROM messages`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var c cols
+		if err := rows.Scan(&id, &c.queue, &c.path, &c.name, &c.reason); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = c
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range slowq {
+		if c := got[m.ID]; c.name != (sql.NullString{String: "slowq", Valid: true}) || !strings.HasPrefix(c.path, "slowq/input/") {
+			t.Errorf("%s (exim -qGslowq -bp): queue_name %v, path %s", m.ID, c.name, c.path)
+		}
+	}
+	for _, m := range bp {
+		if c := got[m.ID]; c.name.Valid {
+			t.Errorf("%s (exim -bp, the default queue): queue_name %q", m.ID, c.name.String)
+		}
+	}
+	freezes := freezesInMainLog(e.MainLog())
+	counts := map[string]int{}
+	for id, c := range got {
+		f, logged := freezes[id]
+		want := sql.NullString{}
+		switch {
+		case c.queue == string(mqsql.Hold) && (!logged || !f.held):
+			t.Errorf("%s is held, but the main log does not show it frozen (%+v)", id, f)
+		case c.queue == string(mqsql.Hold):
+			want = sql.NullString{String: f.reason, Valid: f.reason != ""}
+			counts[fmt.Sprintf("held, reason %q", f.reason)]++
+		case logged && f.held:
+			t.Errorf("%s is %s, but the main log shows it frozen last (%+v)", id, c.queue, f)
+		case logged:
+			counts["thawed"]++
+		}
+		if c.reason != want {
+			t.Errorf("%s (%s): hold_reason %v, want %v", id, c.queue, c.reason, want)
+		}
+		if want.Valid {
+			msglog, err := os.ReadFile(filepath.Join(e.Spool, strings.Replace(filepath.Dir(c.path), "input", "msglog", 1), id))
+			if err != nil || !strings.Contains(string(msglog), "\n*** Frozen ("+want.String+")\n") {
+				t.Errorf("%s: msglog has no line for hold_reason %q (%v)", id, want.String, err)
+			}
+		}
+	}
+	t.Logf("hold_reason: %v", counts)
+	if counts[`held, reason "delivery error message"`] == 0 || counts[`held, reason ""`] == 0 || counts["thawed"] == 0 {
+		t.Errorf("the population lacks a kind of freeze: %v", counts)
+	}
+}
+
+// mainLogFreeze matches a main log line that freezes or thaws a message: "ID Frozen
+// (REASON)" when a delivery froze it, "ID frozen by USER" (exim -Mf), "ID unfrozen by USER"
+// (exim -Mt) and "ID Unfrozen by forced delivery" (exim -M).
+var mainLogFreeze = regexp.MustCompile(`^\S+ \S+ (?:\[\d+\] )?(\S+) (?:Frozen(?: \((.*)\))?|(frozen by |[Uu]nfrozen ).*)$`)
+
+// freeze is what the main log says of a message's last freeze or thaw: whether it is
+// frozen, and why: the reason of a delivery's freeze ("frozen" when it gave none), "" for an
+// admin's.
+type freeze struct {
+	held   bool
+	reason string
+}
+
+// freezesInMainLog returns the last freeze or thaw of every message the main log shows one
+// of.
+func freezesInMainLog(log string) map[string]freeze {
+	out := map[string]freeze{}
+	for _, line := range strings.Split(log, "\n") {
+		m := mainLogFreeze.FindStringSubmatch(line)
+		switch {
+		case m == nil:
+		case strings.HasPrefix(m[3], "frozen by"):
+			out[m[1]] = freeze{held: true}
+		case m[3] != "":
+			out[m[1]] = freeze{}
+		case m[2] == "":
+			out[m[1]] = freeze{held: true, reason: "frozen"}
+		default:
+			out[m[1]] = freeze{held: true, reason: m[2]}
+		}
+	}
+	return out
 }

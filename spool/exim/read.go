@@ -21,8 +21,10 @@ type Details struct {
 	NamedQueue string
 	// FrozenSince is the -frozen line's time, 0 when not frozen.
 	FrozenSince int64
-	// FrozenReason is the last "*** Frozen (…)" line of the msglog, "" when Exim wrote none
-	// (an admin's exim -Mf writes it only to the main log).
+	// FrozenReason is the reason of the last "*** Frozen (…)" line of the msglog, when that
+	// line is about the present freeze; "" when the message is not frozen, when Exim wrote none (an admin's exim -Mf writes
+	// only to the main log) or when the msglog was last written before the -frozen time (a
+	// reason left from an earlier freeze, thawed since, before an admin's -Mf).
 	FrozenReason string
 }
 
@@ -56,12 +58,27 @@ func (s *Spool) ReadDetails(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsq
 			m.Error = err.Error()
 		}
 	}
-	d.FrozenReason = s.joinMsglog(m, h)
+	reason := s.joinMsglog(m, h)
+	if d.FrozenSince > 0 || m.Queue == mqsql.Hold {
+		d.FrozenReason = currentFreeze(reason, d.FrozenSince, m.File.LogModTimeNanos)
+	}
 	m.QueueName = d.NamedQueue
 	if m.Queue == mqsql.Hold {
 		m.HoldReason = d.FrozenReason
 	}
 	return m, d, nil
+}
+
+// currentFreeze is reason, the msglog's last frozen reason, when it belongs to the freeze
+// that began at frozenSince (the -frozen time, 0 when unknown), "" when it is older. A
+// delivery that freezes a message sets the -frozen time first and writes the msglog line
+// after it; an admin's exim -Mf, after a thaw, sets a later -frozen time and leaves the
+// msglog as it was, with the thawed freeze's reason in it.
+func currentFreeze(reason string, frozenSince, logModTimeNanos int64) string {
+	if frozenSince > 0 && logModTimeNanos/1e9 < frozenSince {
+		return ""
+	}
+	return reason
 }
 
 // hstate is one look at a message: its -H parsed (nil when it does not parse), its files'
@@ -178,7 +195,7 @@ func (st *hstate) fileInfo() mqsql.FileInfo {
 
 // entry is the walk's Entry of the message.
 func (st *hstate) entry() mqsql.Entry {
-	return mqsql.Entry{Queue: st.queue, QueueID: st.id, File: st.fileInfo()}
+	return mqsql.Entry{Queue: st.queue, QueueID: st.id, File: st.fileInfo(), QueueName: st.path.namedQueue()}
 }
 
 // message is the message's row without recipients.

@@ -128,25 +128,16 @@ func mustRename(t *testing.T, from, to string) {
 	}
 }
 
-// editH rewrites the copy's -H as Exim does: a new file renamed over the old one.
+// editH rewrites the copy's -H of the plain sample (see rewriteH).
 func editH(t *testing.T, dir, old, new string) {
 	t.Helper()
-	p := filepath.Join(dir, "input", plainID+"-H")
-	data, err := os.ReadFile(p)
-	if err != nil || !bytes.Contains(data, []byte(old)) {
-		t.Fatalf("-H has no %q (%v)", old, err)
-	}
-	tmp := filepath.Join(dir, "input", "hdr."+plainID)
-	if err := os.WriteFile(tmp, bytes.Replace(data, []byte(old), []byte(new), 1), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	mustRename(t, tmp, p)
+	rewriteH(t, dir, plainID, old, new)
 }
 
 // lockData takes Exim's lock on the -D the way a delivery does, but as an open file
 // description lock: F_GETLK reports it to this process too, as it would report a delivery
-// process's lock.
-func lockData(t *testing.T, path string) {
+// process's lock. Closing the file (at the latest when the test ends) releases it.
+func lockData(t *testing.T, path string) *os.File {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
@@ -157,6 +148,7 @@ func lockData(t *testing.T, path string) {
 	if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, &lk); err != nil {
 		t.Fatal(err)
 	}
+	return f
 }
 
 // TestJournalMarksDone reads the copy taken during a delivery: the -H's tree is still empty,
