@@ -228,7 +228,12 @@ func TestWatchFallsBackToPolling(t *testing.T) {
 // events are lost (its creation included, so it is never watched or scanned). The watcher
 // must find the message in its new queue and record a move, never a "left": when the
 // rename's other half is the only event, and when a stale event about the old place (the
-// chmod that completed the file) is applied first and the rename's events never come.
+// rename that brought it into active/) is applied first and the rename's events never come.
+//
+// The message reaches active/ as in Postfix: cleanup writes and completes it in incoming/,
+// qmgr renames it. Written in active/ itself, a refresh between the write and the chmod
+// would rightly find no message there (an incomplete file is none) and record that it
+// came and went, a "left" this test would blame on the move.
 func TestWatchMoveIntoUnwatchedDir(t *testing.T) {
 	tests := []struct {
 		name, id string
@@ -241,7 +246,7 @@ func TestWatchMoveIntoUnwatchedDir(t *testing.T) {
 		{"a stale event for the old place comes first", "Y1STALE",
 			func(_ *watchEnv, src *lossySource, _ string) { src.drop.Store(true) },
 			func(e *watchEnv, src *lossySource, id string) {
-				src.injectEvent(fsnotify.Event{Name: e.path("active/" + id), Op: fsnotify.Chmod})
+				src.injectEvent(fsnotify.Event{Name: e.path("active/" + id), Op: fsnotify.Create})
 			}},
 	}
 	for _, tt := range tests {
@@ -253,7 +258,8 @@ func TestWatchMoveIntoUnwatchedDir(t *testing.T) {
 				return src, err
 			}})
 			id := tt.id
-			e.write(t, "active/"+id, 0o600, 0o700)
+			e.write(t, "incoming/"+id, 0o600, 0o700)
+			renameFile(t, e.path("incoming/"+id), e.path("active/"+id))
 			untilTrue(t, time.Second, func() (bool, string) {
 				q := queueOf(t, e.ix.DB(), id)
 				return q == "active", "not indexed in active: " + q
