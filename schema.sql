@@ -59,10 +59,13 @@ SELECT queue_id, address, orig_address, domain, status, delay_reason, dsn_status
 FROM queue_recipients;
 
 -- Running totals the metrics endpoint reads, so that a scrape costs the same on any queue:
--- per queue (queue_totals), per queue and arrival second (queue_arrivals, for the age
--- histogram and the oldest message), and the undelivered recipients of deferred mail by
--- domain (deferred_domains). Kept by the triggers of the @summaries part below, rebuilt from
--- the rows whenever those are created; mqsql's own, never shown in messages.
+-- per queue (queue_totals), per queue and arrival second (queue_arrivals) and arrival minute
+-- (queue_arrival_minutes), for the age histogram and the oldest message, and the undelivered
+-- recipients of deferred mail by domain (deferred_domains) with their sum (deferred_total).
+-- The age histogram counts whole minutes, and seconds only in the minute that a bucket bound
+-- falls in; the top domains are the first rows of deferred_domains_top. Kept by the triggers
+-- of the @summaries part below, rebuilt from the rows whenever those are created; mqsql's
+-- own, never shown in messages.
 CREATE TABLE queue_totals (
 	queue       TEXT    PRIMARY KEY,
 	messages    INTEGER NOT NULL,
@@ -76,10 +79,20 @@ CREATE TABLE queue_arrivals (
 	messages     INTEGER NOT NULL,
 	PRIMARY KEY (queue, arrival_time)
 ) WITHOUT ROWID;
+CREATE TABLE queue_arrival_minutes (
+	queue          TEXT    NOT NULL,
+	arrival_minute INTEGER NOT NULL,  -- floor(arrival_time / 60): seconds 60m to 60m+59
+	messages       INTEGER NOT NULL,
+	PRIMARY KEY (queue, arrival_minute)
+) WITHOUT ROWID;
 CREATE TABLE deferred_domains (
 	domain     TEXT    PRIMARY KEY,
 	recipients INTEGER NOT NULL    -- pending recipients of files in deferred; 0 rows are kept
 ) WITHOUT ROWID;
+CREATE INDEX deferred_domains_top ON deferred_domains (recipients DESC, domain);
+CREATE TABLE deferred_total (
+	recipients INTEGER NOT NULL    -- one row: the sum of deferred_domains.recipients
+);
 
 -- What the watcher saw move: one row per change of a queue ID (mqsql watch, or a REPL that is
 -- open). time is unix seconds with a fraction (REAL), so datetime(time, 'unixepoch') and
@@ -227,14 +240,20 @@ CREATE INDEX IF NOT EXISTS events_queue_id ON events(queue_id);
 -- missing; a full load drops them first.
 DELETE FROM queue_totals;
 DELETE FROM queue_arrivals;
+DELETE FROM queue_arrival_minutes;
 DELETE FROM deferred_domains;
+DELETE FROM deferred_total;
 INSERT INTO queue_totals
 SELECT queue, count(*), sum(recipient_count), sum(size), sum(arrival_time) FROM queue_files GROUP BY queue;
 INSERT INTO queue_arrivals
 SELECT queue, arrival_time, count(*) FROM queue_files GROUP BY queue, arrival_time;
+-- x / 60 - (x % 60 < 0) is floor(x / 60) for any integer x (/ truncates toward zero).
+INSERT INTO queue_arrival_minutes
+SELECT queue, arrival_time / 60 - (arrival_time % 60 < 0), sum(messages) FROM queue_arrivals GROUP BY 1, 2;
 INSERT INTO deferred_domains
 SELECT r.domain, count(*) FROM queue_recipients r JOIN queue_files f ON f.id = r.file_id
 WHERE f.queue = 'deferred' AND r.status = 'pending' GROUP BY r.domain;
+INSERT INTO deferred_total SELECT coalesce(sum(recipients), 0) FROM deferred_domains;
 
 CREATE TRIGGER summary_file_in AFTER INSERT ON queue_files BEGIN
 	INSERT INTO queue_totals VALUES (NEW.queue, 1, NEW.recipient_count, NEW.size, NEW.arrival_time)
@@ -242,6 +261,8 @@ CREATE TRIGGER summary_file_in AFTER INSERT ON queue_files BEGIN
 		bytes = bytes + excluded.bytes, arrival_sum = arrival_sum + excluded.arrival_sum;
 	INSERT INTO queue_arrivals VALUES (NEW.queue, NEW.arrival_time, 1)
 	ON CONFLICT (queue, arrival_time) DO UPDATE SET messages = messages + 1;
+	INSERT INTO queue_arrival_minutes VALUES (NEW.queue, NEW.arrival_time / 60 - (NEW.arrival_time % 60 < 0), 1)
+	ON CONFLICT (queue, arrival_minute) DO UPDATE SET messages = messages + 1;
 END;
 
 CREATE TRIGGER summary_file_out AFTER DELETE ON queue_files BEGIN
@@ -250,6 +271,10 @@ CREATE TRIGGER summary_file_out AFTER DELETE ON queue_files BEGIN
 	WHERE queue = OLD.queue;
 	UPDATE queue_arrivals SET messages = messages - 1 WHERE queue = OLD.queue AND arrival_time = OLD.arrival_time;
 	DELETE FROM queue_arrivals WHERE queue = OLD.queue AND arrival_time = OLD.arrival_time AND messages <= 0;
+	UPDATE queue_arrival_minutes SET messages = messages - 1
+	WHERE queue = OLD.queue AND arrival_minute = OLD.arrival_time / 60 - (OLD.arrival_time % 60 < 0);
+	DELETE FROM queue_arrival_minutes
+	WHERE queue = OLD.queue AND arrival_minute = OLD.arrival_time / 60 - (OLD.arrival_time % 60 < 0) AND messages <= 0;
 END;
 
 CREATE TRIGGER summary_file_change AFTER UPDATE OF queue, recipient_count, size, arrival_time ON queue_files
@@ -260,11 +285,17 @@ WHEN OLD.queue IS NOT NEW.queue OR OLD.recipient_count IS NOT NEW.recipient_coun
 	WHERE queue = OLD.queue;
 	UPDATE queue_arrivals SET messages = messages - 1 WHERE queue = OLD.queue AND arrival_time = OLD.arrival_time;
 	DELETE FROM queue_arrivals WHERE queue = OLD.queue AND arrival_time = OLD.arrival_time AND messages <= 0;
+	UPDATE queue_arrival_minutes SET messages = messages - 1
+	WHERE queue = OLD.queue AND arrival_minute = OLD.arrival_time / 60 - (OLD.arrival_time % 60 < 0);
+	DELETE FROM queue_arrival_minutes
+	WHERE queue = OLD.queue AND arrival_minute = OLD.arrival_time / 60 - (OLD.arrival_time % 60 < 0) AND messages <= 0;
 	INSERT INTO queue_totals VALUES (NEW.queue, 1, NEW.recipient_count, NEW.size, NEW.arrival_time)
 	ON CONFLICT (queue) DO UPDATE SET messages = messages + 1, recipients = recipients + excluded.recipients,
 		bytes = bytes + excluded.bytes, arrival_sum = arrival_sum + excluded.arrival_sum;
 	INSERT INTO queue_arrivals VALUES (NEW.queue, NEW.arrival_time, 1)
 	ON CONFLICT (queue, arrival_time) DO UPDATE SET messages = messages + 1;
+	INSERT INTO queue_arrival_minutes VALUES (NEW.queue, NEW.arrival_time / 60 - (NEW.arrival_time % 60 < 0), 1)
+	ON CONFLICT (queue, arrival_minute) DO UPDATE SET messages = messages + 1;
 END;
 
 CREATE TRIGGER summary_file_move AFTER UPDATE OF queue ON queue_files
@@ -273,17 +304,21 @@ WHEN OLD.queue IS NOT NEW.queue AND 'deferred' IN (OLD.queue, NEW.queue) BEGIN
 	SELECT domain, iif(NEW.queue = 'deferred', count(*), -count(*)) FROM queue_recipients
 	WHERE file_id = NEW.id AND status = 'pending' GROUP BY domain
 	ON CONFLICT (domain) DO UPDATE SET recipients = recipients + excluded.recipients;
+	UPDATE deferred_total SET recipients = recipients + (SELECT iif(NEW.queue = 'deferred', count(*), -count(*))
+		FROM queue_recipients WHERE file_id = NEW.id AND status = 'pending');
 END;
 
 CREATE TRIGGER summary_recipient_in AFTER INSERT ON queue_recipients
 WHEN NEW.status = 'pending' AND (SELECT queue FROM queue_files WHERE id = NEW.file_id) = 'deferred' BEGIN
 	INSERT INTO deferred_domains VALUES (NEW.domain, 1)
 	ON CONFLICT (domain) DO UPDATE SET recipients = recipients + 1;
+	UPDATE deferred_total SET recipients = recipients + 1;
 END;
 
 CREATE TRIGGER summary_recipient_out AFTER DELETE ON queue_recipients
 WHEN OLD.status = 'pending' AND (SELECT queue FROM queue_files WHERE id = OLD.file_id) = 'deferred' BEGIN
 	UPDATE deferred_domains SET recipients = recipients - 1 WHERE domain = OLD.domain;
+	UPDATE deferred_total SET recipients = recipients - 1;
 END;
 
 CREATE TRIGGER summary_recipient_change AFTER UPDATE OF status, domain, file_id ON queue_recipients BEGIN
@@ -292,4 +327,8 @@ CREATE TRIGGER summary_recipient_change AFTER UPDATE OF status, domain, file_id 
 	INSERT INTO deferred_domains
 	SELECT NEW.domain, 1 WHERE NEW.status = 'pending' AND (SELECT queue FROM queue_files WHERE id = NEW.file_id) = 'deferred'
 	ON CONFLICT (domain) DO UPDATE SET recipients = recipients + 1;
+	UPDATE deferred_total SET recipients = recipients
+		- (OLD.status = 'pending' AND (SELECT queue FROM queue_files WHERE id = OLD.file_id) IS 'deferred')
+		+ (NEW.status = 'pending' AND (SELECT queue FROM queue_files WHERE id = NEW.file_id) IS 'deferred')
+	WHERE OLD.status IS NOT NEW.status OR OLD.file_id IS NOT NEW.file_id;
 END;

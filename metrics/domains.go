@@ -1,12 +1,9 @@
 package metrics
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
-	"strings"
 )
 
 // otherDomain is the domain label of the deferred recipients outside the top domains. A real
@@ -19,46 +16,44 @@ type domainCount struct {
 	recipients int64
 }
 
-// deferredDomainsQuery reads the undelivered recipients of deferred mail by domain from the
-// index's running total (deferred_domains), every domain: one row per domain, where counting
-// the recipients themselves cost about 250 ms at 100,000 messages, most of a scrape.
-const deferredDomainsQuery = `SELECT domain, recipients FROM deferred_domains WHERE recipients > 0`
+// deferredDomainsQuery reads the top domains of undelivered recipients of deferred mail from
+// the index's running total (deferred_domains), most first (ties by name): the first ?1 rows
+// of its index deferred_domains_top, however many domains there are. deferredTotalQuery is
+// their sum over every domain, from which the rest (domain="other") follows.
+const (
+	deferredDomainsQuery = `SELECT domain, recipients FROM deferred_domains
+		WHERE recipients > 0 ORDER BY recipients DESC, domain LIMIT ?1`
+	deferredTotalQuery = `SELECT recipients FROM deferred_total`
+)
 
 // readDeferredDomains returns the top domains of undelivered recipients in the deferred queue,
-// most first (ties by name), then domain="other" with the rest (0 when there is none).
+// most first (ties by name), then domain="other" with the rest (0 when there is none). It
+// reads top+1 rows: a real domain named "other" among them is counted in the rest.
 func readDeferredDomains(ctx context.Context, tx *sql.Tx, top int) ([]domainCount, error) {
-	rows, err := tx.QueryContext(ctx, deferredDomainsQuery)
+	var total int64
+	if err := tx.QueryRowContext(ctx, deferredTotalQuery).Scan(&total); err != nil {
+		return nil, fmt.Errorf("count deferred recipients: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, deferredDomainsQuery, top+1)
 	if err != nil {
 		return nil, fmt.Errorf("count deferred recipients: %w", err)
 	}
 	defer rows.Close()
-	var all []domainCount
-	var rest int64
+	out := make([]domainCount, 0, top+1)
+	rest := total
 	for rows.Next() {
 		var d domainCount
 		if err := rows.Scan(&d.domain, &d.recipients); err != nil {
 			return nil, fmt.Errorf("count deferred recipients: %w", err)
 		}
-		if d.domain == otherDomain {
-			rest += d.recipients
+		if d.domain == otherDomain || len(out) == top {
 			continue
 		}
-		all = append(all, d)
+		out = append(out, d)
+		rest -= d.recipients
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count deferred recipients: %w", err)
 	}
-	slices.SortFunc(all, func(a, b domainCount) int {
-		if c := cmp.Compare(b.recipients, a.recipients); c != 0 {
-			return c
-		}
-		return strings.Compare(a.domain, b.domain)
-	})
-	if len(all) > top {
-		for _, d := range all[top:] {
-			rest += d.recipients
-		}
-		all = all[:top]
-	}
-	return append(all, domainCount{domain: otherDomain, recipients: rest}), nil
+	return append(out, domainCount{domain: otherDomain, recipients: rest}), nil
 }

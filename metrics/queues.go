@@ -37,34 +37,59 @@ func (q queueStats) send(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstHistogram(queueAge, q.messages, q.ageSum, q.buckets, l)
 }
 
-// queueQuery reads every queue's figures from the index's running totals (queue_totals,
-// queue_arrivals), never from the rows, so that a scrape costs the same on a queue of any
-// size: the totals are one row per queue, the oldest message one index lookup, and the age
-// buckets a range of arrival seconds no longer than the largest bucket (at most 76,800 rows
-// per queue, however many messages arrived in them). ?1 is the present in unix seconds; ages
-// from the future count as 0, as in qshape.
+// queueQuery reads every queue's figures from the index's running totals, never from the
+// rows, so that a scrape costs the same on a queue of any size. Per queue it reads one row of
+// queue_totals; the oldest arrival, one lookup in queue_arrivals; the age buckets, the whole
+// minutes of the last 1280 minutes in queue_arrival_minutes (at most 1,281 rows) and, for each
+// bucket bound, the seconds of the one minute the bound falls in (at most 60 rows each, 540 in
+// all); and mail dated after the present, whose age counts as 0 as in qshape, its arrival
+// seconds (none unless the clock went back). Parameters: ?1 is the present in unix seconds,
+// ?2 + i the minute that AgeBuckets[i] before the present falls in (queueArgs).
+//
+// A message of age at most le arrived at or after now - le: in a minute after that bound's
+// minute, or in the bound's minute at or after now - le. The minutes after the minute of the
+// largest bound are thus enough for every bucket.
 var queueQuery = func() string {
 	var b strings.Builder
-	b.WriteString("WITH recent AS (\n\tSELECT queue, sum((arrival_time - ?1) * messages) FILTER (WHERE arrival_time > ?1) AS future")
-	for i, le := range AgeBuckets {
-		fmt.Fprintf(&b, ",\n\t\tsum(messages) FILTER (WHERE ?1 - arrival_time <= %d) AS b%d", int64(le), i)
+	b.WriteString("WITH minutes AS (\n\tSELECT queue")
+	for i := range AgeBuckets {
+		fmt.Fprintf(&b, ",\n\t\tsum(messages) FILTER (WHERE arrival_minute > ?%d) AS b%d", i+2, i)
 	}
-	fmt.Fprintf(&b, "\n\tFROM queue_arrivals WHERE queue IN (SELECT queue FROM queue_totals) AND arrival_time >= ?1 - %d GROUP BY queue)", int64(AgeBuckets[len(AgeBuckets)-1]))
+	fmt.Fprintf(&b, "\n\tFROM queue_arrival_minutes WHERE queue IN (SELECT queue FROM queue_totals) AND arrival_minute > ?%d GROUP BY queue)", len(AgeBuckets)+1)
 	b.WriteString(`
 SELECT t.queue, t.messages, t.recipients, t.bytes,
 	coalesce((SELECT a.arrival_time FROM queue_arrivals a WHERE a.queue = t.queue ORDER BY a.arrival_time LIMIT 1), 0),
-	t.messages * ?1 - t.arrival_sum + coalesce(r.future, 0)`)
-	for i := range AgeBuckets {
-		fmt.Fprintf(&b, ",\n\tcoalesce(r.b%d, 0)", i)
+	t.messages * ?1 - t.arrival_sum + coalesce((SELECT sum((a.arrival_time - ?1) * a.messages) FROM queue_arrivals a
+		WHERE a.queue = t.queue AND a.arrival_time > ?1), 0)`)
+	for i, le := range AgeBuckets {
+		fmt.Fprintf(&b, ",\n\tcoalesce(m.b%d, 0) + coalesce((SELECT sum(a.messages) FROM queue_arrivals a\n\t\tWHERE a.queue = t.queue AND a.arrival_time >= ?1 - %d AND a.arrival_time < (?%d + 1) * 60), 0)", i, int64(le), i+2)
 	}
-	b.WriteString("\nFROM queue_totals t LEFT JOIN recent r USING (queue) WHERE t.messages > 0")
+	b.WriteString("\nFROM queue_totals t LEFT JOIN minutes m USING (queue) WHERE t.messages > 0")
 	return b.String()
 }()
+
+// queueArgs are queueQuery's parameters at now.
+func queueArgs(now int64) []any {
+	args := []any{now}
+	for _, le := range AgeBuckets {
+		args = append(args, floorDiv(now-int64(le), 60))
+	}
+	return args
+}
+
+// floorDiv is x / d rounded down, as queue_arrival_minutes numbers minutes (also before 1970).
+func floorDiv(x, d int64) int64 {
+	q := x / d
+	if x%d < 0 {
+		q--
+	}
+	return q
+}
 
 // readQueues returns the figures of every queue mqsql knows, in showq's order, an empty queue
 // with zeros.
 func readQueues(ctx context.Context, tx *sql.Tx, now time.Time) ([]queueStats, error) {
-	rows, err := tx.QueryContext(ctx, queueQuery, now.Unix())
+	rows, err := tx.QueryContext(ctx, queueQuery, queueArgs(now.Unix())...)
 	if err != nil {
 		return nil, fmt.Errorf("count queues: %w", err)
 	}

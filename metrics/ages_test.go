@@ -1,0 +1,178 @@
+package metrics_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/internal/testindex"
+	"github.com/mqsql/mqsql/internal/testspool"
+	"github.com/mqsql/mqsql/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// TestAgesEqualRows checks that the age histogram, its sum and the oldest arrival that a
+// scrape reads from the running totals (whole minutes, and seconds only near each bucket
+// bound) equal what the rows themselves say at the scrape's present: the old row-reading
+// query, run on queue_files at the same now(). The presents put each bucket bound on, just
+// before and just after arrival seconds and minute boundaries, before 1970 (negative minutes)
+// and before mail dated in the future.
+func TestAgesEqualRows(t *testing.T) {
+	var now time.Time
+	sp := testspool.Open(t, testspool.Copy(t, testspool.Dir(t, "spool")))
+	ix := testindex.Memory(t, sp, index.WithClock(func() time.Time { return now }))
+	arrivals := insertArrivals(t, ix)
+	var l logs
+	c := metrics.NewCollector(context.Background(), ix, metrics.Options{Logf: l.logf})
+	presents := agePresents(arrivals)
+	for _, p := range presents {
+		now = time.Unix(p, 0)
+		got, want := scrapedAges(t, c), rowAges(t, ix, p)
+		if len(want) == 0 {
+			t.Fatal("no queue has mail: the test proves nothing")
+		}
+		for q, w := range want {
+			if g := got[q]; g != w {
+				t.Errorf("now=%d queue %s:\n got %+v\nwant %+v", p, q, g, w)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("now=%d: scraped %d queues with mail, the rows have %d", p, len(got), len(want))
+		}
+		if t.Failed() {
+			t.Fatalf("log: %s", l.String())
+		}
+	}
+	t.Logf("%d presents, %d messages", len(presents), len(arrivals))
+}
+
+// insertArrivals adds queue rows (through the running totals' triggers) whose arrival times
+// cluster around 0 and around 1,800,000,000, several per second in places, and returns them.
+func insertArrivals(t *testing.T, ix *index.Index) []int64 {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(15, 1280))
+	var arrivals []int64
+	for _, base := range []int64{0, 1_800_000_000} {
+		for _, d := range []int64{-90000, -76861, -76800, -76799, -61, -60, -59, -1, 0, 1, 59, 60, 299, 300, 301} {
+			arrivals = append(arrivals, base+d, base+d) // two messages in one second
+		}
+		for range 400 {
+			arrivals = append(arrivals, base-rng.Int64N(100000)+600)
+		}
+	}
+	for i, a := range arrivals {
+		queue := [...]string{"deferred", "hold", "active"}[i%3]
+		if _, err := ix.DB().Exec(`INSERT INTO queue_files (queue_id, queue, arrival_time, size, sender,
+			forced_expire, recipient_count, next_attempt, file_size, inode, path, mode, mtime_ns)
+			VALUES (?1, ?2, ?3, 1000, '', 0, 1, 0, 1000, ?4, ?2 || '/' || ?1, 384, 0)`,
+			fmt.Sprintf("ID%05d", i), queue, a, i+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Some leave again, through the triggers that count them out.
+	if _, err := ix.DB().Exec(`DELETE FROM queue_files WHERE inode % 7 = 0`); err != nil {
+		t.Fatal(err)
+	}
+	return arrivals
+}
+
+// agePresents are the presents to scrape at: each bucket bound after a sample of the
+// arrivals, one second before and after, and the same at the next minute boundary.
+func agePresents(arrivals []int64) []int64 {
+	var out []int64
+	for i, a := range arrivals {
+		if i%29 != 0 {
+			continue
+		}
+		for _, le := range metrics.AgeBuckets {
+			p := a + int64(le)
+			minute := p - ((p%60)+60)%60 + 60
+			out = append(out, p-1, p, p+1, minute-1, minute)
+		}
+	}
+	return out
+}
+
+// ages are one queue's age figures.
+type ages struct {
+	messages uint64
+	oldest   int64
+	sum      float64
+	buckets  [9]uint64
+}
+
+// scrapedAges gathers c once and returns the figures of each queue with mail.
+func scrapedAges(t *testing.T, c prometheus.Collector) map[string]ages {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]ages{}
+	oldest := map[string]int64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			queue := ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "queue" {
+					queue = l.GetValue()
+				}
+			}
+			switch f.GetName() {
+			case "mqsql_queue_oldest_arrival_timestamp_seconds":
+				oldest[queue] = int64(m.GetGauge().GetValue())
+			case "mqsql_queue_message_age_seconds":
+				h := m.GetHistogram()
+				if h.GetSampleCount() == 0 {
+					continue
+				}
+				a := ages{messages: h.GetSampleCount(), sum: h.GetSampleSum()}
+				for i, b := range h.GetBucket() {
+					a.buckets[i] = b.GetCumulativeCount()
+				}
+				out[queue] = a
+			}
+		}
+	}
+	for q, a := range out {
+		a.oldest = oldest[q]
+		out[q] = a
+	}
+	return out
+}
+
+// rowAges counts the rows of queue_files at the present p, each message on its own.
+func rowAges(t *testing.T, ix *index.Index, p int64) map[string]ages {
+	t.Helper()
+	query := `SELECT queue, count(*), min(arrival_time), sum(max(?1 - arrival_time, 0))`
+	for _, le := range metrics.AgeBuckets {
+		query += fmt.Sprintf(", count(*) FILTER (WHERE ?1 - arrival_time <= %d)", int64(le))
+	}
+	rows, err := ix.DB().Query(query+" FROM queue_files GROUP BY queue", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]ages{}
+	for rows.Next() {
+		var q string
+		var a ages
+		dest := []any{&q, &a.messages, &a.oldest, &a.sum}
+		for i := range a.buckets {
+			dest = append(dest, &a.buckets[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		out[q] = a
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
