@@ -61,6 +61,11 @@ func checkTotals(t *testing.T, ix *index.Index, when string) {
 			`SELECT queue, count(*), sum(recipient_count), sum(size), sum(arrival_time) FROM queue_files GROUP BY queue ORDER BY 1`},
 		{`SELECT queue, arrival_time, messages FROM queue_arrivals ORDER BY 1, 2`,
 			`SELECT queue, arrival_time, count(*) FROM queue_files GROUP BY 1, 2 ORDER BY 1, 2`},
+		{`SELECT queue, arrival_minute, messages FROM queue_arrival_minutes ORDER BY 1, 2`,
+			`SELECT queue, CAST(floor(arrival_time / 60.0) AS INTEGER), count(*) FROM queue_files GROUP BY 1, 2 ORDER BY 1, 2`},
+		{`SELECT recipients FROM deferred_total`,
+			`SELECT count(*) FROM queue_recipients r JOIN queue_files f ON f.id = r.file_id
+			 WHERE f.queue = 'deferred' AND r.status = 'pending'`},
 		{`SELECT domain, recipients FROM deferred_domains WHERE recipients != 0 ORDER BY 1`,
 			`SELECT r.domain, count(*) FROM queue_recipients r JOIN queue_files f ON f.id = r.file_id
 			 WHERE f.queue = 'deferred' AND r.status = 'pending' GROUP BY 1 ORDER BY 1`},
