@@ -7,7 +7,9 @@ import (
 )
 
 // The running totals of schema.sql's @summaries part (queue_totals, queue_arrivals,
-// deferred_domains) let a metrics scrape read a few hundred rows however big the queue is.
+// queue_arrival_minutes, deferred_domains, deferred_total) let a metrics scrape read a few
+// thousand rows however big the queue is: per queue the minutes of the last 1280 and the
+// seconds of one minute per age bucket bound, and the top domains of deferred mail.
 // Triggers keep them as rows change; a full load drops the triggers, loads, and then rebuilds
 // the totals from the rows once, which costs one GROUP BY instead of a trigger per row.
 
