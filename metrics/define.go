@@ -28,6 +28,10 @@ type Definition struct {
 	SeriesLimit int
 	// Timeout bounds one run of the query.
 	Timeout time.Duration
+	// Interval, when set, runs the query in the background every Interval instead of at each
+	// scrape, which serves the last run's series: for a query too slow to run per scrape.
+	// Zero runs it at scrape time.
+	Interval time.Duration
 	// File and Line say where the stanza starts, for error messages.
 	File string
 	Line int
@@ -59,8 +63,9 @@ func LoadDefinitions(path string) ([]Definition, error) {
 // would need a dependency for one small file). A stanza is a run of "key: value" lines; blank
 // lines separate stanzas; lines starting with "#" are comments; a line that starts with a
 // space or tab continues the value above (for a query over several lines). Keys: name, help,
-// type (gauge or counter), query, and optionally series_limit (default 1000) and timeout (a Go
-// duration, default 5s). Every error says the file, the line and the reason.
+// type (gauge or counter), query, and optionally series_limit (default 1000), timeout (a Go
+// duration, default 5s) and interval (a Go duration: run the query in the background that
+// often instead of at each scrape). Every error says the file, the line and the reason.
 func ParseDefinitions(r io.Reader, file string) ([]Definition, error) {
 	p := &parser{file: file, seen: map[string]int{}}
 	sc := bufio.NewScanner(r)
@@ -108,7 +113,7 @@ func (p *parser) line(n int, text string) error {
 	}
 	key, value, ok := strings.Cut(text, ":")
 	if !ok {
-		return p.errorf(n, "expected \"key: value\" (keys: name, help, type, query, series_limit, timeout), got %q", text)
+		return p.errorf(n, "expected \"key: value\" (keys: name, help, type, query, series_limit, timeout, interval), got %q", text)
 	}
 	if p.cur == nil {
 		p.cur = &Definition{File: p.file, Line: n, SeriesLimit: DefaultSeriesLimit, Timeout: DefaultQueryTimeout}
@@ -146,8 +151,14 @@ func (p *parser) set(n int, key, value string, more bool) error {
 			return p.errorf(n, "timeout must be a positive duration such as 2s or 500ms, got %q", value)
 		}
 		d.Timeout = v
+	case "interval":
+		v, err := time.ParseDuration(value)
+		if err != nil || v < time.Second {
+			return p.errorf(n, "interval must be a duration of at least 1s such as 30s or 5m, got %q", value)
+		}
+		d.Interval = v
 	default:
-		return p.errorf(n, "unknown key %q (keys: name, help, type, query, series_limit, timeout)", key)
+		return p.errorf(n, "unknown key %q (keys: name, help, type, query, series_limit, timeout, interval)", key)
 	}
 	return nil
 }

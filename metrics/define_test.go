@@ -28,6 +28,7 @@ type: counter
 query: VALUES (1)
 series_limit: 7
 timeout: 250ms
+interval: 1m30s
 `
 	defs, err := metrics.ParseDefinitions(strings.NewReader(text), "x.metrics")
 	if err != nil {
@@ -37,7 +38,7 @@ timeout: 250ms
 		{Name: "a_messages", Help: "Messages,\nper queue.", Type: "gauge", Query: "SELECT queue,\ncount(*) FROM messages GROUP BY queue",
 			SeriesLimit: metrics.DefaultSeriesLimit, Timeout: metrics.DefaultQueryTimeout, File: "x.metrics", Line: 2},
 		{Name: "b_total", Help: "B.", Type: "counter", Query: "VALUES (1)", SeriesLimit: 7, Timeout: 250 * time.Millisecond,
-			File: "x.metrics", Line: 9},
+			Interval: 90 * time.Second, File: "x.metrics", Line: 9},
 	}
 	if len(defs) != len(want) {
 		t.Fatalf("got %d definitions, want %d: %+v", len(defs), len(want), defs)
@@ -72,6 +73,9 @@ func TestDefinitionErrors(t *testing.T) {
 		{"no query", "name: m\nhelp: h\ntype: gauge\n", 1, "has no query"},
 		{"bad limit", "name: m\nseries_limit: 0\n", 2, "series_limit must be a positive"},
 		{"bad timeout", "name: m\ntimeout: soon\n", 2, "timeout must be a positive duration"},
+		{"bad interval", "name: m\nhelp: h\ninterval: often\n", 3, "interval must be a duration of at least 1s"},
+		{"short interval", "name: m\ninterval: 500ms\n", 2, "interval must be a duration of at least 1s"},
+		{"no interval", "name: m\ninterval: 0s\n", 2, "interval must be a duration of at least 1s"},
 		{"twice", validStanza + "\n" + validStanza, 6, "already defined on line 1"},
 		{"delete", validStanza + "\nname: n\nhelp: h\ntype: gauge\nquery: DELETE FROM messages\n", 6, "must be a SELECT"},
 		{"delete in with", "name: n\nhelp: h\ntype: gauge\nquery: WITH x AS (SELECT 1) DELETE FROM messages\n", 1, "not read-only"},

@@ -22,21 +22,47 @@ var (
 		"How long the last run of an SQL-defined metric's query took.", []string{"metric"}, nil)
 )
 
-// SQLCollector runs the SQL-defined metrics at scrape time, each on its own guarded connection
-// and all at once, so that a slow query costs its own timeout and delays no other metric.
+// SQLCollector runs the SQL-defined metrics: at scrape time, each on its own guarded
+// connection and all at once, so that a slow query costs its own timeout and delays no other
+// metric; or, for a metric with an interval, in a background loop (Start) whose last result a
+// scrape serves without running anything.
 type SQLCollector struct {
 	metrics []*sqlMetric
+	ticker  Ticker
+	stop    context.CancelFunc // ends the loops Start began; nil before
+	loops   sync.WaitGroup
+}
+
+// Ticker makes the ticks of an interval metric's loop: a channel that receives a value every d
+// and a function that stops it. The default is time.NewTicker's; tests pass their own.
+type Ticker func(d time.Duration) (ticks <-chan time.Time, stop func())
+
+func realTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
+}
+
+// SQLOption configures NewSQLCollector.
+type SQLOption func(*SQLCollector)
+
+// WithTicker makes the interval metrics' loops tick by t instead of the wall clock.
+func WithTicker(t Ticker) SQLOption {
+	return func(c *SQLCollector) { c.ticker = t }
 }
 
 // NewSQLCollector checks defs against ix and returns their collector. A query that is not
 // one read-only SELECT, does not prepare, or whose columns cannot be labels is refused with a
 // *DefinitionError naming its line. Its queries run under ctx; logf hears about failures and
-// dropped series. Close releases the connections.
-func NewSQLCollector(ctx context.Context, ix *index.Index, defs []Definition, logf func(string, ...any)) (*SQLCollector, error) {
+// dropped series. Start begins the interval metrics' loops; Close ends them and releases the
+// connections.
+func NewSQLCollector(ctx context.Context, ix *index.Index, defs []Definition, logf func(string, ...any), opts ...SQLOption) (*SQLCollector, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	c := &SQLCollector{}
+	c := &SQLCollector{ticker: realTicker}
+	for _, o := range opts {
+		o(c)
+	}
 	for _, d := range defs {
 		m, err := newSQLMetric(ctx, ix, d, logf)
 		if err != nil {
@@ -48,15 +74,31 @@ func NewSQLCollector(ctx context.Context, ix *index.Index, defs []Definition, lo
 	return c, nil
 }
 
-// Close releases the metrics' connections.
-func (c *SQLCollector) Close() {
+// Start runs each metric that has an interval once now and then every interval, until ctx
+// ends or Close; until its first run ends, a scrape has no series of it. Call it once, when
+// the index is loaded.
+func (c *SQLCollector) Start(ctx context.Context) {
+	ctx, c.stop = context.WithCancel(ctx)
 	for _, m := range c.metrics {
-		m.mu.Lock()
+		if m.def.Interval > 0 {
+			c.loops.Go(func() { m.loop(ctx, c.ticker) })
+		}
+	}
+}
+
+// Close ends the interval loops and releases the metrics' connections.
+func (c *SQLCollector) Close() {
+	if c.stop != nil {
+		c.stop()
+	}
+	c.loops.Wait()
+	for _, m := range c.metrics {
+		m.runMu.Lock()
 		if m.sess != nil {
 			m.sess.close()
 			m.sess = nil
 		}
-		m.mu.Unlock()
+		m.runMu.Unlock()
 	}
 }
 
@@ -72,11 +114,16 @@ func (c *SQLCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// Collect runs every defined metric's query in parallel and sends what each returned.
+// Collect sends every defined metric: those with an interval as their last run left them,
+// the others by running their queries, in parallel.
 func (c *SQLCollector) Collect(ch chan<- prometheus.Metric) {
 	var wg sync.WaitGroup
 	for _, m := range c.metrics {
-		wg.Go(func() { m.collect(ch) })
+		if m.def.Interval > 0 {
+			m.send(ch, m.lastResult())
+			continue
+		}
+		wg.Go(func() { m.send(ch, m.refresh(m.ctx)) })
 	}
 	wg.Wait()
 }
@@ -91,12 +138,25 @@ type sqlMetric struct {
 	logf      func(string, ...any)
 	errors    atomic.Int64
 
-	// mu is held while the query runs: one run at a time per metric. It guards the rest.
-	mu          sync.Mutex
-	sess        *session // nil after a failed run: the next run opens a new one
-	lastDropped int64
-	lastErr     string
-	took        time.Duration
+	// runMu is held while the query runs: one run at a time per metric. It guards sess and
+	// lastErr.
+	runMu   sync.Mutex
+	sess    *session // nil after a failed run: the next run opens a new one
+	lastErr string
+
+	// mu guards the last run's result, which a scrape of an interval metric serves; ran is
+	// signalled after each run.
+	mu   sync.Mutex
+	ran  *sync.Cond
+	last result
+	runs int64
+}
+
+// result is what one run of a metric's query left for the scrapes.
+type result struct {
+	series  []prometheus.Metric // nil after a failed run (and before the first)
+	dropped int64               // rows beyond the series limit, as of the last run that worked
+	took    time.Duration
 }
 
 func newSQLMetric(ctx context.Context, ix *index.Index, d Definition, logf func(string, ...any)) (*sqlMetric, error) {
@@ -115,22 +175,41 @@ func newSQLMetric(ctx context.Context, ix *index.Index, d Definition, logf func(
 				vt = prometheus.CounterValue
 			}
 			desc := prometheus.NewDesc(d.Name, d.Help, labels, nil)
-			return &sqlMetric{def: d, ctx: ctx, ix: ix, desc: desc, valueType: vt, logf: logf, sess: s}, nil
+			m := &sqlMetric{def: d, ctx: ctx, ix: ix, desc: desc, valueType: vt, logf: logf, sess: s}
+			m.ran = sync.NewCond(&m.mu)
+			return m, nil
 		}
 	}
 	s.close()
 	return nil, err
 }
 
-// collect runs the query once, within the metric's timeout, and sends its series.
-func (m *sqlMetric) collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(m.ctx, m.def.Timeout)
+// loop runs the query now and at every tick until ctx ends.
+func (m *sqlMetric) loop(ctx context.Context, ticker Ticker) {
+	ticks, stop := ticker(m.def.Interval)
+	defer stop()
+	for {
+		m.refresh(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticks:
+		}
+	}
+}
+
+// refresh runs the query once, within the metric's timeout, and keeps its result as the last.
+func (m *sqlMetric) refresh(parent context.Context) result {
+	ctx, cancel := context.WithTimeout(parent, m.def.Timeout)
 	defer cancel()
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.runMu.Lock()
+	defer m.runMu.Unlock()
 	start := time.Now()
 	series, dropped, err := m.run(ctx)
-	m.took = time.Since(start)
+	r := result{took: time.Since(start), dropped: m.lastResult().dropped}
+	if parent.Err() != nil {
+		return r // mqsql is stopping: neither an error of the query nor a result
+	}
 	if ctx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("the query was stopped at its timeout of %v", m.def.Timeout)
 	}
@@ -138,15 +217,33 @@ func (m *sqlMetric) collect(ch chan<- prometheus.Metric) {
 		m.fail(err)
 	} else {
 		m.lastErr = ""
-		for _, s := range series {
-			ch <- s
-		}
-		m.noteDropped(dropped)
+		m.noteDropped(r.dropped, dropped)
+		r.series, r.dropped = series, dropped
+	}
+	m.mu.Lock()
+	m.last = r
+	m.runs++
+	m.ran.Broadcast()
+	m.mu.Unlock()
+	return r
+}
+
+// lastResult is the result of the last run.
+func (m *sqlMetric) lastResult() result {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
+}
+
+// send sends a run's series and the metrics about the metric.
+func (m *sqlMetric) send(ch chan<- prometheus.Metric, r result) {
+	for _, s := range r.series {
+		ch <- s
 	}
 	name := m.def.Name
-	ch <- prometheus.MustNewConstMetric(metricDropped, prometheus.GaugeValue, float64(m.lastDropped), name)
+	ch <- prometheus.MustNewConstMetric(metricDropped, prometheus.GaugeValue, float64(r.dropped), name)
 	ch <- prometheus.MustNewConstMetric(metricErrors, prometheus.CounterValue, float64(m.errors.Load()), name)
-	ch <- prometheus.MustNewConstMetric(metricDuration, prometheus.GaugeValue, m.took.Seconds(), name)
+	ch <- prometheus.MustNewConstMetric(metricDuration, prometheus.GaugeValue, r.took.Seconds(), name)
 }
 
 // fail counts a failed run, logs it when the error is new, and drops the session.
@@ -162,13 +259,12 @@ func (m *sqlMetric) fail(err error) {
 	}
 }
 
-// noteDropped records how many rows the series limit cut, and says so when it starts to.
-func (m *sqlMetric) noteDropped(n int64) {
-	if n > 0 && m.lastDropped == 0 {
+// noteDropped says so when the series limit starts to cut rows (before was the last count).
+func (m *sqlMetric) noteDropped(before, n int64) {
+	if n > 0 && before == 0 {
 		m.logf("metric %s (%s:%d): the query returned more than series_limit %d rows; %d left out",
 			m.def.Name, m.def.File, m.def.Line, m.def.SeriesLimit, n)
 	}
-	m.lastDropped = n
 }
 
 // run runs the query and turns its rows into at most SeriesLimit series; it returns how many
