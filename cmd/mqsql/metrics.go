@@ -86,11 +86,13 @@ func openMetrics(ctx context.Context, m *metricsFlags, ix *index.Index, logger *
 	return &metricsServer{flags: m, l: l, sql: sqlc}, nil
 }
 
-// serve answers scrapes of ix and w until ctx ends; the channel says why serving stopped.
+// serve starts the SQL-defined metrics that run on an interval and answers scrapes of ix and
+// w until ctx ends; the channel says why serving stopped.
 func (s *metricsServer) serve(ctx context.Context, ix *index.Index, w *index.Watcher, logger *log.Logger) <-chan error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metrics.NewCollector(ctx, ix, metrics.Options{
 		TopDomains: s.flags.deferredDomains, Watcher: w, Logf: logger.Printf}))
+	s.sql.Start(ctx)
 	reg.MustRegister(s.sql)
 	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 	slogger := slog.New(slog.NewTextHandler(logger.Writer(), nil))

@@ -124,6 +124,27 @@ func TestWatchListen(t *testing.T) {
 	}
 }
 
+// TestWatchListenInterval checks that mqsql watch starts the loop of a metric with an
+// interval: its first run, in the background, gives the scrapes a value.
+func TestWatchListenInterval(t *testing.T) {
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	defs := filepath.Join(t.TempDir(), "test.metrics")
+	text := "name: test_deferred_messages\nhelp: h\ntype: gauge\ninterval: 1h\nquery: SELECT count(*) FROM messages WHERE queue = 'deferred'\n"
+	if err := os.WriteFile(defs, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := startWatchListen(t, dir, "--metrics", defs)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, body := get(t, url+"/metrics", "", "")
+		if strings.Contains(body, "\ntest_deferred_messages 15\n") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no test_deferred_messages 15 after 20s:\n%s", body)
+		}
+	}
+}
+
 // TestWatchListenBasicAuth checks that --web.config.file's basic authentication guards the
 // endpoint.
 func TestWatchListenBasicAuth(t *testing.T) {
