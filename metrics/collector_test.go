@@ -23,8 +23,12 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	var l logs
+	var f fakeTicker
 	c := metrics.NewCollector(context.Background(), ix, metrics.Options{TopDomains: 3, Watcher: sampleWatcher, Logf: l.logf})
-	got := scrape(t, c, sqlCollector(t, ix, string(example), &l))
+	sc := intervalCollector(t, ix, string(example), &f, &l)
+	sc.Start(context.Background())
+	metrics.WaitForRuns(sc, "mqsql_delayed_messages_by_reason", 1) // the example's interval metric
+	got := scrape(t, c, sc)
 	// How long a query took differs from run to run.
 	got = without(got, "mqsql_metric_duration_seconds")
 	golden.Check(t, "sample.metrics", []byte(got))
