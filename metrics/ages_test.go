@@ -16,21 +16,22 @@ import (
 
 // TestAgesEqualRows checks that the age histogram, its sum and the oldest arrival that a
 // scrape reads from the running totals (whole minutes, and seconds only near each bucket
-// bound) equal what the rows themselves say at the scrape's present: the old row-reading
-// query, run on queue_files at the same now(). The presents put each bucket bound on, just
+// bound) equal what the rows themselves say at the scrape's present, each message counted on
+// its own. The presents put each bucket bound on, just
 // before and just after arrival seconds and minute boundaries, before 1970 (negative minutes)
 // and before mail dated in the future.
 func TestAgesEqualRows(t *testing.T) {
 	var now time.Time
 	sp := testspool.Open(t, testspool.Copy(t, testspool.Dir(t, "spool")))
 	ix := testindex.Memory(t, sp, index.WithClock(func() time.Time { return now }))
-	arrivals := insertArrivals(t, ix)
+	messages := insertArrivals(t, ix)
+	rows := queueArrivals(t, ix)
 	var l logs
 	c := metrics.NewCollector(context.Background(), ix, metrics.Options{Logf: l.logf})
-	presents := agePresents(arrivals)
+	presents := agePresents()
 	for _, p := range presents {
 		now = time.Unix(p, 0)
-		got, want := scrapedAges(t, c), rowAges(t, ix, p)
+		got, want := scrapedAges(t, c), rowAges(rows, p)
 		if len(want) == 0 {
 			t.Fatal("no queue has mail: the test proves nothing")
 		}
@@ -46,17 +47,25 @@ func TestAgesEqualRows(t *testing.T) {
 			t.Fatalf("log: %s", l.String())
 		}
 	}
-	t.Logf("%d presents, %d messages", len(presents), len(arrivals))
+	t.Logf("%d presents, %d messages inserted", len(presents), messages)
 }
 
+// edgeOffsets are arrival times, from a base, at and beside the minute boundaries and the
+// bounds of the buckets.
+var edgeOffsets = []int64{-90000, -76861, -76800, -76799, -61, -60, -59, -1, 0, 1, 59, 60, 299, 300, 301}
+
+// ageBases are the two times the arrivals cluster around: 1970 (where minutes before it are
+// negative) and 2027.
+var ageBases = []int64{0, 1_800_000_000}
+
 // insertArrivals adds queue rows (through the running totals' triggers) whose arrival times
-// cluster around 0 and around 1,800,000,000, several per second in places, and returns them.
-func insertArrivals(t *testing.T, ix *index.Index) []int64 {
+// cluster around each base, two per edge second and 400 at random, and removes some again.
+func insertArrivals(t *testing.T, ix *index.Index) int {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(15, 1280))
 	var arrivals []int64
-	for _, base := range []int64{0, 1_800_000_000} {
-		for _, d := range []int64{-90000, -76861, -76800, -76799, -61, -60, -59, -1, 0, 1, 59, 60, 299, 300, 301} {
+	for _, base := range ageBases {
+		for _, d := range edgeOffsets {
 			arrivals = append(arrivals, base+d, base+d) // two messages in one second
 		}
 		for range 400 {
@@ -76,21 +85,23 @@ func insertArrivals(t *testing.T, ix *index.Index) []int64 {
 	if _, err := ix.DB().Exec(`DELETE FROM queue_files WHERE inode % 7 = 0`); err != nil {
 		t.Fatal(err)
 	}
-	return arrivals
+	return len(arrivals)
 }
 
-// agePresents are the presents to scrape at: each bucket bound after a sample of the
-// arrivals, one second before and after, and the same at the next minute boundary.
-func agePresents(arrivals []int64) []int64 {
+// agePresents are the presents to scrape at: for each base and bucket bound, the bound on an
+// edge arrival second, one second before and after, and the last and first second of the
+// minute after it; each bound with other edges (some arrivals then lie in the future).
+func agePresents() []int64 {
 	var out []int64
-	for i, a := range arrivals {
-		if i%29 != 0 {
-			continue
-		}
+	k := 0
+	for _, base := range ageBases {
 		for _, le := range metrics.AgeBuckets {
-			p := a + int64(le)
-			minute := p - ((p%60)+60)%60 + 60
-			out = append(out, p-1, p, p+1, minute-1, minute)
+			for range 2 {
+				p := base + edgeOffsets[k%len(edgeOffsets)] + int64(le)
+				k += 4
+				minute := p - ((p%60)+60)%60 + 60
+				out = append(out, p-1, p, p+1, minute-1, minute)
+			}
 		}
 	}
 	return out
@@ -146,33 +157,47 @@ func scrapedAges(t *testing.T, c prometheus.Collector) map[string]ages {
 	return out
 }
 
-// rowAges counts the rows of queue_files at the present p, each message on its own.
-func rowAges(t *testing.T, ix *index.Index, p int64) map[string]ages {
+// queueArrivals are the arrival times of the messages in each queue, as the rows say.
+func queueArrivals(t *testing.T, ix *index.Index) map[string][]int64 {
 	t.Helper()
-	query := `SELECT queue, count(*), min(arrival_time), sum(max(?1 - arrival_time, 0))`
-	for _, le := range metrics.AgeBuckets {
-		query += fmt.Sprintf(", count(*) FILTER (WHERE ?1 - arrival_time <= %d)", int64(le))
-	}
-	rows, err := ix.DB().Query(query+" FROM queue_files GROUP BY queue", p)
+	rows, err := ix.DB().Query(`SELECT queue, arrival_time FROM queue_files`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	out := map[string]ages{}
+	out := map[string][]int64{}
 	for rows.Next() {
 		var q string
-		var a ages
-		dest := []any{&q, &a.messages, &a.oldest, &a.sum}
-		for i := range a.buckets {
-			dest = append(dest, &a.buckets[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
+		var a int64
+		if err := rows.Scan(&q, &a); err != nil {
 			t.Fatal(err)
 		}
-		out[q] = a
+		out[q] = append(out[q], a)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// rowAges counts the messages of each queue at the present p one by one: a message's age is
+// p minus its arrival, 0 for mail from the future, and it counts in each bucket of a bound at
+// least its age.
+func rowAges(arrivals map[string][]int64, p int64) map[string]ages {
+	out := map[string]ages{}
+	for q, as := range arrivals {
+		a := ages{messages: uint64(len(as)), oldest: as[0]}
+		for _, arrival := range as {
+			a.oldest = min(a.oldest, arrival)
+			age := max(p-arrival, 0)
+			a.sum += float64(age)
+			for i, le := range metrics.AgeBuckets {
+				if float64(age) <= le {
+					a.buckets[i]++
+				}
+			}
+		}
+		out[q] = a
 	}
 	return out
 }
