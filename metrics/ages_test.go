@@ -24,6 +24,9 @@ func TestAgesEqualRows(t *testing.T) {
 	var now time.Time
 	sp := testspool.Open(t, testspool.Copy(t, testspool.Dir(t, "spool")))
 	ix := testindex.Memory(t, sp, index.WithClock(func() time.Time { return now }))
+	if err := ix.KeepRunningTotals(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	messages := insertArrivals(t, ix)
 	rows := queueArrivals(t, ix)
 	var l logs

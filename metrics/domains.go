@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -31,7 +32,11 @@ const (
 // reads top+1 rows: a real domain named "other" among them is counted in the rest.
 func readDeferredDomains(ctx context.Context, tx *sql.Tx, top int) ([]domainCount, error) {
 	var total int64
-	if err := tx.QueryRowContext(ctx, deferredTotalQuery).Scan(&total); err != nil {
+	err := tx.QueryRowContext(ctx, deferredTotalQuery).Scan(&total)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errors.New("count deferred recipients: the index keeps no running totals (Index.KeepRunningTotals)")
+	}
+	if err != nil {
 		return nil, fmt.Errorf("count deferred recipients: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, deferredDomainsQuery, top+1)

@@ -25,6 +25,12 @@ func mqsqlScraper(ctx context.Context, db string) (func() (int, error), func(), 
 	if err != nil {
 		return nil, nil, err
 	}
+	// As mqsql watch --listen does: an index built without a metrics endpoint has no running
+	// totals yet, which this builds from the rows once, before the scrapes are timed.
+	if err := ix.KeepRunningTotals(ctx); err != nil {
+		ix.Close()
+		return nil, nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metrics.NewCollector(ctx, ix, metrics.Options{}))
 	srv := httptest.NewServer(metrics.Handler(reg, nil))
