@@ -20,7 +20,7 @@ CREATE TABLE queue_files (
 	sasl_username   TEXT,
 	file_size       INTEGER NOT NULL,
 	inode           INTEGER NOT NULL,
-	path            TEXT    NOT NULL UNIQUE, -- relative to the spool
+	path            TEXT    NOT NULL,  -- relative to the spool; unique (queue_files_path)
 	error           TEXT,              -- NULL when the file was read cleanly
 	-- Not shown in messages: what tells the indexer a file or its defer log changed.
 	mode            INTEGER NOT NULL,
@@ -225,6 +225,7 @@ GROUP BY sender
 ORDER BY messages DESC, bytes DESC, sender;
 
 -- @indexes: built after a bulk load, which is faster than maintaining them row by row.
+CREATE UNIQUE INDEX IF NOT EXISTS queue_files_path ON queue_files(path);
 CREATE INDEX IF NOT EXISTS queue_files_queue_id ON queue_files(queue_id);
 CREATE INDEX IF NOT EXISTS queue_files_sender ON queue_files(sender);
 CREATE INDEX IF NOT EXISTS queue_files_queue ON queue_files(queue);
