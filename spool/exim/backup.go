@@ -1,8 +1,11 @@
 package exim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"time"
 
@@ -30,10 +33,16 @@ type Manifest struct {
 }
 
 // BackedUpMessage is one message in a backup: where it was, who sent it to whom, and which of
-// its files the archive holds, each under the message ID and its spool-relative path.
+// its files the archive holds, each under the message ID and its spool-relative path, with the
+// checksum restore checks each copy against.
 type BackedUpMessage struct {
 	backupfolder.Message
 	Files []string `json:"files"`
+	// SHA256 maps each name of Files to the hex SHA-256 of its copy.
+	SHA256 map[string]string `json:"sha256,omitempty"`
+	// Mode is the -H's permission bits (Exim's SPOOL_MODE, which all of a message's files
+	// have), given back to every file restore puts back.
+	Mode uint32 `json:"mode,omitempty"`
 }
 
 // ManifestName and ArchiveName are the file names inside a backup folder.
@@ -84,9 +93,11 @@ func (b *Backup) Save(t mqsql.Target) error {
 	if err := b.w.Add(t.QueueID+"/"+t.Path, data); err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
+	entry.Mode = st.Mode & 0o777
 	entry.Files = append(entry.Files, t.QueueID+"/"+t.Path)
+	entry.SHA256 = map[string]string{t.QueueID + "/" + t.Path: backupfolder.SHA256(data)}
 	for _, rel := range []string{h.sibling("D"), h.sibling("J"), h.msglog()} {
-		err := b.addFile(t.QueueID+"/"+rel, rel)
+		sum, err := b.addFile(t.QueueID+"/"+rel, rel)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -94,6 +105,7 @@ func (b *Backup) Save(t mqsql.Target) error {
 			return fmt.Errorf("back up %s: %w", rel, err)
 		}
 		entry.Files = append(entry.Files, t.QueueID+"/"+rel)
+		entry.SHA256[t.QueueID+"/"+rel] = sum
 	}
 	b.manifest.Messages = append(b.manifest.Messages, entry)
 	return nil
@@ -114,22 +126,24 @@ func pendingOf(h *hfile) []string {
 	return out
 }
 
-// addFile streams the spool file rel into the archive as name.
-func (b *Backup) addFile(name, rel string) error {
+// addFile streams the spool file rel into the archive as name, and returns the hex SHA-256
+// of what it copied.
+func (b *Backup) addFile(name, rel string) (string, error) {
 	f, err := b.sp.root.Open(rel, false)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer f.Close()
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return err
+		return "", err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("%s: not a regular file", rel)
+		return "", fmt.Errorf("%s: not a regular file", rel)
 	}
-	if err := b.w.AddFrom(name, f, st.Size); err != nil {
-		return fmt.Errorf("copy %s: %w", rel, err)
+	h := sha256.New()
+	if err := b.w.AddFrom(name, io.TeeReader(f, h), st.Size); err != nil {
+		return "", fmt.Errorf("copy %s: %w", rel, err)
 	}
-	return nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
