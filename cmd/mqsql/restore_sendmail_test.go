@@ -172,7 +172,7 @@ func TestSendmailRestoreRefuses(t *testing.T) {
 	}
 	exim := filepath.Join("..", "..", "spool", "exim", "testdata", "exim", "spool")
 	r = runMQSQL(t, "", "restore", "--mta", "exim", "--spool", exim, "--backup", backup, folder)
-	if r.code != exitError || !strings.Contains(r.stderr, "--mta exim has no restore yet") {
+	if r.code != exitError || !strings.Contains(r.stderr, "was made of a queue of --mta sendmail, not of --mta exim") {
 		t.Errorf("exim: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	now := readFiles(t, dir)

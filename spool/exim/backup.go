@@ -39,7 +39,7 @@ type BackedUpMessage struct {
 	backupfolder.Message
 	Files []string `json:"files"`
 	// SHA256 maps each name of Files to the hex SHA-256 of its copy.
-	SHA256 map[string]string `json:"sha256,omitempty"`
+	SHA256 map[string]string `json:"file_sha256,omitempty"`
 	// Mode is the -H's permission bits (Exim's SPOOL_MODE, which all of a message's files
 	// have), given back to every file restore puts back.
 	Mode uint32 `json:"mode,omitempty"`

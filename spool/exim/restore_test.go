@@ -246,7 +246,7 @@ func TestRestoreRefuses(t *testing.T) {
 	}{
 		{"another MTA's", func(m, _ map[string]any) { m["mta"] = "sendmail" }, "was made of a queue of --mta sendmail, not of --mta exim"},
 		{"outside input", func(_, msg map[string]any) { msg["original_path"] = "db/" + plainID + "-H" }, "invalid message ID or original path"},
-		{"no checksums", func(_, msg map[string]any) { delete(msg, "sha256") }, "keeps no checksum"},
+		{"no checksums", func(_, msg map[string]any) { delete(msg, "file_sha256") }, "keeps no checksum"},
 	} {
 		var m map[string]any
 		if err := json.Unmarshal(pristine, &m); err != nil {
