@@ -21,7 +21,7 @@ func init() { subcommands["restore"] = runRestore }
 // runRestore is `mqsql restore [--spool DIR] [--db FILE] PATH…`: it puts the messages of
 // backup folders back into the queue they were deleted from, in the way of the queue's MTA
 // (mqsql.Restorer: Postfix requeues them through maildrop, as postsuper -r does, under new
-// queue IDs; Sendmail takes their files back in place).
+// queue IDs; Sendmail and Exim take their files back in place).
 func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mqsql restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -31,7 +31,7 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	audit := fs.String("backup", "/var/lib/mqsql/quarantine", "where the audit log is kept")
 	db := fs.String("db", "", "the index file mqsql watch keeps: its events then say 'restored by mqsql' for the messages put back")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: mqsql restore [--spool DIR] [--db FILE] BACKUP_FOLDER…\n\nPuts deleted messages back into the queue from the folders mqsql's DELETE made\n(Postfix: through maildrop, under new queue IDs; Sendmail: their qf and df files, back in\nplace under their own queue IDs, held mail still quarantined). Naming a backup base lists\nits folders.")
+		fmt.Fprintln(stderr, "Usage: mqsql restore [--spool DIR] [--db FILE] BACKUP_FOLDER…\n\nPuts deleted messages back into the queue from the folders mqsql's DELETE made\n(Postfix: through maildrop, under new queue IDs; Sendmail: their qf and df files, back in\nplace under their own queue IDs, held mail still quarantined; Exim: their -D, -J, msglog and\n-H, back in their input directory under their own IDs, frozen mail still frozen). Naming a\nbackup base lists its folders.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
