@@ -40,7 +40,16 @@ type Executor struct {
 	Offline bool
 }
 
-var _ mqsql.Executor = (*Executor)(nil)
+var (
+	_ mqsql.Executor         = (*Executor)(nil)
+	_ mqsql.ImmediateExpirer = (*Executor)(nil)
+)
+
+// ExpiresAtOnce is true: Sendmail's expire is a queue run whose return timeout the message is
+// past, which queues the bounce to the sender and removes the message in that run (verify
+// counts it done only when its control file is gone), so the one-statement expire and deliver
+// now needs no flush after it.
+func (x *Executor) ExpiresAtOnce() bool { return true }
 
 // Refused reports a statement Sendmail has no equivalent for.
 type Refused struct{ Op mqsql.Op }

@@ -241,6 +241,14 @@ func (s *Spool) OnlyComplete(q mqsql.Queue) bool { return q != mqsql.Incoming }
 // ValidQueueID is the package's ValidQueueID, for mqsql.Layout.
 func (s *Spool) ValidQueueID(id string) bool { return ValidQueueID(id) }
 
+// A Sendmail queue's active is a lock (mqsql.LockedActive).
+var _ mqsql.LockedActive = (*Spool)(nil)
+
+// ActiveIsALock is true: a message is active while a queue runner holds flock on its qf
+// (locks.go). A runner that ends without rewriting the qf (killed, timed out, or one that
+// only looked) releases the lock without changing a file, so no event says it is over.
+func (s *Spool) ActiveIsALock() bool { return true }
+
 // partRel is where the file letter (df, xf, or another control file) of the message id whose
 // control file is at ctrl lives: in the same queue directory, in its place for such files,
 // except a df that the control file f (nil: not read) names another queue directory for with
