@@ -239,6 +239,15 @@ type ImmediateExpirer interface {
 	ExpiresAtOnce() bool
 }
 
+// CorruptExplainer is an Operator that says, in its MTA's words, why a statement leaves a
+// message in corrupt alone: what those files are to the MTA and what an admin can do with
+// them (Postfix's corrupt/ directory, Sendmail's lost Qf files, Exim's unreadable -H).
+type CorruptExplainer interface {
+	Operator
+	// CorruptSkip is the reason the plan and the report give for each corrupt message.
+	CorruptSkip() string
+}
+
 // Driver is one MTA as mqsql's commands see it: how to find its queue, recognise one and open
 // it. The --mta flag names one; "auto" takes the one whose queue --spool holds, else the one
 // installed here.

@@ -273,9 +273,15 @@ func decideMove(a mqsql.Action, v any) (mqsql.Action, error) {
 	return a, nil
 }
 
+// SkipCorrupt is why a statement leaves mail in corrupt alone, in words true of every MTA. The
+// write path says it in the driver's own words instead when its Operator is a
+// mqsql.CorruptExplainer: only the driver knows what its corrupt files are and what to do
+// with them.
+const SkipCorrupt = "not queued mail: the MTA does not deliver these files, and mqsql leaves them alone (inspect and remove them by hand)"
+
 func notForCorrupt(q mqsql.Queue) string {
 	if q == mqsql.Corrupt {
-		return "files in corrupt/ are not queued mail; Postfix's tools do not touch them (inspect and remove by hand)"
+		return SkipCorrupt
 	}
 	return ""
 }

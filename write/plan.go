@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/index"
 )
 
 // Plan is a statement's actions grouped the way they are carried out: one group per
@@ -54,6 +55,22 @@ func newPlan(actions []mqsql.Action) *Plan {
 		return p.Groups[i].Queue < p.Groups[j].Queue
 	})
 	return p
+}
+
+// inDriversWords says why the plan leaves corrupt mail alone in the driver's own words
+// (mqsql.CorruptExplainer) instead of the index's, which are true of every MTA.
+func (w *Writer) inDriversWords(actions []mqsql.Action) []mqsql.Action {
+	ce, ok := w.Spool.(mqsql.CorruptExplainer)
+	if !ok {
+		return actions
+	}
+	why := ce.CorruptSkip()
+	for i := range actions {
+		if actions[i].Skip == index.SkipCorrupt {
+			actions[i].Skip = why
+		}
+	}
+	return actions
 }
 
 // withoutRedundantFlush drops, when the executor's expire returns mail at once

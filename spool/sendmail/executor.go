@@ -266,3 +266,12 @@ func lastLine(out []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
 }
+
+// A Sendmail queue says why its lost mail is left alone (mqsql.CorruptExplainer).
+var _ mqsql.CorruptExplainer = (*Spool)(nil)
+
+// CorruptSkip is why a statement leaves a lost control file (Qf) alone: Sendmail set it aside
+// because it could not use it, and no queue run or Sendmail option acts on it again.
+func (s *Spool) CorruptSkip() string {
+	return "a Qf file is a control file Sendmail set aside as lost and does not deliver (mailq -qL lists it); inspect it, then fix it and rename it to qf, or remove it and its df, by hand"
+}
