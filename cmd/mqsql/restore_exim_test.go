@@ -137,7 +137,8 @@ func bpListing(t *testing.T, e *eximtest.Exim, args ...string) map[string]eximte
 // sizes, senders, recipients, frozen), every file the Exim user's with mode 0640. A queue run
 // (forced with -qf, so that the host's retry time another message sets hides no attempt) then
 // takes the restored mail as its own: it tries it and defers it (the loopback relay refuses
-// the connection), with no spool error, and leaves the frozen one frozen.
+// the connection), with no spool error, and leaves the frozen one frozen. Restored once more,
+// every message under a new ID (its own being taken), Exim takes each as its own too.
 func TestEximRestoreRealExim(t *testing.T) {
 	e := eximtest.Require(t, true)
 	e.OnPath(t)
@@ -189,6 +190,54 @@ func TestEximRestoreRealExim(t *testing.T) {
 	}
 	if after := bpListing(t, e); len(after) != 3 || !after[spam[1]].Frozen {
 		t.Errorf("after the queue run: %+v", after)
+	}
+	restoreAgain(t, e, backup, folders[0], before, beforeSlow)
+}
+
+// restoreAgain restores the folder a second time, when every message's ID is taken: each
+// comes back under a new ID that exim -bp (-qGslowq -bp) lists with the size, sender,
+// recipients and frozen state it had, and a forced delivery of each one not frozen (exim -M)
+// defers it on the refused connection: Exim reads its rewritten -H and -D as its own.
+func restoreAgain(t *testing.T, e *eximtest.Exim, backup, folder string, before, beforeSlow map[string]eximtest.Message) {
+	t.Helper()
+	r := runMQSQL(t, "", "restore", "--mta", "exim", "--spool", e.Spool, "--backup", backup, folder)
+	if r.code != exitOK || !strings.Contains(r.stdout, "Restored: 3, failed: 0.") || strings.Count(r.stdout, "(a new message ID: ") != 3 {
+		t.Fatalf("second restore: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(folder, "restored.2.json"))
+	var rec struct{ Messages []mqsql.RestoredID }
+	if err == nil {
+		err = json.Unmarshal(data, &rec)
+	}
+	if err != nil || len(rec.Messages) != 3 {
+		t.Fatalf("restored.2.json: %v\n%s", err, data)
+	}
+	now, nowSlow := bpListing(t, e), bpListing(t, e, "-qGslowq")
+	for _, m := range rec.Messages {
+		was, listed, queue := before[m.QueueID], now[m.NewQueueID], []string{}
+		if _, ok := beforeSlow[m.QueueID]; ok {
+			was, listed, queue = beforeSlow[m.QueueID], nowSlow[m.NewQueueID], []string{"-qGslowq"}
+		}
+		was.ID = m.NewQueueID
+		if !reflect.DeepEqual(listed, was) {
+			t.Errorf("%s restored as %s: exim -bp lists %+v, want %+v", m.QueueID, m.NewQueueID, listed, was)
+		}
+		if was.Frozen {
+			continue
+		}
+		e.Run(nil, append(queue, "-M", m.NewQueueID)...) // exits 1: the delivery defers
+		deferred := false
+		for _, line := range strings.Split(e.MainLog(), "\n") {
+			deferred = deferred || strings.Contains(line, m.NewQueueID+" == ") && strings.Contains(line, "Connection refused")
+		}
+		if !deferred {
+			t.Errorf("exim -M %s did not try and defer it:\n%s", m.NewQueueID, e.MainLog())
+		}
+	}
+	for _, bad := range []string{"spool file not found", "format error", "Spool read error"} {
+		if strings.Contains(e.MainLog(), bad) {
+			t.Errorf("main log says %q:\n%s", bad, e.MainLog())
+		}
 	}
 }
 
