@@ -307,7 +307,7 @@ func (p *pendingRestore) complete() bool { return p.h != nil && len(p.temps)+1 =
 // discard removes the hidden files of a message that was not put back.
 func (p *pendingRestore) discard() {
 	for k, tmp := range p.temps {
-		_ = p.s.unlink(tmp)
+		_ = p.s.root.Unlink(tmp)
 		delete(p.temps, k)
 	}
 }
@@ -380,7 +380,7 @@ func (p *pendingRestore) placeParts(h hpath) (map[byte]string, error) {
 		rel := h.ofKind(k)
 		err := p.s.mkdirs(path.Dir(rel))
 		if err == nil {
-			err = p.s.renameNoReplace(tmp, rel)
+			err = p.s.root.RenameNoReplace(tmp, rel)
 		}
 		if err != nil {
 			p.unplace(placed)
@@ -394,7 +394,7 @@ func (p *pendingRestore) placeParts(h hpath) (map[byte]string, error) {
 // unplace gives the files placeParts renamed their hidden names again.
 func (p *pendingRestore) unplace(placed map[byte]string) {
 	for k, rel := range placed {
-		_ = p.s.renameNoReplace(rel, p.temps[k])
+		_ = p.s.root.RenameNoReplace(rel, p.temps[k])
 	}
 }
 

@@ -52,7 +52,7 @@ func (x *Executor) delete(t mqsql.Target) mqsql.Outcome {
 	detail := "removed " + t.Path
 	for _, letter := range []byte{letterData, letterXscr} {
 		rel := s.partRel(t.Path, qf, letter, t.QueueID)
-		switch err := s.unlink(rel); {
+		switch err := s.root.Unlink(rel); {
 		case err == nil:
 			detail += ", " + rel
 		case !errors.Is(err, unix.ENOENT):
@@ -76,21 +76,6 @@ func sameFile(dfd, fd int, name string) string {
 		return "changed while it was locked (Sendmail rewrote it): left alone, run the statement again"
 	}
 	return ""
-}
-
-// unlink removes rel through the link-safe root; the error is the bare errno.
-func (s *Spool) unlink(rel string) error {
-	dir, name := path.Split(rel)
-	dirRel := "."
-	if dir != "" {
-		dirRel = dir[:len(dir)-1]
-	}
-	dfd, err := s.root.OpenFD(dirRel, unix.O_RDONLY|unix.O_DIRECTORY)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(dfd)
-	return unix.Unlinkat(dfd, name, 0)
 }
 
 // dataLineOf reads the locked control file fd for its d line (the df kept in another queue

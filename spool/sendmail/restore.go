@@ -2,8 +2,6 @@ package sendmail
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/backupfolder"
+	"github.com/mqsql/mqsql/internal/saferoot"
 	"golang.org/x/sys/unix"
 )
 
@@ -191,7 +190,7 @@ func (p *pendingRestore) receive(letter byte, r io.Reader, size int64) error {
 		want = p.msg.TranscriptSHA256
 	}
 	dest := p.s.partRel(p.msg.OriginalPath, p.qfile(), letter, id)
-	tmp, err := p.s.writeHidden(dest, r, want, p.msg.Mode)
+	tmp, err := p.s.placer().WriteHidden(dest, r, want, p.msg.Mode)
 	if err != nil {
 		return fmt.Errorf("restore %cf of %s: %w", letter, id, err)
 	}
@@ -246,7 +245,7 @@ func (p *pendingRestore) complete() bool {
 // discard removes the hidden files of a message that was not put back.
 func (p *pendingRestore) discard() {
 	for letter, tmp := range p.temps {
-		_ = p.s.unlink(tmp)
+		_ = p.s.root.Unlink(tmp)
 		delete(p.temps, letter)
 	}
 }
@@ -273,7 +272,7 @@ func (p *pendingRestore) publish(intend func(mqsql.Intent)) (string, string, err
 			return "", "", err
 		}
 		ctrl := s.partRel(p.msg.OriginalPath, nil, ctrlName[0], id)
-		err = s.writeControl(ctrl, p.control, p.msg.Mode, func() {
+		err = s.placer().WriteInPlace(ctrl, p.control, p.msg.Mode, func() {
 			if intend != nil {
 				intend(mqsql.Intent{QueueID: id})
 			}
@@ -300,7 +299,7 @@ func (p *pendingRestore) placeParts(id string) (map[byte]string, error) {
 			continue
 		}
 		rel := p.s.partRel(p.msg.OriginalPath, p.qfile(), letter, id)
-		if err := p.s.renameNoReplace(tmp, rel); err != nil {
+		if err := p.s.root.RenameNoReplace(tmp, rel); err != nil {
 			p.unplace(placed)
 			return nil, err
 		}
@@ -312,7 +311,7 @@ func (p *pendingRestore) placeParts(id string) (map[byte]string, error) {
 // unplace gives the files placeParts renamed their hidden names again.
 func (p *pendingRestore) unplace(placed map[byte]string) {
 	for letter, rel := range placed {
-		_ = p.s.renameNoReplace(rel, p.temps[letter])
+		_ = p.s.root.RenameNoReplace(rel, p.temps[letter])
 	}
 }
 
@@ -345,126 +344,6 @@ func newQueueID(now time.Time, pid, seq int) string {
 	return fmt.Sprintf("%s%06d", b, pid)
 }
 
-// writeHidden streams r into a new hidden file in the directory of dest while hashing it, and
-// keeps it only when the hash is want. It returns the hidden file's path.
-func (s *Spool) writeHidden(dest string, r io.Reader, want string, mode uint32) (string, error) {
-	dir, name := splitRel(dest)
-	tmp := path.Join(dir, fmt.Sprintf(".mqsql-restore.%d.%s", os.Getpid(), name))
-	f, owner, err := s.createIn(tmp)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	_, err = io.Copy(f, io.TeeReader(r, h))
-	if err == nil && hex.EncodeToString(h.Sum(nil)) != want {
-		err = fmt.Errorf("saved copy of %s does not match its checksum: not restored", name)
-	}
-	if err == nil {
-		err = ownAndSync(f, owner, mode)
-	}
-	f.Close()
-	if err != nil {
-		_ = s.unlink(tmp)
-		return "", err
-	}
-	return tmp, nil
-}
-
-// writeControl writes data as the control file rel: into a hidden file first, flushed to
-// disk, then renamed to rel unless rel exists (EEXIST), announced by announce right before.
-func (s *Spool) writeControl(rel string, data []byte, mode uint32, announce func()) error {
-	dir, name := splitRel(rel)
-	tmp := path.Join(dir, fmt.Sprintf(".mqsql-restore.%d.%s", os.Getpid(), name))
-	f, owner, err := s.createIn(tmp)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = ownAndSync(f, owner, mode)
-	}
-	f.Close()
-	if err == nil {
-		announce()
-		err = s.renameNoReplace(tmp, rel)
-	}
-	if err != nil {
-		_ = s.unlink(tmp)
-		return err
-	}
-	return s.syncDir(dir)
-}
-
-// createIn creates the new file rel (mode 0600 until ownAndSync) without following a link,
-// and returns it with the owner of its directory, which Sendmail's files have.
-func (s *Spool) createIn(rel string) (*os.File, unix.Stat_t, error) {
-	var owner unix.Stat_t
-	dir, name := splitRel(rel)
-	dfd, err := s.root.OpenFD(dirOrDot(dir), unix.O_RDONLY|unix.O_DIRECTORY)
-	if err != nil {
-		return nil, owner, fmt.Errorf("open %s: %w", dirOrDot(dir), err)
-	}
-	defer unix.Close(dfd)
-	if err := unix.Fstat(dfd, &owner); err != nil {
-		return nil, owner, err
-	}
-	fd, err := unix.Openat(dfd, name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, owner, fmt.Errorf("create %s: %w", rel, err)
-	}
-	return os.NewFile(uintptr(fd), rel), owner, nil
-}
-
-// ownAndSync gives f the queue directory's owner and the saved mode (0600 when none was
-// saved; never more than rw for owner and group, which Sendmail accepts) and flushes it.
-func ownAndSync(f *os.File, owner unix.Stat_t, mode uint32) error {
-	mode &= 0o660
-	if mode == 0 {
-		mode = 0o600
-	}
-	if err := unix.Fchown(int(f.Fd()), int(owner.Uid), int(owner.Gid)); err != nil {
-		return fmt.Errorf("chown %s: %w", f.Name(), err)
-	}
-	if err := unix.Fchmod(int(f.Fd()), mode); err != nil {
-		return fmt.Errorf("chmod %s: %w", f.Name(), err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", f.Name(), err)
-	}
-	return nil
-}
-
-// renameNoReplace renames from to to (both relative to the queue, in directories reached
-// without following a link) unless to exists: the error is then unix.EEXIST.
-func (s *Spool) renameNoReplace(from, to string) error {
-	fdir, fname := splitRel(from)
-	tdir, tname := splitRel(to)
-	ffd, err := s.root.OpenFD(dirOrDot(fdir), unix.O_RDONLY|unix.O_DIRECTORY)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(ffd)
-	tfd, err := s.root.OpenFD(dirOrDot(tdir), unix.O_RDONLY|unix.O_DIRECTORY)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(tfd)
-	return unix.Renameat2(ffd, fname, tfd, tname, unix.RENAME_NOREPLACE)
-}
-
-// syncDir flushes the directory rel's entries to disk.
-func (s *Spool) syncDir(rel string) error {
-	fd, err := s.root.OpenFD(dirOrDot(rel), unix.O_RDONLY|unix.O_DIRECTORY)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	return unix.Fsync(fd)
-}
-
-func dirOrDot(dir string) string {
-	if dir == "" {
-		return "."
-	}
-	return dir
-}
+// placer writes restored files as Sendmail's own: owned by the queue directory's owner, mode
+// 0600 unless the backup saved another.
+func (s *Spool) placer() saferoot.Placer { return saferoot.Placer{Root: s.root, DefaultMode: 0o600} }
