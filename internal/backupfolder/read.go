@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mqsql/mqsql/internal/saferoot"
 )
 
 // This file is the reading side of a backup folder, which every driver's restore shares:
@@ -59,28 +61,13 @@ func trustedStat(path string, st *unix.Stat_t, dir bool) error {
 	}
 	switch {
 	case st.Mode&unix.S_IFMT != want:
-		return fmt.Errorf("%w: %s is not %s (%s)", ErrRefused, path, kind, fileType(st.Mode))
+		return fmt.Errorf("%w: %s is not %s (%s)", ErrRefused, path, kind, saferoot.FileType(st.Mode))
 	case int(st.Uid) != os.Geteuid():
 		return fmt.Errorf("%w: %s is owned by uid %d, not by uid %d who restores", ErrRefused, path, st.Uid, os.Geteuid())
 	case st.Mode&0o022 != 0:
 		return fmt.Errorf("%w: %s is writable by group or others (mode %04o)", ErrRefused, path, st.Mode&0o7777)
 	}
 	return nil
-}
-
-// fileType names the kind of file mode is, for errors.
-func fileType(mode uint32) string {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFLNK:
-		return "symbolic link"
-	case unix.S_IFIFO:
-		return "FIFO"
-	case unix.S_IFSOCK:
-		return "socket"
-	case unix.S_IFCHR, unix.S_IFBLK:
-		return "device"
-	}
-	return fmt.Sprintf("mode %o", mode)
 }
 
 // OpenTrusted opens a file of a backup without following a link and without blocking on a

@@ -162,3 +162,19 @@ func (r *Root) IsDir(rel string) bool {
 	st, err := r.Lstat(rel)
 	return err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
 }
+
+// FileType names the kind of file a stat mode is, for the errors that refuse a file that is
+// not a regular one (a link, FIFO or device planted in a queue or a backup).
+func FileType(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFLNK:
+		return "symbolic link"
+	case unix.S_IFIFO:
+		return "FIFO"
+	case unix.S_IFSOCK:
+		return "socket"
+	case unix.S_IFCHR, unix.S_IFBLK:
+		return "device"
+	}
+	return fmt.Sprintf("mode %o", mode)
+}

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/saferoot"
 	"golang.org/x/sys/unix"
 )
 
@@ -180,7 +181,7 @@ func (s *Spool) inspect(d *os.File, rel, name string, depth int) (string, unix.S
 	case unix.S_IFREG:
 		return path, st, regular
 	default:
-		s.warn(fmt.Errorf("skip %s: not a regular file (%s)", path, fileType(st.Mode)))
+		s.warn(fmt.Errorf("skip %s: not a regular file (%s)", path, saferoot.FileType(st.Mode)))
 		return path, st, skip
 	}
 }
@@ -208,20 +209,6 @@ func (s *Spool) queueFile(q mqsql.Queue, path, name string, st *unix.Stat_t, fn 
 		}
 	}
 	return fn(e)
-}
-
-func fileType(mode uint32) string {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFLNK:
-		return "symbolic link"
-	case unix.S_IFIFO:
-		return "FIFO"
-	case unix.S_IFSOCK:
-		return "socket"
-	case unix.S_IFCHR, unix.S_IFBLK:
-		return "device"
-	}
-	return fmt.Sprintf("mode %o", mode)
 }
 
 // walkRoot is a directory a parallel walk starts from, and the queue its files belong to.
@@ -341,7 +328,7 @@ func (s *Spool) inspectType(rel, name string, depth int, typ uint8) (string, ent
 	case unix.DT_REG:
 		return path, regular
 	default:
-		s.warn(fmt.Errorf("skip %s: not a regular file (%s)", path, fileType(direntMode[typ])))
+		s.warn(fmt.Errorf("skip %s: not a regular file (%s)", path, saferoot.FileType(direntMode[typ])))
 	}
 	return path, skip
 }
