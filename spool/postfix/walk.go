@@ -233,8 +233,8 @@ func walkers() int { return 2 * runtime.GOMAXPROCS(0) }
 // does not exist has no files. fn may be called from several goroutines at once. Without stat,
 // fn gets a nil st for regular files whose name is a queue ID (or that are in corrupt) when
 // the directory listing says what they are.
-func (s *Spool) walkParallel(ctx context.Context, roots []walkRoot, stat bool, fn func(root *walkRoot, path, name string, st *unix.Stat_t) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
+func (s *Spool) walkParallel(parent context.Context, roots []walkRoot, stat bool, fn func(root *walkRoot, path, name string, st *unix.Stat_t) error) error {
+	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	q := newDirQueue()
 	for i := range roots {
@@ -252,6 +252,11 @@ func (s *Spool) walkParallel(ctx context.Context, roots []walkRoot, stat bool, f
 		})
 	}
 	wg.Wait()
+	if err := parent.Err(); err != nil {
+		// context.Canceled, not the parent's cause ("interrupt signal received"), which
+		// callers could not tell from a failure.
+		return err
+	}
 	return context.Cause(ctx)
 }
 

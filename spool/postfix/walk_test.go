@@ -154,3 +154,27 @@ func TestIsRelPath(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkInterrupted checks that a walk whose context is cancelled with a cause (as
+// signal.NotifyContext cancels on Ctrl-C: "interrupt signal received") reports
+// context.Canceled, as the SQL half of a load does, so that callers and people see one error
+// for one interruption; a failure of the walk's own callback is still reported as it is.
+func TestWalkInterrupted(t *testing.T) {
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	failed := errors.New("callback failed")
+	for name, walk := range map[string]func(*postfix.Spool) func(context.Context, func(postfix.Entry) error) error{
+		"Walk":         func(sp *postfix.Spool) func(context.Context, func(postfix.Entry) error) error { return sp.Walk },
+		"WalkParallel": func(sp *postfix.Spool) func(context.Context, func(postfix.Entry) error) error { return sp.WalkParallel },
+		"WalkForRead":  func(sp *postfix.Spool) func(context.Context, func(postfix.Entry) error) error { return sp.WalkForRead },
+	} {
+		sp := openSpool(t, dir)
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(errors.New("interrupt signal received"))
+		if err := walk(sp)(ctx, func(postfix.Entry) error { return nil }); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s, cancelled with a cause: %v, want context.Canceled", name, err)
+		}
+		if err := walk(sp)(context.Background(), func(postfix.Entry) error { return failed }); !errors.Is(err, failed) {
+			t.Errorf("%s, its callback failing: %v, want the callback's error", name, err)
+		}
+	}
+}
