@@ -15,10 +15,14 @@ type options struct {
 	mta    string       // --mta: a driver's name or "auto"
 	driver mqsql.Driver // the MTA --mta and --spool chose
 	db     string
-	format string
-	header bool
-	bail   bool
-	sql    string
+	// followsCache is set when db is not --db but the cache index, found kept by another
+	// process's watcher: this run reads it and never claims it (that watcher holds the
+	// cache's lock).
+	followsCache bool
+	format       string
+	header       bool
+	bail         bool
+	sql          string
 
 	// Keeping the index live (mqsql watch, and the REPL while it is open).
 	poll      time.Duration // poll at this interval instead of watching; 0 = watch

@@ -160,9 +160,10 @@ func eventsNotice(o *options, stderr io.Writer, watched func() bool) func(index.
 			return
 		}
 		told = true
-		if o.db == "" {
-			fmt.Fprintln(stderr, "mqsql: note: events is empty in a run without --db: it records arrivals, moves and "+
-				"departures only while a watcher keeps an index file (mqsql watch --db FILE; then query with --db FILE)")
+		if o.db == "" || o.followsCache {
+			fmt.Fprintln(stderr, "mqsql: note: events is empty in a run without --db that no watcher keeps: it records "+
+				"arrivals, moves and departures only while a watcher keeps the index (mqsql watch keeps the cache "+
+				"that runs without --db read; mqsql watch --db FILE keeps FILE)")
 			return
 		}
 		fmt.Fprintf(stderr, "mqsql: note: no watcher keeps %s, so events holds only what was recorded while one ran "+

@@ -42,8 +42,8 @@ func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *capped
 }
 
 // openIndexFile opens --db FILE, or without it the cache index of this queue (see
-// openCache), or with --no-cache, or when the cache cannot be used, a temporary index for
-// this run. The cache and the temporary index are files that are never fsynced, whose pages
+// openCache; when a watcher keeps it, followCache), or with --no-cache, or when the cache
+// cannot be used, a temporary index for this run. The cache and the temporary index are files that are never fsynced, whose pages
 // the kernel caches, so that the default invocation stays small in memory on a big queue.
 func openIndexFile(ctx context.Context, o *options, spoolDir string, stderr io.Writer) (*index.Index, error) {
 	if o.db != "" {
@@ -56,6 +56,8 @@ func openIndexFile(ctx context.Context, o *options, spoolDir string, stderr io.W
 		}
 		if !errors.Is(err, index.ErrCacheBusy) {
 			fmt.Fprintf(stderr, "mqsql: warning: not using the cache index (%v); indexing the queue afresh for this run\n", err)
+		} else if ix, err := followCache(ctx, o, spoolDir, stderr); ix != nil || err != nil {
+			return ix, err
 		}
 	}
 	return index.OpenScratch(ctx, index.WithClock(clock))

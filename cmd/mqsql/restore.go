@@ -29,7 +29,7 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	addSpoolFlag(fs, o)
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for the MTA to take the messages in and report their new queue IDs (live Postfix: its pickup)")
 	audit := fs.String("backup", "/var/lib/mqsql/quarantine", "where the audit log is kept")
-	db := fs.String("db", "", "the index file mqsql watch keeps: its events then say 'restored by mqsql' for the messages put back")
+	db := fs.String("db", "", "the index file mqsql watch keeps: its events then say 'restored by mqsql' for the messages put back (default: the queue's cache index, when mqsql watch keeps it)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: mqsql restore [--spool DIR] [--db FILE] BACKUP_FOLDER…\n\nPuts deleted messages back into the queue from the folders mqsql's DELETE made\n(Postfix: through maildrop, under new queue IDs; Sendmail: their qf and df files, back in\nplace under their own queue IDs, held mail still quarantined; Exim: their -D, -J, msglog and\n-H, back in their input directory under their own IDs, frozen mail still frozen). Naming a\nbackup base lists its folders.")
 		fs.PrintDefaults()
@@ -56,6 +56,9 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	defer q.Close()
 	auditID := mqsql.NewAuditID(clock.Now())
 	var intend func(mqsql.Intent)
+	if *db == "" {
+		*db = watchedCache(o.driver.Name(), q.Dir()) // mqsql watch without --db
+	}
 	if *db != "" {
 		closeIndex, fn, err := intendRestores(ctx, *db, auditID, stderr)
 		if err != nil {

@@ -22,7 +22,14 @@ import (
 // ready, so that a test can kill it as an admin (or the OOM killer) would.
 func watchProcess(t *testing.T, bin, queueDir, db string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "watch", "--spool", queueDir, "--db", db)
+	return watchProcessOf(t, bin, db, "--spool", queueDir, "--db", db)
+}
+
+// watchProcessOf is watchProcess with mqsql watch's arguments args, waiting until the watcher
+// is ready to keep db.
+func watchProcessOf(t *testing.T, bin, db string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"watch"}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

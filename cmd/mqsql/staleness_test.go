@@ -58,10 +58,17 @@ func TestWrongSpool(t *testing.T) {
 // function stops it.
 func startWatch(t *testing.T, dir, db string) func() {
 	t.Helper()
+	return startWatchOf(t, db, "--spool", dir, "--db", db)
+}
+
+// startWatchOf runs mqsql watch in this process with args and waits until it is ready to keep
+// db; the returned function stops it.
+func startWatchOf(t *testing.T, db string, args ...string) func() {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	var logs bytes.Buffer
-	go func() { done <- run(ctx, []string{"watch", "--spool", dir, "--db", db}, nil, &bytes.Buffer{}, &logs) }()
+	logs := &lockedBuffer{}
+	go func() { done <- run(ctx, append([]string{"watch"}, args...), nil, &bytes.Buffer{}, logs) }()
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if info, ok, _ := index.IndexOwner(db); ok && info.State == index.OwnerReady {
 			break
@@ -123,7 +130,7 @@ func TestEventsNotice(t *testing.T) {
 		args        []string
 		notice      string
 	}{
-		{"in memory", script, []string{"--spool", dir}, "mqsql: note: events is empty in a run without --db"},
+		{"in memory", script, []string{"--spool", dir}, "mqsql: note: events is empty in a run without --db that no watcher keeps"},
 		{"file without a watcher", script, []string{"--spool", dir, "--db", db}, "mqsql: note: no watcher keeps " + db},
 		{"events not read", "SELECT 'events', count(*) FROM messages; -- events\n", []string{"--spool", dir}, ""},
 	}

@@ -20,9 +20,10 @@ import (
 
 func init() { subcommands["watch"] = runWatch }
 
-// runWatch is `mqsql watch --db FILE`: a foreground daemon that keeps the index file equal to
-// the spool and fills its events table, so that other invocations with --db FILE answer at
-// once. It logs to stderr and exits 0 on SIGTERM or SIGINT.
+// runWatch is `mqsql watch [--db FILE]`: a foreground daemon that keeps the index file (without
+// --db, the queue's cache index) equal to the spool and fills its events table, so that other
+// invocations with --db FILE (without --db) answer at once. It logs to stderr and exits 0 on
+// SIGTERM or SIGINT.
 func runWatch(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) int {
 	o, err := parseWatchFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -53,15 +54,17 @@ func parseWatchFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("mqsql watch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addSpoolFlag(fs, o)
-	fs.StringVar(&o.db, "db", "", "the index file to keep current (required)")
+	fs.StringVar(&o.db, "db", "", "the index file to keep current (default: the queue's cache index, which mqsql runs without --db read)")
 	addLiveFlags(fs, o)
 	addMetricsFlags(fs, &o.metrics)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: mqsql watch --db FILE [--listen ADDR] [flags]
+		fmt.Fprint(fs.Output(), `Usage: mqsql watch [--db FILE] [--listen ADDR] [flags]
 
-Keeps the index FILE equal to the Postfix queue, watching the queue directories with inotify,
+Keeps the index FILE equal to the mail queue, watching the queue directories with inotify,
 and records every arrival, move and departure in its events table. Runs in the foreground and
 logs to stderr; SIGTERM or SIGINT stops it. While it runs, mqsql --db FILE reads FILE at once.
+Without --db it keeps the queue's cache index (in `+cacheDirHelp+`),
+and mqsql runs without --db by the same user read that at once.
 With --listen ADDR it also serves the queue's Prometheus metrics at http://ADDR/metrics, read
 from the index (never the spool), with further metrics defined in SQL by --metrics FILE.
 
@@ -71,9 +74,6 @@ Flags:
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
-	}
-	if o.db == "" {
-		return nil, errors.New("--db FILE is required: the index to keep current")
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -89,16 +89,13 @@ Flags:
 
 // watchIndex claims the index file, loads it, and keeps it current until ctx ends.
 func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
-	owner, err := index.ClaimIndex(o.db)
+	ix, owner, sp, err := openWatched(ctx, o, logger)
 	if err != nil {
 		return err
 	}
-	defer owner.Release()
-	ix, err := index.Open(ctx, o.db, index.WithClock(clock))
-	if err != nil {
-		return err
-	}
+	defer sp.Close()
 	defer ix.Close()
+	defer owner.Release()
 	ms, err := openMetrics(ctx, &o.metrics, ix, logger)
 	if err != nil {
 		return err
@@ -106,12 +103,7 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 	if ms != nil {
 		defer ms.close()
 	}
-	sp, err := openWatchedSpool(ctx, o, logger)
-	if err != nil {
-		return err
-	}
-	defer sp.Close()
-	logger.Printf("loading %s from %s", o.db, sp.Dir())
+	logger.Printf("loading %s from %s", ix.Path(), sp.Dir())
 	w, err := ix.Watch(ctx, sp, liveOptions(o, logger.Printf))
 	if err != nil {
 		return err
@@ -138,6 +130,49 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 	return nil
 }
 
+// openWatched claims and opens the index mqsql watch keeps, and opens the spool. --db FILE is
+// claimed before anything is read, so that a second watcher of FILE fails at once; the cache
+// index is named after the queue directory, so the spool is opened first, and the cache is
+// claimed once its lock is held.
+func openWatched(ctx context.Context, o *options, logger *log.Logger) (*index.Index, *index.Owner, mqsql.QueueDir, error) {
+	if o.db != "" {
+		owner, err := index.ClaimIndex(o.db)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		ix, err := index.Open(ctx, o.db, index.WithClock(clock))
+		if err != nil {
+			owner.Release()
+			return nil, nil, nil, err
+		}
+		sp, err := openWatchedSpool(ctx, o, logger)
+		if err != nil {
+			ix.Close()
+			owner.Release()
+			return nil, nil, nil, err
+		}
+		return ix, owner, sp, nil
+	}
+	sp, err := openWatchedSpool(ctx, o, logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ix, err := openCacheWaiting(ctx, o.driver.Name(), sp.Dir(), func() {
+		logger.Printf("waiting for the mqsql run that is using the cache index of %s to end", sp.Dir())
+	})
+	if err != nil {
+		sp.Close()
+		return nil, nil, nil, err
+	}
+	owner, err := index.ClaimIndex(ix.Path())
+	if err != nil {
+		ix.Close()
+		sp.Close()
+		return nil, nil, nil, err
+	}
+	return ix, owner, sp, nil
+}
+
 // openWatchedSpool opens the spool, logging its warnings.
 func openWatchedSpool(ctx context.Context, o *options, logger *log.Logger) (mqsql.QueueDir, error) {
 	return openQueue(ctx, o, logger.Printf, func(err error) { logger.Printf("warning: %v", err) })
@@ -155,25 +190,36 @@ func liveOptions(o *options, logf func(string, ...any)) index.WatchOptions {
 	return index.WatchOptions{Poll: o.poll, Reconcile: o.reconcile, Retention: o.retention, Logf: logf}
 }
 
-// startLive keeps the REPL's index current while the REPL is open. With --db FILE it claims
-// FILE, so other invocations read it at once; when a watcher in another process already owns
-// FILE, the REPL follows it, and takes over when it stops (keeper). The returned function
-// stops whatever was started.
+// startLive keeps the REPL's index current while the REPL is open. With --db FILE, or on the
+// cache index, it claims the file, so other invocations read it at once; when a watcher in
+// another process already owns FILE, the REPL follows it, and takes over when it stops
+// (keeper). On the cache another process's watcher keeps, it follows and never takes over:
+// that watcher's lock on the cache outlives its claim. The returned function stops whatever
+// was started.
 func startLive(ctx context.Context, o *options, ix *index.Index, sp mqsql.Spool, stderr io.Writer) (shell.Live, func(), error) {
-	if o.db == "" {
-		w, err := ix.Watch(ctx, sp, liveOptions(o, nil))
-		if err != nil {
-			return nil, nil, err
-		}
-		return w, func() { w.Close() }, nil
+	if o.followsCache {
+		info, _, _ := index.IndexOwner(o.db)
+		k := newKeeper(ctx, o, ix, sp, stderr, &info, false)
+		return k, k.stop, nil
 	}
-	owner, err := index.ClaimIndex(o.db)
-	if errors.Is(err, index.ErrOwned) {
+	claimed := o.db
+	if claimed == "" && !ix.Temporary() {
+		claimed = ix.Path() // the cache, whose lock this process holds
+	}
+	if claimed == "" {
+		return watchUnclaimed(ctx, o, ix, sp)
+	}
+	owner, err := index.ClaimIndex(claimed)
+	switch {
+	case err == nil:
+	case o.db == "":
+		// The cache: other runs then index the queue themselves, as before it was claimed.
+		return watchUnclaimed(ctx, o, ix, sp)
+	case errors.Is(err, index.ErrOwned):
 		info, _, _ := index.IndexOwner(o.db)
 		k := newKeeper(ctx, o, ix, sp, stderr, &info, true)
 		return k, k.stop, nil
-	}
-	if err != nil {
+	default:
 		return nil, nil, err
 	}
 	w, err := ix.Watch(ctx, sp, liveOptions(o, nil))
@@ -187,4 +233,13 @@ func startLive(ctx context.Context, o *options, ix *index.Index, sp mqsql.Spool,
 		return nil, nil, err
 	}
 	return w, func() { w.Close(); owner.Release() }, nil
+}
+
+// watchUnclaimed keeps an index no other process reads current for the REPL.
+func watchUnclaimed(ctx context.Context, o *options, ix *index.Index, sp mqsql.Spool) (shell.Live, func(), error) {
+	w, err := ix.Watch(ctx, sp, liveOptions(o, nil))
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, func() { w.Close() }, nil
 }
