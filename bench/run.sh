@@ -16,7 +16,7 @@
 #   KEEP    1 keeps the generated spools and index files (default: deleted at the end)
 #   DELETE_N how many messages "delete by sender" should delete: the victim is the sender
 #           whose message count is nearest to it (default 20000)
-#   RUNS_COLD, RUNS_FLOOR, RUNS_DB, RUNS_WARM, RUNS_SENDERS, RUNS_DELETE
+#   RUNS_COLD, RUNS_FLOOR, RUNS_DB, RUNS_WARM, RUNS_WATCHED, RUNS_SENDERS, RUNS_DELETE
 #           runs of each measurement (default RUNS; 0 skips it)
 #   RUNS_SCRAPE scrapes timed on each side of "scrape" (default 10; 0 skips it)
 #   WARMUP  1 reads the spool once with each tool before measuring (default 1). A spool
@@ -38,6 +38,8 @@
 #   cold --db   the same mqsql statement building an index file (--db), from scratch
 #   warm        mqsql --db with the spool unchanged, and the default run again (its cache
 #               index kept from the run before: "later"), against postqueue -j again
+#   watched     the default run while mqsql watch (no --db) keeps its cache index current,
+#               against postqueue -j; and the watcher's own peak RSS
 #   senders     postqueue -p | tail | grep | awk | sort | uniq -c  against  mqsql --db "SELECT
 #               sender, count(*) ... GROUP BY sender", and the SQL alone on the built index
 #               (bench/querytime), with GROUP BY domain on recipients
@@ -66,6 +68,7 @@ RUNS_COLD="${RUNS_COLD:-$RUNS}"
 RUNS_FLOOR="${RUNS_FLOOR:-$RUNS}"
 RUNS_DB="${RUNS_DB:-$RUNS}"
 RUNS_WARM="${RUNS_WARM:-$RUNS}"
+RUNS_WATCHED="${RUNS_WATCHED:-$RUNS}"
 RUNS_SENDERS="${RUNS_SENDERS:-$RUNS}"
 RUNS_DELETE="${RUNS_DELETE:-$RUNS}"
 RUNS_SCRAPE="${RUNS_SCRAPE:-10}"
@@ -150,6 +153,7 @@ give_queue() {
 
 restore() {
 	local rc=$?
+	stop_watcher
 	give_queue
 	if [ "$KEEP" != 1 ]; then
 		rm -rf "$WORK"/spool-* "$WORK"/index-* "$WORK/stash" "$WORK/postfix-conf"
@@ -218,6 +222,31 @@ cmd_mqsql_senders() {
 }
 SENDER_SQL="SELECT sender, count(*) FROM messages GROUP BY sender"
 DOMAIN_SQL="SELECT domain, count(*) FROM recipients GROUP BY domain"
+
+# ---------------------------------------------------------------- a watcher
+
+WATCHER=""
+
+# start_watcher runs mqsql watch without --db on the installed queue, keeping the cache index
+# the default runs use, and waits until it says it is ready.
+start_watcher() {
+	local log="$RAW/watch-$1.log"
+	XDG_CACHE_HOME="$CACHE" "$BIN/mqsql" watch --spool "$QDIR" 2>"$log" &
+	WATCHER=$!
+	for ((i = 0; i < 6000; i++)); do
+		grep -q ' ready: ' "$log" && return 0
+		kill -0 "$WATCHER" 2>/dev/null || die "mqsql watch exited: $(cat "$log")"
+		sleep 0.1
+	done
+	die "mqsql watch was not ready after 10 minutes: $(cat "$log")"
+}
+
+stop_watcher() {
+	[ -n "$WATCHER" ] || return 0
+	kill "$WATCHER" 2>/dev/null || true
+	wait "$WATCHER" 2>/dev/null || true
+	WATCHER=""
+}
 
 # ---------------------------------------------------------------- delete by sender
 
@@ -340,6 +369,19 @@ bench_size() {
 		done
 	done
 
+	if ((RUNS_WATCHED > 0)); then
+		log "default runs beside mqsql watch (no --db), against postqueue -j, $RUNS_WATCHED runs"
+		start_watcher "$n"
+		for ((r = 0; r < RUNS_WATCHED; r++)); do
+			for t in $(alternate "$r" mqsql_later postqueue_j); do
+				measure "watched_$t-$n" "$(cmd_$t)"
+			done
+		done
+		grep -q . "$RAW/watched_mqsql_later-$n.out" || die "the default run beside mqsql watch printed nothing"
+		awk '/^VmHWM:/ { print $2 }' "/proc/$WATCHER/status" >"$RAW/watcher_rss-$n"
+		stop_watcher
+	fi
+
 	log "count by sender: pipeline / mqsql --db / the SQL alone, $RUNS_SENDERS runs"
 	for ((r = 0; r < RUNS_SENDERS; r++)); do
 		for t in $(alternate "$r" pipeline_senders mqsql_senders); do
@@ -396,7 +438,7 @@ row4() { printf '| %s | %s | %s | %s |\n' "$@"; }
 
 report_size() {
 	local n="$1"
-	local pq pqw floor cold db warm pipe e2e sqls sqld pdel mdel bdel
+	local pq pqw floor cold db warm later watched pqwatched pipe e2e sqls sqld pdel mdel bdel
 	pq="$(median "postqueue_j-$n" 1)"
 	pqw="$(median "warm_postqueue_j-$n" 1)"
 	floor="$(median "floor-$n" 1)"
@@ -404,6 +446,8 @@ report_size() {
 	db="$(median "mqsql_db_cold-$n" 1)"
 	warm="$(median "warm_mqsql_db-$n" 1)"
 	later="$(median "warm_mqsql_later-$n" 1)"
+	watched="$(median "watched_mqsql_later-$n" 1)"
+	pqwatched="$(median "watched_postqueue_j-$n" 1)"
 	pipe="$(median "pipeline_senders-$n" 1)"
 	e2e="$(median "mqsql_senders-$n" 1)"
 	sqls="$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' "$RAW/sql_sender-$n")"
@@ -419,7 +463,7 @@ report_size() {
 		echo
 		echo "| measurement | median wall s | median CPU s (user+sys) | median peak RSS MB | runs |"
 		echo "| --- | ---: | ---: | ---: | ---: |"
-		for m in mqsql_cold postqueue_j floor mqsql_db_cold warm_mqsql_db warm_mqsql_later warm_postqueue_j pipeline_senders mqsql_senders pipeline_delete mqsql_delete mqsql_delete_backup; do
+		for m in mqsql_cold postqueue_j floor mqsql_db_cold warm_mqsql_db warm_mqsql_later warm_postqueue_j watched_mqsql_later watched_postqueue_j pipeline_senders mqsql_senders pipeline_delete mqsql_delete mqsql_delete_backup; do
 			[ -s "$RAW/$m-$n" ] || continue
 			row "$m" "$(median "$m-$n" 1)" "$(cpu "$m-$n")" "$(mb "$(median "$m-$n" 4)")" "$(wc -l <"$RAW/$m-$n")"
 		done
@@ -437,6 +481,9 @@ report_size() {
 		row4 "cold index / raw read floor" "${cold} s / ${floor} s" "≤ 2.0" "$(ratio "$cold" "$floor")"
 		row4 "warm start --db / postqueue -j" "${warm} s / ${pqw} s" "≤ 0.08" "$(ratio "$warm" "$pqw")"
 		row4 "default run, later / postqueue -j" "${later} s / ${pqw} s" "≤ 0.1" "$(ratio "$later" "$pqw")"
+		if [ -s "$RAW/watched_mqsql_later-$n" ]; then
+			row4 "default run beside mqsql watch / postqueue -j" "${watched} s / ${pqwatched} s" "≤ 0.1" "$(ratio "$watched" "$pqwatched")"
+		fi
 		row4 "GROUP BY sender (SQL)" "${sqls} ms" "< 300 ms" ""
 		row4 "pipeline / GROUP BY sender (SQL)" "${pipe} s / ${sqls} ms" "≥ 20" "$(ratio "$pipe" "$(awk -v m="$sqls" 'BEGIN { print m / 1000 }')")"
 		row4 "pipeline / mqsql --db GROUP BY sender (whole command)" "${pipe} s / ${e2e} s" "" "$(ratio "$pipe" "$e2e")"
@@ -444,6 +491,9 @@ report_size() {
 		row4 "peak RSS, --db warm" "$(mb "$(median "warm_mqsql_db-$n" 4)") MB" "< 400 MB at 1M" ""
 		row4 "peak RSS, default run, first" "$(mb "$(median "mqsql_cold-$n" 4)") MB" "≤ 400 MB at 1M" ""
 		row4 "peak RSS, default run, later" "$(mb "$(median "warm_mqsql_later-$n" 4)") MB" "≤ 400 MB at 1M" ""
+		if [ -s "$RAW/watcher_rss-$n" ]; then
+			row4 "peak RSS, default run beside mqsql watch / the watcher" "$(mb "$(median "watched_mqsql_later-$n" 4)") MB / $(mb "$(cat "$RAW/watcher_rss-$n")") MB" "" ""
+		fi
 		echo
 		if [ -s "$RAW/pipeline_delete-$n" ]; then
 			echo "Delete by sender (\`$VICTIM\`, $(cat "$RAW/deleted-$n") per run):"

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/mqsql/mqsql/internal/postfixtest"
 )
 
 // TestDefaultRunFollowsWatchOnPostfix runs mqsql watch without --db on the real queue, as a
@@ -17,13 +14,7 @@ import (
 // arrivals in their events table are the ones the watcher saw; a DELETE and a restore without
 // --db tell the watcher why the mail left and came back.
 func TestDefaultRunFollowsWatchOnPostfix(t *testing.T) {
-	pf := postfixtest.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := pf.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	bin := buildMQSQL(t)
+	pf, ctx, bin := emptyQueue(t)
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache) // the watcher process inherits it
 	sendAndSettle(ctx, t, pf, "before", 2)
@@ -79,13 +70,7 @@ func TestDefaultRunFollowsWatchOnPostfix(t *testing.T) {
 // that index as it is (its .status names the REPL's pid) instead of indexing the queue afresh,
 // and counts what postqueue -j lists.
 func TestDefaultRunFollowsDefaultREPLOnPostfix(t *testing.T) {
-	pf := postfixtest.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := pf.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	bin := buildMQSQL(t)
+	pf, ctx, bin := emptyQueue(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the REPL's process inherits it
 	sendAndSettle(ctx, t, pf, "before", 2)
 	r := startREPL(t, bin, "--spool", pf.QueueDir())

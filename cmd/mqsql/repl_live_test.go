@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -144,13 +143,7 @@ func (r *ptyREPL) until(t *testing.T, where string, want int, limit time.Duratio
 // shows 300 messages that arrive while it is open within a second of their landing, and shows
 // them gone within a second of their deletion by postsuper.
 func TestREPLFollowsTheQueue(t *testing.T) {
-	pf := postfixtest.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := pf.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
-	bin := buildMQSQL(t)
+	pf, ctx, bin := emptyQueue(t)
 	r := startREPL(t, bin)
 	const sender, n = "pty@sender.test", 300
 	where := "sender = '" + sender + "'"

@@ -138,9 +138,9 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// watchedQueue empties the real queue, queues three messages and starts mqsql watch on a new
-// index file, as both watcher-killing tests begin. The context ends with the test.
-func watchedQueue(t *testing.T) (*postfixtest.Postfix, context.Context, string, string, *exec.Cmd) {
+// emptyQueue empties the real queue and builds mqsql, as the tests that run mqsql as its own
+// process beside the real Postfix begin; the context ends with the test (5 minutes at most).
+func emptyQueue(t *testing.T) (*postfixtest.Postfix, context.Context, string) {
 	t.Helper()
 	pf := postfixtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -148,7 +148,14 @@ func watchedQueue(t *testing.T) (*postfixtest.Postfix, context.Context, string, 
 	if err := pf.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
-	bin := buildMQSQL(t)
+	return pf, ctx, buildMQSQL(t)
+}
+
+// watchedQueue empties the real queue, queues three messages and starts mqsql watch on a new
+// index file, as both watcher-killing tests begin. The context ends with the test.
+func watchedQueue(t *testing.T) (*postfixtest.Postfix, context.Context, string, string, *exec.Cmd) {
+	t.Helper()
+	pf, ctx, bin := emptyQueue(t)
 	db := filepath.Join(t.TempDir(), "idx.db")
 	sendAndSettle(ctx, t, pf, "before", 3)
 	return pf, ctx, bin, db, watchProcess(t, bin, pf.QueueDir(), db)

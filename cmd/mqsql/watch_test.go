@@ -148,7 +148,7 @@ func TestWatchUsage(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"watch"}, exitUsage, "--db FILE is required"},
+		{[]string{"watch", "extra"}, exitUsage, "unexpected argument"},
 		{[]string{"watch", "--db", "x.db", "extra"}, exitUsage, "unexpected argument"},
 		{[]string{"watch", "--help"}, exitOK, "Usage: mqsql watch"},
 	}
