@@ -2,7 +2,10 @@ package index
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/mqsql/mqsql"
@@ -38,15 +41,14 @@ func (ix *Index) Reconcile(ctx context.Context, sp mqsql.Spool) (ReconcileStats,
 
 // diffSpool walks the spool and returns the queue IDs whose files differ from their rows (new,
 // changed, or with a changed defer log) and the IDs of rows whose file is gone, with the paths
-// the walk saw as hints. It also returns how many files the walk saw.
+// the walk saw as hints. It also returns how many files the walk saw. It compares through the
+// compact knownFiles of a warm Sync, so that the watcher's pass every few minutes over a queue
+// of a million messages costs a stamp per file, not a map of every path.
 func (ix *Index) diffSpool(ctx context.Context, sp mqsql.Spool, now time.Time) (map[string]*dirtyID, int, error) {
-	rows, err := ix.allFiles(ctx)
+	defer debug.SetGCPercent(debug.SetGCPercent(warmGCPercent))
+	known, err := ix.known(ctx, sp)
 	if err != nil {
 		return nil, 0, err
-	}
-	logs, err := sp.DelayLogStamps(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list defer logs: %w", err)
 	}
 	dirty := map[string]*dirtyID{}
 	mark := func(id, hint string) {
@@ -59,16 +61,10 @@ func (ix *Index) diffSpool(ctx context.Context, sp mqsql.Spool, now time.Time) (
 			d.hints = append(d.hints, hint)
 		}
 	}
-	seen := make(map[string]bool, len(rows))
 	files := 0
 	err = sp.Walk(ctx, func(e mqsql.Entry) error {
 		files++
-		seen[e.File.Path] = true
-		log := logStamp{-1, -1}
-		if ls, ok := logs[e.QueueID]; ok {
-			log = logStamp{ls.Size, ls.ModTimeNanos}
-		}
-		if r, ok := rows[e.File.Path]; !ok || !r.same(e, log) {
+		if changed, _ := known.want(e); changed {
 			mark(e.QueueID, e.File.Path)
 		}
 		return nil
@@ -76,32 +72,38 @@ func (ix *Index) diffSpool(ctx context.Context, sp mqsql.Spool, now time.Time) (
 	if err != nil {
 		return nil, files, fmt.Errorf("walk spool: %w", err)
 	}
-	for path, r := range rows {
-		if !seen[path] {
-			mark(r.queueID, "")
-		}
+	gone, err := ix.queueIDsOfRows(ctx, known.unseen())
+	if err != nil {
+		return nil, files, err
+	}
+	for _, id := range gone {
+		mark(id, "")
 	}
 	return dirty, files, nil
 }
 
-// allFiles loads the stamp of every row, by path.
-func (ix *Index) allFiles(ctx context.Context) (map[string]*indexedFile, error) {
-	rows, err := ix.db.QueryContext(ctx, `SELECT id, queue_id, queue, path, inode, file_size, mode, mtime_ns,
-		log_size, log_mtime_ns FROM queue_files`)
+// queueIDsOfRows returns the queue IDs of the queue_files rows with the given ids.
+func (ix *Index) queueIDsOfRows(ctx context.Context, rowIDs []int64) ([]string, error) {
+	if len(rowIDs) == 0 {
+		return nil, nil
+	}
+	st, err := ix.db.PrepareContext(ctx, `SELECT queue_id FROM queue_files WHERE id = ?`)
 	if err != nil {
 		return nil, fmt.Errorf("read index: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]*indexedFile{}
-	for rows.Next() {
-		r := &indexedFile{}
-		if err := rows.Scan(&r.rowID, &r.queueID, &r.queue, &r.path, &r.inode, &r.fileSize, &r.mode,
-			&r.mtimeNs, &r.logSize, &r.logMtime); err != nil {
+	defer st.Close()
+	ids := make([]string, 0, len(rowIDs))
+	for _, row := range rowIDs {
+		var id string
+		switch err := st.QueryRowContext(ctx, row).Scan(&id); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
 			return nil, fmt.Errorf("read index: %w", err)
+		default:
+			ids = append(ids, id)
 		}
-		out[r.path] = r
 	}
-	return out, rows.Err()
+	return ids, nil
 }
 
 // loaded reports whether the index has ever held anything: an index that never did is filled

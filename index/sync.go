@@ -9,6 +9,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -487,6 +488,18 @@ func (k *knownFiles) want(e mqsql.Entry) (bool, int64) {
 		return false, 0
 	}
 	return true, old.id
+}
+
+// unseen lists the ids of the rows whose file the walk did not find, and of the rows whose
+// key is ambiguous (whether the walk found their files is not known).
+func (k *knownFiles) unseen() []int64 {
+	ids := slices.Clone(k.ambiguous)
+	for _, old := range k.stamps {
+		if !old.seen && !old.ambiguous {
+			ids = append(ids, old.id)
+		}
+	}
+	return ids
 }
 
 // removeUnseen drops the rows of files the walk did not find.
