@@ -377,7 +377,11 @@ bench_size() {
 				measure "watched_$t-$n" "$(cmd_$t)"
 			done
 		done
-		grep -q . "$RAW/watched_mqsql_later-$n.out" || die "the default run beside mqsql watch printed nothing"
+		local want_count watched_count
+		want_count="$(postqueue -j 2>/dev/null | wc -l)"
+		watched_count="$(tail -n 1 "$RAW/watched_mqsql_later-$n.out")"
+		[ "$watched_count" = "$want_count" ] ||
+			die "beside mqsql watch, mqsql counts $watched_count messages, postqueue -j lists $want_count"
 		awk '/^VmHWM:/ { print $2 }' "/proc/$WATCHER/status" >"$RAW/watcher_rss-$n"
 		stop_watcher
 	fi
