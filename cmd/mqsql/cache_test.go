@@ -23,15 +23,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// cacheTestDirs gives a test of the cache index a cache directory ($XDG_CACHE_HOME) and a
+// $TMPDIR of its own, to look into, and a copy of the sample queue.
+func cacheTestDirs(t *testing.T) (cache, tmp, queue string) {
+	t.Helper()
+	cache, tmp = t.TempDir(), t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	t.Setenv("TMPDIR", tmp)
+	return cache, tmp, testspool.Copy(t, testspool.Dir(t, "spool"))
+}
+
 // TestDefaultRunKeepsACache checks the default run's cache index: kept per queue in
 // $XDG_CACHE_HOME/mqsql, private, current after the queue changed, and, while another run
 // holds it, replaced for that run by a temporary index without a word on stderr.
 func TestDefaultRunKeepsACache(t *testing.T) {
-	cache := t.TempDir()
-	t.Setenv("XDG_CACHE_HOME", cache)
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	queue := testspool.Copy(t, testspool.Dir(t, "spool"))
+	cache, tmp, queue := cacheTestDirs(t)
 	count := func(t *testing.T, want string) {
 		t.Helper()
 		r := runMQSQL(t, "", "--spool", queue, "--header=false", "SELECT count(*) FROM messages")

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql/index"
-	"github.com/mqsql/mqsql/internal/testspool"
 )
 
 // TestDefaultRunReadsTheWatchedCache checks mqsql watch without --db: it keeps the queue's
@@ -18,11 +17,7 @@ import (
 // watcher records), and it builds no temporary index beside the busy cache. Once the watcher
 // stops, a default run reads the queue itself again, and the cache's lock is free.
 func TestDefaultRunReadsTheWatchedCache(t *testing.T) {
-	cache := t.TempDir()
-	t.Setenv("XDG_CACHE_HOME", cache)
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	queue := testspool.Copy(t, testspool.Dir(t, "spool"))
+	cache, tmp, queue := cacheTestDirs(t)
 	db := filepath.Join(cache, "mqsql", cacheName("postfix", queue))
 	stop := startWatchOf(t, db, "--spool", queue)
 
