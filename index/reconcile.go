@@ -72,7 +72,8 @@ func (ix *Index) diffSpool(ctx context.Context, sp mqsql.Spool, now time.Time) (
 	if err != nil {
 		return nil, files, fmt.Errorf("walk spool: %w", err)
 	}
-	gone, err := ix.queueIDsOfRows(ctx, known.unseen())
+	// Rows with an ambiguous key may be gone too: their IDs are looked at again.
+	gone, err := ix.queueIDsOfRows(ctx, append(known.unseen(), known.ambiguous...))
 	if err != nil {
 		return nil, files, err
 	}

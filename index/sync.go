@@ -9,7 +9,6 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -490,10 +489,10 @@ func (k *knownFiles) want(e mqsql.Entry) (bool, int64) {
 	return true, old.id
 }
 
-// unseen lists the ids of the rows whose file the walk did not find, and of the rows whose
-// key is ambiguous (whether the walk found their files is not known).
+// unseen lists the ids of the rows whose file the walk did not find, leaving out the rows
+// whose key is ambiguous (whether the walk found their files is not known; see ambiguous).
 func (k *knownFiles) unseen() []int64 {
-	ids := slices.Clone(k.ambiguous)
+	var ids []int64
 	for _, old := range k.stamps {
 		if !old.seen && !old.ambiguous {
 			ids = append(ids, old.id)
@@ -504,14 +503,11 @@ func (k *knownFiles) unseen() []int64 {
 
 // removeUnseen drops the rows of files the walk did not find.
 func (k *knownFiles) removeUnseen(ctx context.Context, w *writer) (int, error) {
-	n := 0
-	for _, old := range k.stamps {
-		if !old.seen && !old.ambiguous {
-			if err := w.remove(ctx, old.id); err != nil {
-				return n, err
-			}
-			n++
+	ids := k.unseen()
+	for n, id := range ids {
+		if err := w.remove(ctx, id); err != nil {
+			return n, err
 		}
 	}
-	return n, nil
+	return len(ids), nil
 }

@@ -43,8 +43,9 @@ func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *capped
 
 // openIndexFile opens --db FILE, or without it the cache index of this queue (see
 // openCache; when a watcher keeps it, followCache), or with --no-cache, or when the cache
-// cannot be used, a temporary index for this run. The cache and the temporary index are files that are never fsynced, whose pages
-// the kernel caches, so that the default invocation stays small in memory on a big queue.
+// cannot be used, a temporary index for this run. The cache and the temporary index are files
+// that are never fsynced, whose pages the kernel caches, so that the default invocation stays
+// small in memory on a big queue.
 func openIndexFile(ctx context.Context, o *options, spoolDir string, stderr io.Writer) (*index.Index, error) {
 	if o.db != "" {
 		return index.Open(ctx, o.db, index.WithClock(clock))
