@@ -437,6 +437,16 @@ bench_size() {
 
 # ---------------------------------------------------------------- the report
 
+# query_ms prints the median of a bench/querytime result file, or n/a when that step did not
+# run (RUNS=0).
+query_ms() {
+	if [ -s "$RAW/$1" ]; then
+		sed -E 's/.*median_ms=([0-9.]+).*/\1/' "$RAW/$1"
+	else
+		echo n/a
+	fi
+}
+
 row() { printf '| %s | %s | %s | %s | %s |\n' "$@"; }
 row4() { printf '| %s | %s | %s | %s |\n' "$@"; }
 
@@ -454,8 +464,8 @@ report_size() {
 	pqwatched="$(median "watched_postqueue_j-$n" 1)"
 	pipe="$(median "pipeline_senders-$n" 1)"
 	e2e="$(median "mqsql_senders-$n" 1)"
-	sqls="$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' "$RAW/sql_sender-$n")"
-	sqld="$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' "$RAW/sql_domain-$n")"
+	sqls="$(query_ms "sql_sender-$n")"
+	sqld="$(query_ms "sql_domain-$n")"
 	pdel="$(median "pipeline_delete-$n" 1)"
 	mdel="$(median "mqsql_delete-$n" 1)"
 	bdel="$(median "mqsql_delete_backup-$n" 1)"
@@ -472,8 +482,10 @@ report_size() {
 			row "$m" "$(median "$m-$n" 1)" "$(cpu "$m-$n")" "$(mb "$(median "$m-$n" 4)")" "$(wc -l <"$RAW/$m-$n")"
 		done
 		echo
-		echo "SQL alone on the built index (bench/querytime, $RUNS runs): \`$SENDER_SQL\` $(cat "$RAW/sql_sender-$n");" \
-			"\`$DOMAIN_SQL\` $(cat "$RAW/sql_domain-$n")."
+		if [ -s "$RAW/sql_sender-$n" ] && [ -s "$RAW/sql_domain-$n" ]; then
+			echo "SQL alone on the built index (bench/querytime, $RUNS runs): \`$SENDER_SQL\` $(cat "$RAW/sql_sender-$n");" \
+				"\`$DOMAIN_SQL\` $(cat "$RAW/sql_domain-$n")."
+		fi
 		if [ -s "$RAW/scrape-$n" ]; then
 			echo
 			echo "Prometheus scrape (bench/scrape, $RUNS_SCRAPE runs; ms per scrape): $(tr '\n' ';' <"$RAW/scrape-$n" | sed 's/;$//; s/;/; /g')."

@@ -1,0 +1,131 @@
+// Command warmsync times what a warm start of an index file costs on a Postfix spool, with
+// nothing in between to change: the Sync that compares every queue file's and defer log's
+// stamp with the index and finds them unchanged. It builds the index first when the file is
+// empty, and can write a CPU profile of the warm runs, to say where a warm start's time goes
+// (docs/BENCHMARKS.md):
+//
+//	warmsync -spool /var/tmp/mqsql-bench/spool-1000000 -db /var/tmp/warm.db -runs 3
+//	cold     wall_s=61.20 files=1000000 read=1000000
+//	warm     wall_s=7.02 cpu_s=11.10 files=1000000 unchanged=1000000
+//
+// The warm line is the median of -runs runs (wall and CPU each the median of their own).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/spool/postfix"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(os.Stderr, "warmsync: %v\n", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("warmsync", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	dir := flags.String("spool", "", "a Postfix queue directory (a live one, or one bench/genspool wrote)")
+	db := flags.String("db", "", "the index file: built when empty, kept afterwards")
+	runs := flags.Int("runs", 3, "warm runs")
+	profile := flags.String("cpuprofile", "", "write a CPU profile of the warm runs to this file")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" || *db == "" || *runs < 1 {
+		return errors.New("usage: warmsync -spool DIR -db FILE [-runs N] [-cpuprofile FILE]")
+	}
+	cfg := postfix.DefaultConfig() // genspool's layout, and Postfix's default one
+	cfg.QueueDirectory = *dir
+	sp, err := postfix.Open(cfg)
+	if err != nil {
+		return err
+	}
+	defer sp.Close()
+	var walls, cpus []float64
+	for i := range *runs + 1 {
+		stop := func() {}
+		if i == 1 && *profile != "" {
+			if stop, err = startProfile(*profile); err != nil {
+				return err
+			}
+		}
+		start, c0 := time.Now(), cpuTime()
+		st, err := syncOnce(ctx, *db, sp)
+		wall, cpu := time.Since(start).Seconds(), (cpuTime() - c0).Seconds()
+		if i == *runs {
+			stop()
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case i == 0 && st.Read > 0:
+			fmt.Fprintf(stdout, "cold     wall_s=%.2f files=%d read=%d\n", wall, st.Files, st.Read)
+		case i == 0:
+			// The file was already built: this first run is a warm one like the others.
+			walls, cpus = append(walls, wall), append(cpus, cpu)
+		default:
+			walls, cpus = append(walls, wall), append(cpus, cpu)
+		}
+		if i > 0 && st.Read > 0 {
+			return fmt.Errorf("warm run %d read %d files: the spool changed between runs", i, st.Read)
+		}
+		if i == *runs {
+			fmt.Fprintf(stdout, "warm     wall_s=%.2f cpu_s=%.2f files=%d unchanged=%d\n", median(walls), median(cpus), st.Files, st.Unchanged)
+		}
+	}
+	return nil
+}
+
+// syncOnce opens the index as a run does, brings it up to date and closes it, so that each
+// run starts from the file alone (its write-ahead log checkpointed by the close).
+func syncOnce(ctx context.Context, db string, sp *postfix.Spool) (index.Stats, error) {
+	ix, err := index.Open(ctx, db)
+	if err != nil {
+		return index.Stats{}, err
+	}
+	st, err := ix.Sync(ctx, sp)
+	return st, errors.Join(err, ix.Close())
+}
+
+// startProfile starts a CPU profile into path and returns what stops it.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func median(v []float64) float64 {
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
