@@ -25,13 +25,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/bench/internal/measure"
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/spool/postfix"
 )
@@ -92,14 +91,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		for range *runs {
-			wall, cpu, count, err := measure(p.fn)
+			wall, cpu, count, err := timed(p.fn)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
 			walls, cpus, n = append(walls, wall), append(cpus, cpu), count
 		}
 		stop()
-		fmt.Fprintf(stdout, "%-8s wall_s=%.2f cpu_s=%.2f %s=%d\n", p.name, median(walls), median(cpus), p.unit, n)
+		fmt.Fprintf(stdout, "%-8s wall_s=%.2f cpu_s=%.2f %s=%d\n", p.name, measure.Median(walls), measure.Median(cpus), p.unit, n)
 	}
 	return nil
 }
@@ -109,36 +108,14 @@ func startProfile(path string, on bool) (func(), error) {
 	if path == "" || !on {
 		return func() {}, nil
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return measure.StartProfile(path)
 }
 
-// measure runs fn and returns its wall and CPU seconds.
-func measure(fn func() (int, error)) (wall, cpu float64, n int, err error) {
-	start, c0 := time.Now(), cpuTime()
+// timed runs fn and returns its wall and CPU seconds.
+func timed(fn func() (int, error)) (wall, cpu float64, n int, err error) {
+	start, c0 := time.Now(), measure.CPUTime()
 	n, err = fn()
-	return time.Since(start).Seconds(), (cpuTime() - c0).Seconds(), n, err
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func median(v []float64) float64 {
-	slices.Sort(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	return time.Since(start).Seconds(), (measure.CPUTime() - c0).Seconds(), n, err
 }
 
 // workers is how many files are read at once, as the index's bulk load does (4 per core).

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/mqsql/mqsql/bench/internal/measure"
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/postfixtest"
 	"github.com/mqsql/mqsql/spool/postfix"
@@ -70,7 +70,7 @@ func runOnce(ctx context.Context, c config) (result, error) {
 	defer stopObs()
 
 	stormStart := time.Now()
-	cpu0 := cpuTime()
+	cpu0 := measure.CPUTime()
 	wait, err := startStorm(ctx, c)
 	if err != nil {
 		return r, err
@@ -84,7 +84,7 @@ func runOnce(ctx context.Context, c config) (result, error) {
 		return r, err
 	}
 	r.stormTook, r.stormMessages, r.postsuperTook = time.Since(stormStart), c.messages, took
-	r.cpu, r.load = cpuTime()-cpu0, loadAvg()
+	r.cpu, r.load = measure.CPUTime()-cpu0, loadAvg()
 	if c.messages > 0 && r.stormTook < 2*time.Second {
 		fmt.Println("  warning: the storm ended before the probes; raise -messages")
 	}
@@ -245,13 +245,6 @@ func diffIndex(ctx context.Context, reader *index.Index, entries []postfixtest.E
 		diffs = append(diffs, key+": in the index only")
 	}
 	return diffs, nil
-}
-
-// cpuTime is the CPU time this process has used: the watcher, the reader and the probes.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadAvg is the machine's load average and its CPU and I/O pressure (the share of the last

@@ -18,11 +18,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/pprof"
-	"slices"
-	"syscall"
 	"time"
 
+	"github.com/mqsql/mqsql/bench/internal/measure"
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/spool/postfix"
 )
@@ -57,36 +55,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer sp.Close()
 	var walls, cpus []float64
+	stop := func() {} // stops the profile of runs 1 to runs, once they are done
 	for i := range *runs + 1 {
-		stop := func() {}
 		if i == 1 && *profile != "" {
-			if stop, err = startProfile(*profile); err != nil {
+			if stop, err = measure.StartProfile(*profile); err != nil {
 				return err
 			}
 		}
-		start, c0 := time.Now(), cpuTime()
+		start, c0 := time.Now(), measure.CPUTime()
 		st, err := syncOnce(ctx, *db, sp)
-		wall, cpu := time.Since(start).Seconds(), (cpuTime() - c0).Seconds()
+		wall, cpu := time.Since(start).Seconds(), (measure.CPUTime() - c0).Seconds()
 		if i == *runs {
 			stop()
 		}
 		if err != nil {
 			return err
 		}
-		switch {
-		case i == 0 && st.Read > 0:
+		if i == 0 && st.Read > 0 {
 			fmt.Fprintf(stdout, "cold     wall_s=%.2f files=%d read=%d\n", wall, st.Files, st.Read)
-		case i == 0:
-			// The file was already built: this first run is a warm one like the others.
-			walls, cpus = append(walls, wall), append(cpus, cpu)
-		default:
+		} else { // a first run on a file already built is a warm one like the others
 			walls, cpus = append(walls, wall), append(cpus, cpu)
 		}
 		if i > 0 && st.Read > 0 {
 			return fmt.Errorf("warm run %d read %d files: the spool changed between runs", i, st.Read)
 		}
 		if i == *runs {
-			fmt.Fprintf(stdout, "warm     wall_s=%.2f cpu_s=%.2f files=%d unchanged=%d\n", median(walls), median(cpus), st.Files, st.Unchanged)
+			fmt.Fprintf(stdout, "warm     wall_s=%.2f cpu_s=%.2f files=%d unchanged=%d\n", measure.Median(walls), measure.Median(cpus), st.Files, st.Unchanged)
 		}
 	}
 	return nil
@@ -101,31 +95,4 @@ func syncOnce(ctx context.Context, db string, sp *postfix.Spool) (index.Stats, e
 	}
 	st, err := ix.Sync(ctx, sp)
 	return st, errors.Join(err, ix.Close())
-}
-
-// startProfile starts a CPU profile into path and returns what stops it.
-func startProfile(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func median(v []float64) float64 {
-	slices.Sort(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
