@@ -27,7 +27,6 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/bench/internal/measure"
@@ -91,7 +90,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		for range *runs {
-			wall, cpu, count, err := timed(p.fn)
+			var count int
+			var err error
+			wall, cpu := measure.Timed(func() { count, err = p.fn() })
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
@@ -109,13 +110,6 @@ func startProfile(path string, on bool) (func(), error) {
 		return func() {}, nil
 	}
 	return measure.StartProfile(path)
-}
-
-// timed runs fn and returns its wall and CPU seconds.
-func timed(fn func() (int, error)) (wall, cpu float64, n int, err error) {
-	start, c0 := time.Now(), measure.CPUTime()
-	n, err = fn()
-	return time.Since(start).Seconds(), (measure.CPUTime() - c0).Seconds(), n, err
 }
 
 // workers is how many files are read at once, as the index's bulk load does (4 per core).

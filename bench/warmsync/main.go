@@ -1,8 +1,8 @@
 // Command warmsync times what a warm start of an index file costs on a Postfix spool, with
 // nothing in between to change: the Sync that compares every queue file's and defer log's
-// stamp with the index and finds them unchanged. It builds the index first when the file is
-// empty, and can write a CPU profile of the warm runs, to say where a warm start's time goes
-// (docs/BENCHMARKS.md):
+// stamp with the index and finds them unchanged. It first brings the index up to date (a
+// full build when the file is empty, a warm-up otherwise), then makes -runs warm runs, and can
+// write a CPU profile of those, to say where a warm start's time goes (docs/BENCHMARKS.md):
 //
 //	warmsync -spool /var/tmp/mqsql-bench/spool-1000000 -db /var/tmp/warm.db -runs 3
 //	cold     wall_s=61.20 files=1000000 read=1000000
@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/mqsql/mqsql/bench/internal/measure"
 	"github.com/mqsql/mqsql/index"
@@ -54,36 +53,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer sp.Close()
-	var walls, cpus []float64
-	stop := func() {} // stops the profile of runs 1 to runs, once they are done
-	for i := range *runs + 1 {
-		if i == 1 && *profile != "" {
-			if stop, err = measure.StartProfile(*profile); err != nil {
-				return err
-			}
-		}
-		start, c0 := time.Now(), measure.CPUTime()
-		st, err := syncOnce(ctx, *db, sp)
-		wall, cpu := time.Since(start).Seconds(), (measure.CPUTime() - c0).Seconds()
-		if i == *runs {
-			stop()
-		}
-		if err != nil {
-			return err
-		}
-		if i == 0 && st.Read > 0 {
-			fmt.Fprintf(stdout, "cold     wall_s=%.2f files=%d read=%d\n", wall, st.Files, st.Read)
-		} else { // a first run on a file already built is a warm one like the others
-			walls, cpus = append(walls, wall), append(cpus, cpu)
-		}
-		if i > 0 && st.Read > 0 {
-			return fmt.Errorf("warm run %d read %d files: the spool changed between runs", i, st.Read)
-		}
-		if i == *runs {
-			fmt.Fprintf(stdout, "warm     wall_s=%.2f cpu_s=%.2f files=%d unchanged=%d\n", measure.Median(walls), measure.Median(cpus), st.Files, st.Unchanged)
-		}
+	var st index.Stats
+	wall, _ := measure.Timed(func() { st, err = syncOnce(ctx, *db, sp) })
+	if err != nil {
+		return err
 	}
+	if st.Read > 0 {
+		fmt.Fprintf(stdout, "cold     wall_s=%.2f files=%d read=%d\n", wall, st.Files, st.Read)
+	}
+	walls, cpus, st, err := warmRuns(ctx, *db, sp, *runs, *profile)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "warm     wall_s=%.2f cpu_s=%.2f files=%d unchanged=%d\n", measure.Median(walls), measure.Median(cpus), st.Files, st.Unchanged)
 	return nil
+}
+
+// warmRuns makes runs warm Syncs of the built index, under a CPU profile into profile unless
+// it is "", and returns their wall and CPU seconds and the last one's stats. A run that reads
+// a file means the spool changed, and what it measured is no warm start.
+func warmRuns(ctx context.Context, db string, sp *postfix.Spool, runs int, profile string) (walls, cpus []float64, st index.Stats, err error) {
+	if profile != "" {
+		stop, err := measure.StartProfile(profile)
+		if err != nil {
+			return nil, nil, st, err
+		}
+		defer stop()
+	}
+	for i := range runs {
+		wall, cpu := measure.Timed(func() { st, err = syncOnce(ctx, db, sp) })
+		if err != nil {
+			return nil, nil, st, err
+		}
+		if st.Read > 0 {
+			return nil, nil, st, fmt.Errorf("warm run %d read %d files: the spool changed between runs", i+1, st.Read)
+		}
+		walls, cpus = append(walls, wall), append(cpus, cpu)
+	}
+	return walls, cpus, st, nil
 }
 
 // syncOnce opens the index as a run does, brings it up to date and closes it, so that each

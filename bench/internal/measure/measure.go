@@ -1,5 +1,5 @@
 // Package measure holds what the bench commands share to report a run the same way: the
-// process's CPU time, the median of runs, and a CPU profile around the part being measured.
+// wall and CPU time of a part, the median of runs, and a CPU profile around the part.
 package measure
 
 import (
@@ -16,6 +16,14 @@ func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Timed runs fn and returns the wall and CPU seconds it took: the two figures every bench
+// line reports.
+func Timed(fn func()) (wall, cpu float64) {
+	start, c0 := time.Now(), CPUTime()
+	fn()
+	return time.Since(start).Seconds(), (CPUTime() - c0).Seconds()
 }
 
 // Median is what the benches report of several runs, since one disturbed run moves it least.
