@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"runtime"
 	"runtime/debug"
@@ -73,6 +72,10 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 		return st, err
 	}
 	defer w.close()
+	var tracked *knownFiles // what a warm Sync changes, for its stamp cache
+	if !cold {
+		tracked = known
+	}
 	for _, id := range known.ambiguous {
 		if err := w.remove(ctx, id); err != nil {
 			return st, err
@@ -87,7 +90,7 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 		}
 		return read, oldID
 	}, func(batch []result) error {
-		return ix.storeBatch(ctx, w, batch, &st, start)
+		return ix.storeBatch(ctx, w, batch, &st, start, tracked)
 	})
 	st.Files -= incomplete // files the walk left for the readers to find still being written
 	if err != nil {
@@ -102,6 +105,11 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	}
 	if keepTotals {
 		if err := ensureSummaries(ctx, tx); err != nil {
+			return st, err
+		}
+	}
+	if !cold {
+		if err := known.saveCache(ctx, tx); err != nil {
 			return st, err
 		}
 	}
@@ -121,8 +129,9 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	return st, nil
 }
 
-// storeBatch replaces the rows of the files in batch by what was read, and counts them.
-func (ix *Index) storeBatch(ctx context.Context, w *writer, batch []result, st *Stats, start time.Time) error {
+// storeBatch replaces the rows of the files in batch by what was read, and counts them; a
+// warm Sync notes in known (nil for a full load) which rows it dropped and wrote.
+func (ix *Index) storeBatch(ctx context.Context, w *writer, batch []result, st *Stats, start time.Time, known *knownFiles) error {
 	msgs := make([]*mqsql.Message, len(batch))
 	rows := make([]rowValues, len(batch))
 	for i, r := range batch {
@@ -134,11 +143,13 @@ func (ix *Index) storeBatch(ctx context.Context, w *writer, batch []result, st *
 			if err := w.remove(ctx, r.oldID); err != nil {
 				return err
 			}
+			known.noteReplaced(r.oldID)
 		}
 	}
 	if err := w.insertRows(ctx, msgs, rows); err != nil {
 		return err
 	}
+	known.noteInserted(msgs, rows)
 	before := st.Read
 	st.Read += len(batch)
 	if ix.OnProgress != nil && st.Read/progressEvery != before/progressEvery {
@@ -340,6 +351,12 @@ type knownFiles struct {
 	files     map[uint64]int32 // path hash → index in stamps
 	logs      map[uint64]knownLog
 	ambiguous []int64 // ids of the rows with an ambiguous key
+	// fromCache says the stamps came from the stamp cache (stampcache.go). replaced and
+	// inserted are what a warm Sync changed: the rows it dropped to write them again, and
+	// the rows it wrote; with the stamps it kept, they are the cache it writes.
+	fromCache bool
+	replaced  map[int64]bool
+	inserted  []cacheEntry
 }
 
 // knownLog is a defer log's stamp in knownFiles; a Size of ambiguousLog marks an ambiguous
@@ -348,11 +365,19 @@ type knownLog = mqsql.LogStamp
 
 const ambiguousLog = -2
 
-// keySeed seeds the hashes of knownFiles.
-var keySeed = maphash.MakeSeed()
+// keyOf hashes a path or queue ID for knownFiles; tests replace it to force collisions. The
+// hash is the same in every process (64-bit FNV-1a), since the stamp cache keeps the keys of
+// the paths.
+var keyOf = fnv1a
 
-// keyOf hashes a path or queue ID for knownFiles; tests replace it to force collisions.
-var keyOf = func(s string) uint64 { return maphash.String(keySeed, s) }
+func fnv1a(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
 
 func (k *knownFiles) empty() bool { return len(k.stamps) == 0 }
 
@@ -374,7 +399,10 @@ func (ix *Index) known(ctx context.Context, sp mqsql.Spool) (*knownFiles, error)
 		defer close(done)
 		logErr = k.loadLogs(ctx, sp, rows)
 	}()
-	err := k.loadFiles(ctx, ix)
+	var err error
+	if k.fromCache, err = k.loadCached(ctx, ix, rows); err == nil && !k.fromCache {
+		err = k.loadFiles(ctx, ix)
+	}
 	<-done
 	if logErr != nil {
 		return nil, errors.Join(err, fmt.Errorf("list defer logs: %w", logErr))
@@ -441,8 +469,10 @@ func stampOf(vals []driver.Value) (stamp, string, error) {
 
 // add records the stamp of the file at path, marking both rows ambiguous should another
 // row's path have the same hash.
-func (k *knownFiles) add(path string, s stamp) {
-	key := keyOf(path)
+func (k *knownFiles) add(path string, s stamp) { k.addKey(keyOf(path), s) }
+
+// addKey is add for a path whose key is known.
+func (k *knownFiles) addKey(key uint64, s stamp) {
 	if i, dup := k.files[key]; dup {
 		if old := &k.stamps[i]; !old.ambiguous {
 			k.ambiguous = append(k.ambiguous, old.id)

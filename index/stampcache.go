@@ -1,0 +1,231 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+
+	"github.com/mqsql/mqsql"
+)
+
+// The stamp cache holds what loadFiles reads from the queue_files rows (a key of the path and
+// the stamp), packed into blobs of 4096 entries in the stamp_cache table, so that a warm start
+// reads a few hundred blobs instead of eight columns of every row: through the driver each
+// column costs calls that take the connection's mutex, and at 1,000,000 messages the rows
+// were over a quarter of a warm start's CPU (docs/BENCHMARKS.md). It is only a copy: triggers
+// on queue_files empty it at any change to a row (schema.sql), so a cache that is there
+// describes the rows as they are. A warm Sync that did not read it, or whose own changes
+// emptied it, writes it again in the same transaction; a full load leaves that to the next
+// warm Sync, to stay as fast as it can.
+//
+// Chunk 0 is a header: cacheMagic, keyOf of cacheProbe (a cache written with another hash
+// of the paths is not used) and the number of entries; chunks 1.. hold the entries.
+
+const (
+	cacheMagic        = "MQSTAMP1"
+	cacheProbe        = "mqsql stamp cache"
+	cacheEntrySize    = 8 * 8 // key, id, inode, size, mode, mtime, log size, log mtime
+	cacheHeaderSize   = 3 * 8
+	cacheChunkEntries = 4096 // entries per chunk: 256 KB blobs
+)
+
+// cacheEntry is one row of the cache: the key of its path and its stamp.
+type cacheEntry struct {
+	key uint64
+	s   stamp
+}
+
+// loadCached fills k from the stamp cache, if the index has one of rows entries (the number
+// of queue_files rows) written with today's keyOf; it reports whether it did. On false, k
+// holds no file stamps.
+func (k *knownFiles) loadCached(ctx context.Context, ix *Index, rows int) (bool, error) {
+	conn, err := ix.db.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read stamp cache: %w", err)
+	}
+	defer conn.Close()
+	ok := false
+	err = conn.Raw(func(dc any) error {
+		q, isQueryer := dc.(driver.QueryerContext)
+		if !isQueryer {
+			return errors.New("the SQLite driver cannot query")
+		}
+		r, err := q.QueryContext(ctx, "SELECT entries FROM stamp_cache ORDER BY chunk", nil)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		ok, err = k.decodeCache(r, rows)
+		return err
+	})
+	if err != nil || !ok {
+		k.stamps, k.ambiguous = k.stamps[:0], nil
+		clear(k.files)
+	}
+	if err != nil {
+		return false, fmt.Errorf("read stamp cache: %w", err)
+	}
+	return ok, nil
+}
+
+// decodeCache adds the entries of the chunks r returns to k; false when they are not a cache
+// of rows entries written with today's keyOf (k then holds part of them).
+func (k *knownFiles) decodeCache(r driver.Rows, rows int) (bool, error) {
+	vals := make([]driver.Value, 1)
+	header, n := true, 0
+	for {
+		if err := r.Next(vals); errors.Is(err, io.EOF) {
+			return !header && n == rows, nil
+		} else if err != nil {
+			return false, err
+		}
+		b, isBlob := vals[0].([]byte)
+		switch {
+		case !isBlob:
+			return false, nil
+		case header:
+			if len(b) != cacheHeaderSize || string(b[:8]) != cacheMagic ||
+				binary.LittleEndian.Uint64(b[8:]) != keyOf(cacheProbe) || binary.LittleEndian.Uint64(b[16:]) != uint64(rows) {
+				return false, nil
+			}
+			header = false
+		case len(b)%cacheEntrySize != 0:
+			return false, nil
+		default:
+			for ; len(b) > 0; b = b[cacheEntrySize:] {
+				e := decodeEntry(b)
+				k.addKey(e.key, e.s)
+				n++
+			}
+		}
+	}
+}
+
+func decodeEntry(b []byte) cacheEntry {
+	v := func(i int) int64 { return int64(binary.LittleEndian.Uint64(b[8*i:])) }
+	return cacheEntry{
+		key: binary.LittleEndian.Uint64(b),
+		s:   stamp{id: v(1), inode: v(2), size: v(3), mode: v(4), mtimeNs: v(5), logSize: v(6), logMtimeNs: v(7)},
+	}
+}
+
+func appendEntry(b []byte, e cacheEntry) []byte {
+	for _, v := range [...]uint64{e.key, uint64(e.s.id), uint64(e.s.inode), uint64(e.s.size), uint64(e.s.mode),
+		uint64(e.s.mtimeNs), uint64(e.s.logSize), uint64(e.s.logMtimeNs)} {
+		b = binary.LittleEndian.AppendUint64(b, v)
+	}
+	return b
+}
+
+// writeCache replaces the cache by the entries of each, inside tx.
+func writeCache(ctx context.Context, tx *sql.Tx, each iter.Seq[cacheEntry]) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM stamp_cache"); err != nil {
+		return fmt.Errorf("write stamp cache: %w", err)
+	}
+	st, err := tx.PrepareContext(ctx, "INSERT INTO stamp_cache (chunk, entries) VALUES (?, ?)")
+	if err != nil {
+		return fmt.Errorf("write stamp cache: %w", err)
+	}
+	defer st.Close()
+	chunk, n := 1, 0
+	buf := make([]byte, 0, cacheChunkEntries*cacheEntrySize)
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		_, err := st.ExecContext(ctx, chunk, buf)
+		chunk, buf = chunk+1, buf[:0]
+		return err
+	}
+	for e := range each {
+		buf = appendEntry(buf, e)
+		n++
+		if len(buf) == cap(buf) {
+			if err := flush(); err != nil {
+				return fmt.Errorf("write stamp cache: %w", err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("write stamp cache: %w", err)
+	}
+	header := append([]byte(cacheMagic), make([]byte, 16)...)
+	binary.LittleEndian.PutUint64(header[8:], keyOf(cacheProbe))
+	binary.LittleEndian.PutUint64(header[16:], uint64(n))
+	if _, err := st.ExecContext(ctx, 0, header); err != nil {
+		return fmt.Errorf("write stamp cache: %w", err)
+	}
+	return nil
+}
+
+// cacheEmpty reports whether the cache is empty: never written, or emptied by a change.
+func cacheEmpty(ctx context.Context, tx *sql.Tx) (bool, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM stamp_cache LIMIT 1)").Scan(&n); err != nil {
+		return false, fmt.Errorf("read stamp cache: %w", err)
+	}
+	return n == 0, nil
+}
+
+// noteReplaced records that a warm Sync dropped row id to write its file again.
+func (k *knownFiles) noteReplaced(id int64) {
+	if k == nil {
+		return
+	}
+	if k.replaced == nil {
+		k.replaced = map[int64]bool{}
+	}
+	k.replaced[id] = true
+}
+
+// noteInserted records the rows a warm Sync wrote for msgs, whose ids the writer put in rows.
+func (k *knownFiles) noteInserted(msgs []*mqsql.Message, rows []rowValues) {
+	if k == nil {
+		return
+	}
+	for i, m := range msgs {
+		f := m.File
+		k.inserted = append(k.inserted, cacheEntry{key: keyOf(f.Path), s: stamp{
+			id: rows[i].file[0].(int64), inode: int64(f.Inode), size: f.Size, mode: int64(f.Mode),
+			mtimeNs: f.ModTimeNanos, logSize: f.LogSize, logMtimeNs: f.LogModTimeNanos,
+		}})
+	}
+}
+
+// saveCache writes the stamp cache at the end of a warm Sync, unless the one it read is still
+// there: none of the Sync's changes emptied it.
+func (k *knownFiles) saveCache(ctx context.Context, tx *sql.Tx) error {
+	if k.fromCache {
+		if empty, err := cacheEmpty(ctx, tx); err != nil || !empty {
+			return err
+		}
+	}
+	return writeCache(ctx, tx, k.rowsNow())
+}
+
+// rowsNow yields the stamps of the rows after a warm Sync: those it found unchanged or left
+// as they were (a file gone before it could be read again keeps its row until the next look),
+// and those it wrote. Rows of files the walk did not find, and of ambiguous keys, are gone.
+func (k *knownFiles) rowsNow() iter.Seq[cacheEntry] {
+	return func(yield func(cacheEntry) bool) {
+		for key, i := range k.files {
+			s := k.stamps[i]
+			if s.ambiguous || !s.seen || k.replaced[s.id] {
+				continue
+			}
+			if !yield(cacheEntry{key, s}) {
+				return
+			}
+		}
+		for _, e := range k.inserted {
+			if !yield(e) {
+				return
+			}
+		}
+	}
+}
