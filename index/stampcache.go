@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"iter"
 
 	"github.com/mqsql/mqsql"
@@ -44,26 +42,10 @@ type cacheEntry struct {
 // of queue_files rows) written with today's keyOf; it reports whether it did. On false, k
 // holds no file stamps.
 func (k *knownFiles) loadCached(ctx context.Context, ix *Index, rows int) (bool, error) {
-	conn, err := ix.db.Conn(ctx)
-	if err != nil {
-		return false, fmt.Errorf("read stamp cache: %w", err)
-	}
-	defer conn.Close()
-	ok := false
-	err = conn.Raw(func(dc any) error {
-		q, isQueryer := dc.(driver.QueryerContext)
-		if !isQueryer {
-			return errors.New("the SQLite driver cannot query")
-		}
-		r, err := q.QueryContext(ctx, "SELECT entries FROM stamp_cache ORDER BY chunk", nil)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		ok, err = k.decodeCache(r, rows)
-		return err
-	})
-	if err != nil || !ok {
+	d := cacheDecoder{k: k, rows: rows, ok: true}
+	err := ix.eachDriverRow(ctx, "SELECT entries FROM stamp_cache ORDER BY chunk", 1, d.chunk)
+	ok := err == nil && d.done()
+	if !ok {
 		k.stamps, k.ambiguous = k.stamps[:0], nil
 		clear(k.files)
 	}
@@ -73,38 +55,38 @@ func (k *knownFiles) loadCached(ctx context.Context, ix *Index, rows int) (bool,
 	return ok, nil
 }
 
-// decodeCache adds the entries of the chunks r returns to k; false when they are not a cache
-// of rows entries written with today's keyOf (k then holds part of them).
-func (k *knownFiles) decodeCache(r driver.Rows, rows int) (bool, error) {
-	vals := make([]driver.Value, 1)
-	header, n := true, 0
-	for {
-		if err := r.Next(vals); errors.Is(err, io.EOF) {
-			return !header && n == rows, nil
-		} else if err != nil {
-			return false, err
-		}
-		b, isBlob := vals[0].([]byte)
-		switch {
-		case !isBlob:
-			return false, nil
-		case header:
-			if len(b) != cacheHeaderSize || string(b[:8]) != cacheMagic ||
-				binary.LittleEndian.Uint64(b[8:]) != keyOf(cacheProbe) || binary.LittleEndian.Uint64(b[16:]) != uint64(rows) {
-				return false, nil
-			}
-			header = false
-		case len(b)%cacheEntrySize != 0:
-			return false, nil
-		default:
-			for ; len(b) > 0; b = b[cacheEntrySize:] {
-				e := decodeEntry(b)
-				k.addKey(e.key, e.s)
-				n++
-			}
+// cacheDecoder adds the entries of the cache's chunks to k, the header first, as long as they
+// are a cache of rows entries written with today's keyOf (ok).
+type cacheDecoder struct {
+	k             *knownFiles
+	rows, entries int
+	header, ok    bool
+}
+
+func (d *cacheDecoder) chunk(vals []driver.Value) error {
+	b, isBlob := vals[0].([]byte)
+	switch {
+	case !d.ok:
+	case !isBlob:
+		d.ok = false
+	case !d.header:
+		d.header = true
+		d.ok = len(b) == cacheHeaderSize && string(b[:8]) == cacheMagic &&
+			binary.LittleEndian.Uint64(b[8:]) == keyOf(cacheProbe) && binary.LittleEndian.Uint64(b[16:]) == uint64(d.rows)
+	case len(b)%cacheEntrySize != 0:
+		d.ok = false
+	default:
+		for ; len(b) > 0; b = b[cacheEntrySize:] {
+			e := decodeEntry(b)
+			d.k.addKey(e.key, e.s)
+			d.entries++
 		}
 	}
+	return nil
 }
+
+// done reports whether the chunks were a whole cache.
+func (d *cacheDecoder) done() bool { return d.ok && d.header && d.entries == d.rows }
 
 func decodeEntry(b []byte) cacheEntry {
 	v := func(i int) int64 { return int64(binary.LittleEndian.Uint64(b[8*i:])) }

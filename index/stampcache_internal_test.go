@@ -17,13 +17,7 @@ import (
 // rows; that a Sync reads it when it is there; and that it is never used once a row changed.
 func TestStampCacheMatchesRows(t *testing.T) {
 	ctx := context.Background()
-	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
-	sp := testspool.Open(t, dir)
-	ix, err := Open(ctx, filepath.Join(t.TempDir(), "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	dir, sp, ix := fileIndexOfSpool(t)
 	sync := func() {
 		t.Helper()
 		if _, err := ix.Sync(ctx, sp); err != nil {
@@ -82,12 +76,7 @@ func TestStampCacheRejected(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			sp := testspool.Open(t, testspool.Copy(t, testspool.Dir(t, "spool")))
-			ix, err := Open(ctx, filepath.Join(t.TempDir(), "index.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ix.Close()
+			_, sp, ix := fileIndexOfSpool(t)
 			for range 2 {
 				if _, err := ix.Sync(ctx, sp); err != nil {
 					t.Fatal(err)
@@ -105,6 +94,19 @@ func TestStampCacheRejected(t *testing.T) {
 			wantCacheOfRows(t, ix, sp)
 		})
 	}
+}
+
+// fileIndexOfSpool copies the test spool and opens an empty index file for it, closed when
+// the test ends.
+func fileIndexOfSpool(t *testing.T) (string, mqsql.Spool, *Index) {
+	t.Helper()
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	ix, err := Open(context.Background(), filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return dir, testspool.Open(t, dir), ix
 }
 
 // knownOf is what a Sync of ix would compare the spool with.

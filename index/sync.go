@@ -410,42 +410,53 @@ func (ix *Index) known(ctx context.Context, sp mqsql.Spool) (*knownFiles, error)
 	return k, err
 }
 
-// loadFiles reads the stamps of the index's files. It reads the rows from the driver
-// directly: database/sql's conversions would cost as much again as reading them.
+// loadFiles reads the stamps of the index's files.
 func (k *knownFiles) loadFiles(ctx context.Context, ix *Index) error {
-	conn, err := ix.db.Conn(ctx)
+	const q = "SELECT id, path, inode, file_size, mode, mtime_ns, log_size, log_mtime_ns FROM queue_files"
+	err := ix.eachDriverRow(ctx, q, 8, func(vals []driver.Value) error {
+		s, path, err := stampOf(vals)
+		if err == nil {
+			k.add(path, s)
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("read index: %w", err)
 	}
+	return nil
+}
+
+// eachDriverRow runs query, whose rows have columns values, on the driver directly and calls
+// fn with each row, whose values are valid only during the call: for a million rows,
+// database/sql's conversions would cost as much again as reading them.
+func (ix *Index) eachDriverRow(ctx context.Context, query string, columns int, fn func([]driver.Value) error) error {
+	conn, err := ix.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
 	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
+	return conn.Raw(func(dc any) error {
 		q, ok := dc.(driver.QueryerContext)
 		if !ok {
 			return errors.New("the SQLite driver cannot query")
 		}
-		rows, err := q.QueryContext(ctx, "SELECT id, path, inode, file_size, mode, mtime_ns, log_size, log_mtime_ns FROM queue_files", nil)
+		rows, err := q.QueryContext(ctx, query, nil)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		vals := make([]driver.Value, 8)
+		vals := make([]driver.Value, columns)
 		for {
 			if err := rows.Next(vals); errors.Is(err, io.EOF) {
 				return nil
 			} else if err != nil {
 				return err
 			}
-			s, path, err := stampOf(vals)
-			if err != nil {
+			if err := fn(vals); err != nil {
 				return err
 			}
-			k.add(path, s)
 		}
 	})
-	if err != nil {
-		return fmt.Errorf("read index: %w", err)
-	}
-	return nil
 }
 
 // stampOf takes a stamp from the values of a row of loadFiles's query: id, path, inode,
