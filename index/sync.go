@@ -108,8 +108,8 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 			return st, err
 		}
 	}
-	if !cold {
-		if err := known.saveCache(ctx, tx); err != nil {
+	if tracked != nil {
+		if err := tracked.saveCache(ctx, tx); err != nil {
 			return st, err
 		}
 	}
