@@ -56,6 +56,9 @@ type Entry struct {
 	// Lazy marks an entry of WalkForRead: File has only Path, and the driver's read checks
 	// whether the file is complete (ErrIncomplete when not).
 	Lazy bool
+	// Log is the stamp of the message's log in the entries of a LogWalker's walk, which
+	// takes it as it goes; zero (no log) in every other walk's.
+	Log LogStamp
 }
 
 // LogStamp is the size and mtime of a message's log file (Postfix's defer log, Exim's
@@ -154,7 +157,8 @@ type Spool interface {
 	Dir() string
 	// Walk lists every message file, stat'ed.
 	Walk(ctx context.Context, fn func(Entry) error) error
-	// WalkParallel is Walk with the directories listed in parallel (fn still serialized).
+	// WalkParallel is Walk with the directories listed in parallel, where that is faster;
+	// fn may then be called from several goroutines at once.
 	WalkParallel(ctx context.Context, fn func(Entry) error) error
 	// WalkForRead lists candidate files without stat'ing them (Entry.Lazy), for a reader
 	// that opens each one anyway.
@@ -176,6 +180,16 @@ type Spool interface {
 	ListDir(rel string) ([]fs.DirEntry, error)
 	// IsDir reports whether rel is a directory, reached without following a link.
 	IsDir(rel string) bool
+}
+
+// LogWalker is a Spool that can take each message's log stamp during its parallel walk,
+// because a log's place follows from the message's ID. A warm start then needs no listing of
+// the logs before it can compare: on a big queue that listing is a second walk, of nearly as
+// many files, that the comparison had to wait for.
+type LogWalker interface {
+	// WalkParallelWithLogs is WalkParallel with Entry.Log set: the stamp of the log that
+	// EachDelayLogStamp would list for the entry's ID, zero when there is none.
+	WalkParallelWithLogs(ctx context.Context, fn func(Entry) error) error
 }
 
 // Operator is a driver's write side besides its Executors: the re-check that keeps every

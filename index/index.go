@@ -30,7 +30,8 @@ type Index struct {
 	db   *sql.DB
 	path string
 	// OnProgress, when set, is called from Sync every few thousand files read and once at
-	// the end, so a terminal can show a cold load advancing.
+	// the end, so a terminal can show a cold load advancing. Until the end, only Read,
+	// Damaged and Elapsed are filled in: the walk counts the rest as it finishes.
 	OnProgress func(Stats)
 	// content is the spool header(), body() and postcat() read (see UseSpool).
 	content *sqlfuncs.Source

@@ -46,7 +46,7 @@ func (ix *Index) Reconcile(ctx context.Context, sp mqsql.Spool) (ReconcileStats,
 // of a million messages costs a stamp per file, not a map of every path.
 func (ix *Index) diffSpool(ctx context.Context, sp mqsql.Spool, now time.Time) (map[string]*dirtyID, int, error) {
 	defer debug.SetGCPercent(debug.SetGCPercent(warmGCPercent))
-	known, err := ix.known(ctx, sp)
+	known, err := ix.known(ctx, sp, false) // sp.Walk takes no log stamps
 	if err != nil {
 		return nil, 0, err
 	}

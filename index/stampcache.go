@@ -197,7 +197,7 @@ func (k *knownFiles) rowsNow() iter.Seq[cacheEntry] {
 	return func(yield func(cacheEntry) bool) {
 		for key, i := range k.files {
 			s := k.stamps[i]
-			if s.ambiguous || !s.seen || k.replaced[s.id] {
+			if s.ambiguous || s.seen == 0 || k.replaced[s.id] {
 				continue
 			}
 			if !yield(cacheEntry{key, s}) {

@@ -112,7 +112,7 @@ func fileIndexOfSpool(t *testing.T) (string, mqsql.Spool, *Index) {
 // knownOf is what a Sync of ix would compare the spool with.
 func knownOf(t *testing.T, ix *Index, sp mqsql.Spool) *knownFiles {
 	t.Helper()
-	k, err := ix.known(context.Background(), sp)
+	k, err := ix.known(context.Background(), sp, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,11 @@ type stamp struct {
 	inode, size, mode   int64
 	mtimeNs             int64
 	logSize, logMtimeNs int64
-	// seen is set by Sync when the walk finds the file still there; ambiguous marks a
-	// path whose hash another row's path shares (see knownFiles).
-	seen, ambiguous bool
+	// seen is set (atomically: walkers whose paths share a key may set it at once) when
+	// the walk finds the file still there; ambiguous marks a path whose hash another row's
+	// path shares (see knownFiles).
+	seen      uint32
+	ambiguous bool
 }
 
 // Sync makes the index equal to the spool: it reads the files that are new or whose inode,
@@ -44,11 +46,15 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	start := time.Now()
 	var st Stats
 	defer debug.SetGCPercent(debug.SetGCPercent(warmGCPercent))
-	known, err := ix.known(ctx, sp)
+	walk, logsInEntries := stampWalk(sp)
+	known, err := ix.known(ctx, sp, logsInEntries)
 	if err != nil {
 		return st, err
 	}
 	cold := known.empty()
+	if cold {
+		walk = sp.WalkForRead // every file is read anyway, and the read checks it
+	}
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
 		return st, fmt.Errorf("begin index update: %w", err)
@@ -82,16 +88,18 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 		}
 	}
 
-	incomplete, err := ix.load(ctx, sp, cold, func(e mqsql.Entry) (bool, int64) {
-		st.Files++
+	var files, unchanged atomic.Int64 // counted by the walkers, several at once
+	incomplete, err := ix.load(ctx, sp, walk, func(e mqsql.Entry) (bool, int64) {
+		files.Add(1)
 		read, oldID := known.want(e)
 		if !read {
-			st.Unchanged++
+			unchanged.Add(1)
 		}
 		return read, oldID
 	}, func(batch []result) error {
 		return ix.storeBatch(ctx, w, batch, &st, start, tracked)
 	})
+	st.Files, st.Unchanged = int(files.Load()), int(unchanged.Load())
 	st.Files -= incomplete // files the walk left for the readers to find still being written
 	if err != nil {
 		return st, err
@@ -185,12 +193,12 @@ type result struct {
 	oldID int64
 }
 
-// load walks the spool, reads the entries want selects on several goroutines, and hands the
-// messages to store a batch at a time, in the calling goroutine. want says whether to read a
-// file and which row, if any, it replaces; the walking goroutines call it one at a time. With
-// all (the index is empty, every file is read), the walk does not lstat the files and load
-// returns how many the readers found still being written.
-func (ix *Index) load(ctx context.Context, sp mqsql.Spool, all bool, want func(mqsql.Entry) (bool, int64), store func([]result) error) (incomplete int, err error) {
+// load walks the spool with walk, reads the entries want selects on several goroutines, and
+// hands the messages to store a batch at a time, in the calling goroutine. want says whether
+// to read a file and which row, if any, it replaces; the walking goroutines call it several at
+// once. It returns how many files the readers found still being written, which a walk that
+// does not lstat them (WalkForRead) leaves to them.
+func (ix *Index) load(ctx context.Context, sp mqsql.Spool, walk spoolWalk, want func(mqsql.Entry) (bool, int64), store func([]result) error) (incomplete int, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []work, 8)
@@ -199,7 +207,7 @@ func (ix *Index) load(ctx context.Context, sp mqsql.Spool, all bool, want func(m
 	var walkErr error
 	go func() {
 		defer close(batches)
-		walkErr = walkBatches(ctx, sp, all, want, batches)
+		walkErr = walkBatches(ctx, walk, want, batches)
 	}()
 	var wg sync.WaitGroup
 	var readErr error
@@ -224,10 +232,23 @@ func (ix *Index) load(ctx context.Context, sp mqsql.Spool, all bool, want func(m
 	return int(skipped.Load()), errors.Join(storeErr, readErr, ignoreCanceled(walkErr, storeErr != nil || readErr != nil))
 }
 
-// walkBatches walks the spool and sends the files want selects, batchSize at a time. The
-// walk runs on several goroutines; want and the batch are used by one at a time. When all the
-// files are to be read anyway, the walk leaves checking them to the readers (WalkForRead).
-func walkBatches(ctx context.Context, sp mqsql.Spool, all bool, want func(mqsql.Entry) (bool, int64), out chan<- []work) error {
+// spoolWalk is one of a Spool's parallel walks.
+type spoolWalk = func(context.Context, func(mqsql.Entry) error) error
+
+// stampWalk is the walk a warm Sync compares stamps along, and whether its entries carry
+// their log stamps (mqsql.LogWalker), in which case the logs need no listing of their own.
+func stampWalk(sp mqsql.Spool) (walk spoolWalk, logsInEntries bool) {
+	if lw, ok := sp.(mqsql.LogWalker); ok {
+		return lw.WalkParallelWithLogs, true
+	}
+	return sp.WalkParallel, false
+}
+
+// walkBatches walks the spool with walk and sends the files want selects, batchSize at a
+// time. The walk runs on several goroutines, and so does want, several at once: on a warm
+// start it is most of what the walk does between its system calls. The batch is filled by
+// one at a time.
+func walkBatches(ctx context.Context, walk spoolWalk, want func(mqsql.Entry) (bool, int64), out chan<- []work) error {
 	var mu sync.Mutex
 	batch := make([]work, 0, batchSize)
 	send := func() error {
@@ -239,17 +260,13 @@ func walkBatches(ctx context.Context, sp mqsql.Spool, all bool, want func(mqsql.
 			return ctx.Err()
 		}
 	}
-	walk := sp.WalkParallel
-	if all {
-		walk = sp.WalkForRead
-	}
 	err := walk(ctx, func(e mqsql.Entry) error {
-		mu.Lock()
-		defer mu.Unlock()
 		read, oldID := want(e)
 		if !read {
 			return nil
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		batch = append(batch, work{e, oldID})
 		if len(batch) == batchSize {
 			return send()
@@ -351,6 +368,9 @@ type knownFiles struct {
 	files     map[uint64]int32 // path hash → index in stamps
 	logs      map[uint64]knownLog
 	ambiguous []int64 // ids of the rows with an ambiguous key
+	// logsInEntries says the walk's entries carry their log stamps (mqsql.LogWalker), and
+	// logs is not used.
+	logsInEntries bool
 	// fromCache says the stamps came from the stamp cache (stampcache.go). replaced and
 	// inserted are what a warm Sync changed: the rows it dropped to write them again, and
 	// the rows it wrote; with the stamps it kept, they are the cache it writes.
@@ -382,16 +402,19 @@ func fnv1a(s string) uint64 {
 func (k *knownFiles) empty() bool { return len(k.stamps) == 0 }
 
 // known loads what the index knows and, unless it is empty (then every file is read anyway,
-// with its log), the defer logs' stamps: both at once, since each is a long wait on a
-// different thing.
-func (ix *Index) known(ctx context.Context, sp mqsql.Spool) (*knownFiles, error) {
+// with its log) or the walk gives each file's log stamp (logsInEntries), the defer logs'
+// stamps: both at once, since each is a long wait on a different thing.
+func (ix *Index) known(ctx context.Context, sp mqsql.Spool, logsInEntries bool) (*knownFiles, error) {
 	var rows int
 	if err := ix.db.QueryRowContext(ctx, "SELECT count(*) FROM queue_files").Scan(&rows); err != nil {
 		return nil, fmt.Errorf("read index: %w", err)
 	}
-	k := &knownFiles{stamps: make([]stamp, 0, rows), files: make(map[uint64]int32, rows)}
+	k := &knownFiles{stamps: make([]stamp, 0, rows), files: make(map[uint64]int32, rows), logsInEntries: logsInEntries}
 	if rows == 0 {
 		return k, nil
+	}
+	if logsInEntries {
+		return k, k.load(ctx, ix, rows)
 	}
 	var logErr error
 	done := make(chan struct{})
@@ -399,15 +422,21 @@ func (ix *Index) known(ctx context.Context, sp mqsql.Spool) (*knownFiles, error)
 		defer close(done)
 		logErr = k.loadLogs(ctx, sp, rows)
 	}()
-	var err error
-	if k.fromCache, err = k.loadCached(ctx, ix, rows); err == nil && !k.fromCache {
-		err = k.loadFiles(ctx, ix)
-	}
+	err := k.load(ctx, ix, rows)
 	<-done
 	if logErr != nil {
 		return nil, errors.Join(err, fmt.Errorf("list defer logs: %w", logErr))
 	}
 	return k, err
+}
+
+// load reads the stamps of the index's rows, from the stamp cache if it is there.
+func (k *knownFiles) load(ctx context.Context, ix *Index, rows int) error {
+	var err error
+	if k.fromCache, err = k.loadCached(ctx, ix, rows); err == nil && !k.fromCache {
+		err = k.loadFiles(ctx, ix)
+	}
+	return err
 }
 
 // loadFiles reads the stamps of the index's files.
@@ -513,21 +542,29 @@ func (k *knownFiles) loadLogs(ctx context.Context, sp mqsql.Spool, hint int) err
 }
 
 // want says whether a file the walk found must be read, and which row it replaces, and marks
-// its row seen.
+// its row seen. Walkers call it several at once: it only reads knownFiles, but for seen.
 func (k *knownFiles) want(e mqsql.Entry) (bool, int64) {
 	i, ok := k.files[keyOf(e.File.Path)]
 	if !ok {
 		return true, 0
 	}
 	old := &k.stamps[i]
-	old.seen = true
+	atomic.StoreUint32(&old.seen, 1)
 	if old.ambiguous {
 		return true, 0 // its rows were dropped up front
 	}
-	if log := k.logs[keyOf(e.QueueID)]; log.Size != ambiguousLog && old.matches(e, log) {
+	if log := k.logOf(e); log.Size != ambiguousLog && old.matches(e, log) {
 		return false, 0
 	}
 	return true, old.id
+}
+
+// logOf is the stamp of e's log: the walk's, or the listing's.
+func (k *knownFiles) logOf(e mqsql.Entry) knownLog {
+	if k.logsInEntries {
+		return e.Log
+	}
+	return k.logs[keyOf(e.QueueID)]
 }
 
 // unseen lists the ids of the rows whose file the walk did not find, leaving out the rows
@@ -535,7 +572,7 @@ func (k *knownFiles) want(e mqsql.Entry) (bool, int64) {
 func (k *knownFiles) unseen() []int64 {
 	var ids []int64
 	for _, old := range k.stamps {
-		if !old.seen && !old.ambiguous {
+		if old.seen == 0 && !old.ambiguous {
 			ids = append(ids, old.id)
 		}
 	}

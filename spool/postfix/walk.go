@@ -453,6 +453,18 @@ func (c Config) isRelPath(queue, id, path string) bool {
 	return rest == id
 }
 
+// appendDir appends to b the directory, relative to the queue directory, where Postfix keeps
+// queue ID id in the named directory: RelPath without the ID, built without allocating.
+func (c Config) appendDir(b []byte, queue, id string) []byte {
+	b = append(b, queue...)
+	if c.hashed(queue) {
+		for i := range c.HashQueueDepth {
+			b = append(b, '/', hashChar(id, i))
+		}
+	}
+	return b
+}
+
 // hashChar is character i of hashKey(id), '_' past its end, as hashDirs uses it.
 func hashChar(id string, i int) byte {
 	sep := longIDSeparator(id)

@@ -93,6 +93,9 @@ func TestParallelWalksAgree(t *testing.T) {
 	for name, walk := range map[string]func(*postfix.Spool) func(context.Context, func(postfix.Entry) error) error{
 		"WalkParallel": func(sp *postfix.Spool) func(context.Context, func(postfix.Entry) error) error { return sp.WalkParallel },
 		"WalkForRead":  func(sp *postfix.Spool) func(context.Context, func(postfix.Entry) error) error { return sp.WalkForRead },
+		"WalkParallelWithLogs": func(sp *postfix.Spool) func(context.Context, func(postfix.Entry) error) error {
+			return sp.WalkParallelWithLogs
+		},
 	} {
 		got := walkWith(t, dir, walk)
 		if !slices.Equal(got.entries, want.entries) {
@@ -166,6 +169,9 @@ func TestWalkInterrupted(t *testing.T) {
 		"Walk":         func(sp *postfix.Spool) func(context.Context, func(postfix.Entry) error) error { return sp.Walk },
 		"WalkParallel": func(sp *postfix.Spool) func(context.Context, func(postfix.Entry) error) error { return sp.WalkParallel },
 		"WalkForRead":  func(sp *postfix.Spool) func(context.Context, func(postfix.Entry) error) error { return sp.WalkForRead },
+		"WalkParallelWithLogs": func(sp *postfix.Spool) func(context.Context, func(postfix.Entry) error) error {
+			return sp.WalkParallelWithLogs
+		},
 	} {
 		sp := openSpool(t, dir)
 		ctx, cancel := context.WithCancelCause(context.Background())
