@@ -60,11 +60,11 @@ func (p *logProbe) stamp(id string) (LogStamp, error) {
 		}
 		return LogStamp{}, nil
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	ls, ok := logStamp(&st)
+	if !ok {
 		p.s.warn(fmt.Errorf("skip %s: not a regular file (%s)", p.s.cfg.RelPath(delayLogDir, id), saferoot.FileType(st.Mode)))
-		return LogStamp{}, nil
 	}
-	return LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}, nil
+	return ls, nil
 }
 
 // dir returns the open log directory rel, opening it on first use; nil when there is none.

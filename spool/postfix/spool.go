@@ -168,17 +168,18 @@ func (s *Spool) readLog(dir, id string, limit int) ([]LogEntry, *LogStamp, error
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+	fstatErr := unix.Fstat(fd, &st)
+	stamp, isLog := logStamp(&st)
+	if fstatErr != nil || !isLog {
 		return nil, nil, fmt.Errorf("read %s: not a regular file", rel)
 	}
-	stamp := &LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}
 	buf := logBuffers.Get().(*[]byte)
 	defer logBuffers.Put(buf)
 	entries, err := parseLogBuf(&sizedReader{fd: fd, size: st.Size}, (*buf)[:0], limit)
 	if err != nil {
-		return entries, stamp, fmt.Errorf("read %s: %w", rel, err)
+		return entries, &stamp, fmt.Errorf("read %s: %w", rel, err)
 	}
-	return entries, stamp, nil
+	return entries, &stamp, nil
 }
 
 // logBuffers hold the line buffers of defer-log parsing, so that reading a million logs does

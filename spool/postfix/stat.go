@@ -17,6 +17,16 @@ func complete(mode uint32) bool { return mode&0o700 == 0o700 }
 // nanos is a file's modification time in nanoseconds, as the index stores it.
 func nanos(ts unix.Timespec) int64 { return ts.Sec*1e9 + ts.Nsec }
 
+// logStamp is the stamp of the message log (defer, bounce) whose status is st; false when st is
+// no regular file, which is never a log. Listing, looking up and reading a log all take its
+// stamp here, so that what a warm start compares is what a read stored.
+func logStamp(st *unix.Stat_t) (LogStamp, bool) {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return LogStamp{}, false
+	}
+	return LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}, true
+}
+
 // Stat looks at one place where queue file id of queue q may be (its computed path, or a path
 // an event or the index named) and returns it as a walk would list it: a regular file that,
 // outside corrupt/, is complete. It opens nothing but directories, and those only through the
@@ -54,10 +64,7 @@ func (s *Spool) StatLog(id string) (LogStamp, bool) {
 		}
 		return LogStamp{}, false
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return LogStamp{}, false
-	}
-	return LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}, true
+	return logStamp(&st)
 }
 
 // expireBit is the mode bit postsuper -e sets to force a message's expiration at its next

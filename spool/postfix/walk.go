@@ -94,8 +94,8 @@ func (s *Spool) LogStamps(ctx context.Context, dir string) (map[string]LogStamp,
 // several goroutines at once.
 func (s *Spool) EachLogStamp(ctx context.Context, dir string, fn func(id string, st LogStamp)) error {
 	err := s.walkParallel(ctx, []walkRoot{{rel: dir}}, true, func(_ *walkRoot, path, name string, st *unix.Stat_t) error {
-		if ValidQueueID(name) && s.cfg.isRelPath(dir, name, path) {
-			fn(name, LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)})
+		if ls, ok := logStamp(st); ok && ValidQueueID(name) && s.cfg.isRelPath(dir, name, path) {
+			fn(name, ls)
 		}
 		return nil
 	})
