@@ -18,5 +18,5 @@ var Schema string
 // holds the tables behind the views (queue_files, queue_recipients), which are mqsql's own.
 var (
 	Tables = []string{"messages", "recipients", "events", "deliveries", "log_messages"}
-	Views  = []string{"qshape", "qshape_senders", "reasons", "senders"}
+	Views  = []string{"qshape", "qshape_senders", "reasons", "senders", "timeline", "delivered"}
 )

@@ -283,6 +283,41 @@ WHERE queue <> 'corrupt'
 GROUP BY sender
 ORDER BY messages DESC, bytes DESC, sender;
 
+-- timeline: a message's history as the log tells it, one row per event in order: received
+-- (detail: the sender, size, client and SASL login), each delivery attempt's result (sent,
+-- deferred, bounced, expired, with its recipient, relay, dsn and response), removed.
+--   SELECT * FROM timeline WHERE queue_id = '4jjygL3Vh3z5cZK'
+CREATE VIEW timeline AS
+SELECT queue_id, time, event, recipient, relay, dsn, detail FROM (
+	SELECT queue_id, first_seen AS time, 0 AS rank, 'received' AS event, NULL AS recipient, NULL AS relay,
+	       NULL AS dsn, concat_ws(', ', 'from=<' || sender || '>', 'size=' || size, 'nrcpt=' || nrcpt,
+	       'client=' || client_address, 'sasl_username=' || sasl_username, 'message-id=' || message_id) AS detail
+	FROM log_messages
+	UNION ALL
+	SELECT queue_id, time, 1, status, recipient, relay, dsn, response FROM deliveries
+	UNION ALL
+	SELECT queue_id, removed, 2, 'removed', NULL, NULL, NULL, NULL FROM log_messages WHERE removed IS NOT NULL
+)
+ORDER BY queue_id, time, rank;
+
+-- delivered: what went out, per minute, envelope sender, SASL login and recipient domain:
+-- messages and recipients delivered (status sent), the relays they went to, and the first
+-- and last delivery's time. minute is unix seconds at the minute's start, so a window is
+-- "minute >= now() - 3600" (the last hour, to the minute); the sender and login are the
+-- log's (log_messages), NULL when the log did not say. A recipient logged as a local part
+-- alone (Exim's "=> a <a@local.test>") counts under its original address's domain.
+CREATE VIEW delivered AS
+SELECT CAST(d.time / 60 AS INTEGER) * 60 AS minute, m.sender AS sender, m.sasl_username AS sasl_username,
+       lower(substr(d.address, instr(d.address, '@') + 1)) AS domain,
+       count(DISTINCT d.queue_id) AS messages, count(*) AS recipients,
+       group_concat(DISTINCT d.relay) AS relays, min(d.time) AS first, max(d.time) AS last
+FROM (SELECT time, queue_id, relay,
+             iif(instr(recipient, '@') > 0, recipient, coalesce(orig_recipient, recipient)) AS address
+      FROM deliveries WHERE status = 'sent') d
+LEFT JOIN log_messages m ON m.queue_id = d.queue_id
+GROUP BY 1, 2, 3, 4
+ORDER BY minute, recipients DESC;
+
 -- @indexes: built after a bulk load, which is faster than maintaining them row by row.
 CREATE UNIQUE INDEX IF NOT EXISTS queue_files_path ON queue_files(path);
 CREATE INDEX IF NOT EXISTS queue_files_queue_id ON queue_files(queue_id);

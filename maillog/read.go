@@ -106,30 +106,31 @@ func (r *Reader) consume(ctx context.Context, lf *logFile, p mqsql.LogParser, st
 			}
 		}
 		if b.records >= batchRecords {
-			if b, err = r.flush(ctx, b, lf, st); err != nil {
+			if err := r.flush(ctx, b, lf, st); err != nil {
+				return err
+			}
+			if b, err = begin(ctx, r.DB, r.cutoff()); err != nil {
 				return err
 			}
 		}
 	}
-	_, err = r.flush(ctx, b, lf, st)
-	return err
+	return r.flush(ctx, b, lf, st)
 }
 
-// flush commits b with lf's position, counts it, and begins the next batch (nil after an
-// error, when b was rolled back).
-func (r *Reader) flush(ctx context.Context, b *batch, lf *logFile, st *Stats) (*batch, error) {
+// flush commits b with lf's position and counts it.
+func (r *Reader) flush(ctx context.Context, b *batch, lf *logFile, st *Stats) error {
 	if err := ctx.Err(); err != nil {
 		b.abort()
-		return nil, err
+		return err
 	}
 	if err := b.commit(ctx, lf.pos, r.now()); err != nil {
-		return nil, err
+		return err
 	}
 	st.Lines += lf.pos.newLines
 	st.Unreadable += lf.pos.newBad
 	st.Records += int64(b.records)
 	lf.pos.newLines, lf.pos.newBad = 0, 0
-	return begin(ctx, r.DB, r.cutoff())
+	return nil
 }
 
 // Prune drops deliveries older than the retention, and the log_messages rows of messages

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/index"
+	"github.com/mqsql/mqsql/maillog"
+)
+
+// historyFlags say which mail log fills deliveries and log_messages, and for how long.
+type historyFlags struct {
+	logs    logList // --log, repeatable
+	rotated int     // --log-history: rotated files read before each --log file
+	days    int     // --history-days; 0 reads no log
+}
+
+// logList is a repeatable string flag.
+type logList []string
+
+func (l *logList) String() string     { return strings.Join(*l, ",") }
+func (l *logList) Set(v string) error { *l = append(*l, v); return nil }
+
+// addHistoryFlags declares the mail log flags; mqsql and mqsql watch share them.
+func addHistoryFlags(fs *flag.FlagSet, h *historyFlags) {
+	fs.Var(&h.logs, "log", "mail log FILE (or glob, oldest first by mtime) read into deliveries and log_messages; repeatable (default: the MTA's own log file, else "+maillog.DefaultLog+", for the queue the MTA here runs on)")
+	fs.IntVar(&h.rotated, "log-history", 0, "also read the N newest rotated files of each log (FILE.1 ... FILE.N, or .N.gz), oldest first; never read unless asked")
+	fs.IntVar(&h.days, "history-days", int(maillog.DefaultRetention/(24*time.Hour)), "days of delivery history kept; 0 reads no mail log")
+}
+
+// readHistory reads the mail log into the index after the spool: from where the last run
+// stopped, each new line once. A log that cannot be read is a warning: the queue's rows are
+// still good.
+func readHistory(ctx context.Context, o *options, ix *index.Index, sp mqsql.QueueDir, stderr io.Writer) {
+	h := o.history
+	lr, ok := o.driver.(mqsql.LogReader)
+	if h.days <= 0 || !ok {
+		return
+	}
+	src, err := maillog.Resolve(ctx, h.logs, h.rotated, lr, sp.Live())
+	if err != nil {
+		fmt.Fprintf(stderr, "mqsql: warning: delivery history not read: %v\n", err)
+		return
+	}
+	if src.Journal {
+		fmt.Fprintf(stderr, "mqsql: warning: delivery history not read: no mail log file here, and reading the journal is not supported yet; name the log with --log\n")
+	}
+	r := &maillog.Reader{DB: ix.DB(), Parser: lr.LogParser, Clock: clock, Retention: time.Duration(h.days) * 24 * time.Hour}
+	st, err := r.ReadFiles(ctx, src.Files)
+	if err != nil {
+		fmt.Fprintf(stderr, "mqsql: warning: delivery history: %v\n", err)
+	}
+	if st.Unreadable > 0 {
+		fmt.Fprintf(stderr, "mqsql: warning: %d lines of the mail log could not be read and were left out (log_positions.unreadable)\n", st.Unreadable)
+	}
+}
