@@ -109,7 +109,7 @@ func sendBounce(ctx context.Context, t *testing.T, pf *postfixtest.Postfix) stri
 	}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		data, _ := os.ReadFile(maillogFile(ctx, t))
-		if m := regexp.MustCompile(`postfix/pickup\[\d+\]: (\w+): uid=\d+ from=<hist-bounced` + runTag + `@sender.test>`).FindAllSubmatch(data, -1); len(m) > 0 {
+		if m := regexp.MustCompile(`postfix/pickup\[\d+\]: (\w+): uid=\d+ from=<hist-bounced`+runTag+`@sender.test>`).FindAllSubmatch(data, -1); len(m) > 0 {
 			return string(m[len(m)-1][1])
 		}
 	}
