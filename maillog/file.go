@@ -125,10 +125,22 @@ func (lf *logFile) next() (line []byte, long bool, err error) {
 		return nil, true, nil
 	}
 	if err != nil {
+		lf.unread()
 		return nil, false, io.EOF
 	}
 	lf.pos.offset += int64(len(line))
 	return line[:len(line)-1], false, nil
+}
+
+// unread puts the reader of a plain file back at the end of the last complete line, so that
+// a line still being written is read whole once it is (a follower reads on from here).
+func (lf *logFile) unread() {
+	if strings.HasSuffix(lf.pos.path, ".gz") {
+		return
+	}
+	if _, err := lf.f.Seek(lf.pos.offset, io.SeekStart); err == nil {
+		lf.r.Reset(lf.f)
+	}
 }
 
 // Close closes the file.

@@ -68,11 +68,7 @@ func (r *Reader) readFile(ctx context.Context, path string, st *Stats) error {
 	}
 	defer lf.Close()
 	st.Files++
-	loc := r.Loc
-	if loc == nil {
-		loc = time.Local
-	}
-	p := r.Parser(mqsql.LogDating{Ref: lf.mtime, Loc: loc})
+	p := r.Parser(mqsql.LogDating{Ref: lf.mtime, Loc: r.loc()})
 	return r.consume(ctx, lf, p, st)
 }
 
@@ -144,6 +140,14 @@ func (r *Reader) Prune(ctx context.Context) error {
 		return fmt.Errorf("history: prune log_messages: %w", err)
 	}
 	return nil
+}
+
+// loc is the zone of stamps without one.
+func (r *Reader) loc() *time.Location {
+	if r.Loc == nil {
+		return time.Local
+	}
+	return r.Loc
 }
 
 func (r *Reader) now() float64 {

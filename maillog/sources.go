@@ -123,3 +123,26 @@ func isFile(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular()
 }
+
+// Current are the files of files that are no rotated copy (FILE.N, FILE.N.gz): the ones a
+// follower follows.
+func Current(files []string) []string {
+	var out []string
+	for _, f := range files {
+		if rotation(f) == 0 && !strings.HasSuffix(f, ".gz") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Rotated are the other files of files.
+func Rotated(files []string) []string {
+	var out []string
+	for _, f := range files {
+		if rotation(f) != 0 || strings.HasSuffix(f, ".gz") {
+			out = append(out, f)
+		}
+	}
+	return out
+}

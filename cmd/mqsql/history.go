@@ -1,11 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mqsql/mqsql"
@@ -58,4 +62,36 @@ func readHistory(ctx context.Context, o *options, ix *index.Index, sp mqsql.Queu
 	if st.Unreadable > 0 {
 		fmt.Fprintf(stderr, "mqsql: warning: %d lines of the mail log could not be read and were left out (log_positions.unreadable)\n", st.Unreadable)
 	}
+}
+
+// followHistory is mqsql watch's hook: it reads the mail log on from the saved positions,
+// then follows each current (not rotated) file until ctx ends. The returned function waits
+// for the followers to stop.
+func followHistory(ctx context.Context, o *options, ix *index.Index, sp mqsql.QueueDir, logger *log.Logger) func() {
+	h := o.history
+	lr, ok := o.driver.(mqsql.LogReader)
+	if h.days <= 0 || !ok {
+		return func() {}
+	}
+	src, err := maillog.Resolve(ctx, h.logs, h.rotated, lr, sp.Live())
+	if err != nil || len(src.Files) == 0 {
+		logger.Printf("delivery history not followed: %v", cmp.Or(err, errors.New("no mail log file (name it with --log)")))
+		return func() {}
+	}
+	r := &maillog.Reader{DB: ix.DB(), Parser: lr.LogParser, Clock: clock, Retention: time.Duration(h.days) * 24 * time.Hour}
+	var wg sync.WaitGroup
+	for _, f := range maillog.Current(src.Files) {
+		logger.Printf("following the mail log %s", f)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.Follow(ctx, f, func(err error) { logger.Printf("mail log %s: %v", f, err) })
+		}()
+	}
+	if rotated := maillog.Rotated(src.Files); len(rotated) > 0 {
+		if _, err := r.ReadFiles(ctx, rotated); err != nil {
+			logger.Printf("delivery history: %v", err)
+		}
+	}
+	return wg.Wait
 }
