@@ -34,6 +34,10 @@ type logFile struct {
 	r     *bufio.Reader
 	pos   position
 	mtime time.Time
+	// whole is set for a stream read in one transaction (the journal, whose position is
+	// known only at its end); tail then keeps the end of what was read.
+	whole bool
+	tail  *tailKeeper
 }
 
 // openLog opens path (gzip'd when it ends in .gz) without blocking on a FIFO, refuses
@@ -135,7 +139,7 @@ func (lf *logFile) next() (line []byte, long bool, err error) {
 // unread puts the reader of a plain file back at the end of the last complete line, so that
 // a line still being written is read whole once it is (a follower reads on from here).
 func (lf *logFile) unread() {
-	if strings.HasSuffix(lf.pos.path, ".gz") {
+	if lf.f == nil || strings.HasSuffix(lf.pos.path, ".gz") {
 		return
 	}
 	if _, err := lf.f.Seek(lf.pos.offset, io.SeekStart); err == nil {
@@ -144,4 +148,9 @@ func (lf *logFile) unread() {
 }
 
 // Close closes the file.
-func (lf *logFile) Close() error { return lf.f.Close() }
+func (lf *logFile) Close() error {
+	if lf.f == nil {
+		return nil
+	}
+	return lf.f.Close()
+}

@@ -101,7 +101,7 @@ func (r *Reader) consume(ctx context.Context, lf *logFile, p mqsql.LogParser, st
 				return err
 			}
 		}
-		if b.records >= batchRecords {
+		if b.records >= batchRecords && !lf.whole {
 			if err := r.flush(ctx, b, lf, st); err != nil {
 				return err
 			}
@@ -118,6 +118,9 @@ func (r *Reader) flush(ctx context.Context, b *batch, lf *logFile, st *Stats) er
 	if err := ctx.Err(); err != nil {
 		b.abort()
 		return err
+	}
+	if lf.tail != nil {
+		lf.pos.path = lf.tail.cursor()
 	}
 	if err := b.commit(ctx, lf.pos, r.now()); err != nil {
 		return err

@@ -51,11 +51,12 @@ func readHistory(ctx context.Context, o *options, ix *index.Index, sp mqsql.Queu
 		fmt.Fprintf(stderr, "mqsql: warning: delivery history not read: %v\n", err)
 		return
 	}
-	if src.Journal {
-		fmt.Fprintf(stderr, "mqsql: warning: delivery history not read: no mail log file here, and reading the journal is not supported yet; name the log with --log\n")
-	}
 	r := &maillog.Reader{DB: ix.DB(), Parser: lr.LogParser, Clock: clock, Retention: time.Duration(h.days) * 24 * time.Hour}
-	st, err := r.ReadFiles(ctx, src.Files)
+	read := func(ctx context.Context) (maillog.Stats, error) { return r.ReadFiles(ctx, src.Files) }
+	if src.Journal {
+		read = r.ReadJournal
+	}
+	st, err := read(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql: warning: delivery history: %v\n", err)
 	}
