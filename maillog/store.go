@@ -45,6 +45,9 @@ type batch struct {
 	delivery, message *sql.Stmt
 	records           int
 	cutoff            float64 // records older than this are past retention and not kept
+	// messages are the batch's lines about each message, merged: one upsert per message
+	// instead of one per line (a Postfix message has four or five such lines).
+	messages map[string]*pendingMessage
 }
 
 // begin opens a batch's transaction and prepares its statements.
@@ -77,22 +80,7 @@ func (b *batch) add(ctx context.Context, r *mqsql.LogRecord) error {
 		_, err = b.delivery.ExecContext(ctx, r.Time, r.QueueID, null(d.Recipient), null(d.OrigRecipient),
 			null(d.Relay), nullDelay(d.Delay), null(d.DSN), d.Status, null(d.Response), null(r.Host), null(r.Instance))
 	case mqsql.LogMessageSeen:
-		m := &r.Message
-		var sender, size, nrcpt, removed any
-		if m.HasSender {
-			sender = m.Sender
-		}
-		if m.Size >= 0 {
-			size = m.Size
-		}
-		if m.Nrcpt >= 0 {
-			nrcpt = m.Nrcpt
-		}
-		if m.Removed {
-			removed = r.Time
-		}
-		_, err = b.message.ExecContext(ctx, r.QueueID, r.Time, sender, size, nrcpt, null(m.ClientAddress),
-			null(m.SASLUsername), null(m.MessageID), removed)
+		err = b.mergeMessage(ctx, r)
 	}
 	if err != nil {
 		return fmt.Errorf("history: write %s: %w", r.QueueID, err)
@@ -103,6 +91,9 @@ func (b *batch) add(ctx context.Context, r *mqsql.LogRecord) error {
 // commit saves pos with the batch's rows, in the same transaction.
 func (b *batch) commit(ctx context.Context, pos position, now float64) error {
 	defer b.tx.Rollback()
+	if err := b.writeMessages(ctx); err != nil {
+		return err
+	}
 	if pos.head != "" {
 		if _, err := b.tx.ExecContext(ctx, savePosition, pos.head, pos.path, pos.offset, pos.newLines, pos.newBad, now); err != nil {
 			return fmt.Errorf("history: save position of %s: %w", pos.path, err)
