@@ -1,6 +1,7 @@
 package maillog
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -29,6 +30,8 @@ type Reader struct {
 	Clock mqsql.Clock
 	// Retention is how old a record may be and still be kept (0: DefaultRetention).
 	Retention time.Duration
+	// Batch is how many records one transaction writes (0: batchRecords).
+	Batch int
 }
 
 // Stats counts what a read did.
@@ -101,7 +104,7 @@ func (r *Reader) consume(ctx context.Context, lf *logFile, p mqsql.LogParser, st
 				return err
 			}
 		}
-		if b.records >= batchRecords && !lf.whole {
+		if b.records >= cmp.Or(r.Batch, batchRecords) && !lf.whole {
 			if err := r.flush(ctx, b, lf, st); err != nil {
 				return err
 			}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,7 +36,20 @@ func (l *logList) Set(v string) error { *l = append(*l, v); return nil }
 func addHistoryFlags(fs *flag.FlagSet, h *historyFlags) {
 	fs.Var(&h.logs, "log", "mail log FILE (or glob, oldest first by mtime) read into deliveries and log_messages; repeatable (default: the MTA's own log file, else "+maillog.DefaultLog+", for the queue the MTA here runs on)")
 	fs.IntVar(&h.rotated, "log-history", 0, "also read the N newest rotated files of each log (FILE.1 ... FILE.N, or .N.gz), oldest first; never read unless asked")
-	fs.IntVar(&h.days, "history-days", int(maillog.DefaultRetention/(24*time.Hour)), "days of delivery history kept; 0 reads no mail log")
+	fs.IntVar(&h.days, "history-days", defaultHistoryDays(), "days of delivery history kept; 0 reads no mail log (default: $"+historyDaysEnv+", else 7)")
+}
+
+// historyDaysEnv names the environment variable that sets --history-days' default, so that a
+// host (or a test suite sharing one busy mail log) can turn the history off or change its
+// length for every run at once.
+const historyDaysEnv = "MQSQL_HISTORY_DAYS"
+
+// defaultHistoryDays is $MQSQL_HISTORY_DAYS when it is a number, else the retention's.
+func defaultHistoryDays() int {
+	if n, err := strconv.Atoi(os.Getenv(historyDaysEnv)); err == nil && n >= 0 {
+		return n
+	}
+	return int(maillog.DefaultRetention / (24 * time.Hour))
 }
 
 // readHistory reads the mail log into the index after the spool: from where the last run
@@ -65,6 +80,11 @@ func readHistory(ctx context.Context, o *options, ix *index.Index, sp mqsql.Queu
 	}
 }
 
+// followBatch is the watcher's transaction size for the log: small, so that the spool
+// watcher's refreshes, which wait for the index's one writer, are not held up while a large
+// log is caught up.
+const followBatch = 2000
+
 // followHistory is mqsql watch's hook: it reads the mail log on from the saved positions,
 // then follows each current (not rotated) file until ctx ends. The returned function waits
 // for the followers to stop.
@@ -79,7 +99,8 @@ func followHistory(ctx context.Context, o *options, ix *index.Index, sp mqsql.Qu
 		logger.Printf("delivery history not followed: %v", cmp.Or(err, errors.New("no mail log file (name it with --log)")))
 		return func() {}
 	}
-	r := &maillog.Reader{DB: ix.DB(), Parser: lr.LogParser, Clock: clock, Retention: time.Duration(h.days) * 24 * time.Hour}
+	r := &maillog.Reader{DB: ix.DB(), Parser: lr.LogParser, Clock: clock, Retention: time.Duration(h.days) * 24 * time.Hour,
+		Batch: followBatch}
 	var wg sync.WaitGroup
 	for _, f := range maillog.Current(src.Files) {
 		logger.Printf("following the mail log %s", f)

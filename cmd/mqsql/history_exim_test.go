@@ -29,7 +29,7 @@ func TestHistoryRealExim(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "h.db")
 	q := func(sql string) string {
 		t.Helper()
-		r := runMQSQL(t, "", "--mta", "exim", "--spool", e.Spool, "--db", db, "--log", mainlog, "--format", "csv", "--header=false", sql)
+		r := runMQSQL(t, "", "--mta", "exim", "--spool", e.Spool, "--db", db, "--log", mainlog, "--history-days", "7", "--format", "csv", "--header=false", sql)
 		if r.code != 0 {
 			t.Fatalf("%s: %d %s", sql, r.code, r.stderr)
 		}

@@ -32,7 +32,7 @@ func TestHistoryRealPostfix(t *testing.T) {
 	ids := sendHistory(ctx, t, pf)
 	waitForLog(t, logFile, ids["expired"]+": removed", ids["deleted"]+": removed", ids["bounced"]+": removed")
 	db := filepath.Join(t.TempDir(), "h.db")
-	res := runMQSQL(t, "", "--db", db, "--spool", pf.QueueDir(), "--format", "csv", "--header=false",
+	res := runMQSQL(t, "", "--db", db, "--spool", pf.QueueDir(), "--history-days", "7", "--format", "csv", "--header=false",
 		"SELECT queue_id || ' ' || status || ' ' || count(*) FROM deliveries WHERE queue_id IN ("+quoted(ids)+") GROUP BY queue_id, status ORDER BY 1")
 	if res.code != 0 {
 		t.Fatalf("mqsql: %d %s", res.code, res.stderr)

@@ -41,7 +41,7 @@ func TestHistoryRealSendmail(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "h.db")
 	q := func(sql string) string {
 		t.Helper()
-		r := runMQSQL(t, "", "--mta", "sendmail", "--spool", s.Queue, "--db", db, "--log", logFile, "--format", "csv", "--header=false", sql)
+		r := runMQSQL(t, "", "--mta", "sendmail", "--spool", s.Queue, "--db", db, "--log", logFile, "--history-days", "7", "--format", "csv", "--header=false", sql)
 		if r.code != 0 {
 			t.Fatalf("%s: %d %s", sql, r.code, r.stderr)
 		}

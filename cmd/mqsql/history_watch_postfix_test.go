@@ -15,7 +15,7 @@ import (
 func TestHistoryWatchRealPostfix(t *testing.T) {
 	pf, ctx, bin := emptyQueue(t)
 	db := filepath.Join(t.TempDir(), "w.db")
-	watcher := watchProcess(t, bin, pf.QueueDir(), db)
+	watcher := watchProcessOf(t, bin, db, "--spool", pf.QueueDir(), "--db", db, "--history-days", "7")
 	id, err := pf.SendMessage(ctx, &postfixtest.Message{From: "watch-hist" + runTag + "@sender.test", To: []string{"root@localhost"}, Body: []byte("x\n")})
 	if err != nil {
 		t.Fatal(err)
@@ -23,7 +23,7 @@ func TestHistoryWatchRealPostfix(t *testing.T) {
 	query := "SELECT count(*) FROM deliveries WHERE queue_id = '" + id + "' AND status = 'sent'"
 	waitForRows(t, db, query, "1")
 	killWatcher(t, watcher)
-	watchProcess(t, bin, pf.QueueDir(), db)
+	watchProcessOf(t, bin, db, "--spool", pf.QueueDir(), "--db", db, "--history-days", "7")
 	time.Sleep(time.Second) // the new watcher's follower reads on from the saved position
 	waitForRows(t, db, query, "1")
 }
@@ -32,7 +32,7 @@ func TestHistoryWatchRealPostfix(t *testing.T) {
 func waitForRows(t *testing.T, db, query, want string) {
 	t.Helper()
 	got := ""
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		r := runMQSQL(t, "", "--db", db, "--format", "csv", "--header=false", query)
 		if got = strings.TrimSpace(r.stdout); got == want {
 			return
