@@ -202,3 +202,29 @@ func TestCheckRead(t *testing.T) {
 		}
 	}
 }
+
+// TestReadOnlyArgs: what Command sends passes; anything else a key holder could send is
+// refused, however it is quoted.
+func TestReadOnlyArgs(t *testing.T) {
+	sent := fleet.Command(fleet.Config{}, "h", "SELECT 'it''s; rm -rf /' FROM messages")
+	args, err := fleet.ReadOnlyArgs(sent[len(sent)-1])
+	want := []string{"--format", "jsonl", "--dry-run", "SELECT 'it''s; rm -rf /' FROM messages"}
+	if err != nil || !reflect.DeepEqual(args, want) {
+		t.Fatalf("ReadOnlyArgs(%q) = %q, %v; want %q", sent[len(sent)-1], args, err, want)
+	}
+	for _, line := range []string{
+		"rm -rf /",
+		"mqsql",
+		"'mqsql' '--format' 'jsonl' 'SELECT 1'",
+		"'mqsql' '--format' 'jsonl' '--dry-run' '--yes' 'SELECT 1'",
+		"'mqsql' '--format' 'jsonl' '--dry-run' 'DELETE FROM messages'",
+		"'mqsql' '--format' 'jsonl' '--dry-run' '.output /etc/passwd'",
+		"'mqsql' '--format' 'jsonl' '--dry-run' 'SELECT 1' 'SELECT 2'",
+		"'mqsql' '--format' 'jsonl' '--dry-run' 'SELECT 1'; rm -rf /",
+		"/tmp/evil/mqsqlx '--format' 'jsonl' '--dry-run' 'SELECT 1'",
+	} {
+		if args, err := fleet.ReadOnlyArgs(line); err == nil {
+			t.Errorf("ReadOnlyArgs(%q) = %q, want refused", line, args)
+		}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os/exec"
 	"reflect"
 	"sort"
 	"strings"
@@ -30,7 +32,8 @@ func TestFleetRealHosts(t *testing.T) {
 	bin := hosttest.Build(t)
 	t.Log("mqsql built for the hosts")
 	f := hosttest.Start(t, bin,
-		hosttest.Spec{Name: "mx1"}, hosttest.Spec{Name: "mx2"}, hosttest.Spec{Name: "bare", NoMqsql: true})
+		hosttest.Spec{Name: "mx1"}, hosttest.Spec{Name: "mx2"}, hosttest.Spec{Name: "bare", NoMqsql: true},
+		hosttest.Spec{Name: "ro", ReadOnly: true})
 	t.Log("hosts started")
 	mx1, mx2 := f.Host("mx1"), f.Host("mx2")
 	for i := range 3 {
@@ -40,15 +43,18 @@ func TestFleetRealHosts(t *testing.T) {
 	for i := range 2 {
 		mx2.Send(t, "hijacked@mqsql.test", fmt.Sprintf("victim%d@other.example", i), "spam")
 	}
-	oracle := map[string][]hosttest.Message{"mx1": mx1.WaitDeferred(t, 4), "mx2": mx2.WaitDeferred(t, 2)}
+	ro := f.Host("ro")
+	ro.Send(t, "alice@mqsql.test", "carol@remote.example", "hello")
+	oracle := map[string][]hosttest.Message{"mx1": mx1.WaitDeferred(t, 4), "mx2": mx2.WaitDeferred(t, 2), "ro": ro.WaitDeferred(t, 1)}
 	t.Log("mail queued")
 
 	t.Run("rows", func(t *testing.T) { fleetRows(t, f, oracle) })
 	t.Run("merge", func(t *testing.T) { fleetMerge(t, f, oracle) })
+	t.Run("read-only key", func(t *testing.T) { fleetReadOnly(t, f) })
 	t.Run("all answer", func(t *testing.T) {
-		out, errs, code := fleetRun(t, "--hosts", "mx2,mx1", "--ssh", f.SSH(), "--format", "csv",
+		out, errs, code := fleetRun(t, "--hosts", "mx2,mx1,ro", "--ssh", f.SSH(), "--format", "csv",
 			"SELECT count(*) AS n FROM messages")
-		if code != exitOK || out != "host,n\nmx2,2\nmx1,4\n" {
+		if code != exitOK || out != "host,n\nmx2,2\nmx1,4\nro,1\n" {
 			t.Fatalf("exit %d, stdout %q, stderr %q; want 0 and mx2 then mx1", code, out, errs)
 		}
 	})
@@ -57,7 +63,7 @@ func TestFleetRealHosts(t *testing.T) {
 // fleetRows: one jsonl result set, hosts in --hosts order, each host's rows equal to its
 // postqueue -j, the failed hosts as rows with host_error and on stderr, exit status 1.
 func fleetRows(t *testing.T, f *hosttest.Fleet, oracle map[string][]hosttest.Message) {
-	out, errs, code := fleetRun(t, "--hosts", "mx1,down,mx2,bare", "--ssh", f.SSH(), "--format", "jsonl",
+	out, errs, code := fleetRun(t, "--hosts", "mx1,down,mx2,bare,ro", "--ssh", f.SSH(), "--format", "jsonl",
 		"SELECT queue_id, sender, queue FROM messages ORDER BY queue_id")
 	if code != exitError {
 		t.Errorf("exit %d, want %d (a host did not answer)", code, exitError)
@@ -88,7 +94,7 @@ func fleetRows(t *testing.T, f *hosttest.Fleet, oracle map[string][]hosttest.Mes
 		}
 		got[r.Host] = append(got[r.Host], hosttest.Message{QueueName: *r.Queue, QueueID: *r.QueueID, Sender: *r.Sender})
 	}
-	if want := []string{"mx1", "down", "mx2", "bare"}; !reflect.DeepEqual(order, want) {
+	if want := []string{"mx1", "down", "mx2", "bare", "ro"}; !reflect.DeepEqual(order, want) {
 		t.Errorf("hosts in the order %q, want %q (one block each)", order, want)
 	}
 	for host, want := range oracle {
@@ -102,7 +108,7 @@ func fleetRows(t *testing.T, f *hosttest.Fleet, oracle map[string][]hosttest.Mes
 // fleetMerge: senders counted on each host and summed by --merge equal the sum of the
 // hosts' own postqueue -j; the down host is reported and costs nothing else.
 func fleetMerge(t *testing.T, f *hosttest.Fleet, oracle map[string][]hosttest.Message) {
-	out, errs, code := fleetRun(t, "--hosts", "mx1,mx2,down", "--ssh", f.SSH(), "--format", "csv",
+	out, errs, code := fleetRun(t, "--hosts", "mx1,mx2,down,ro", "--ssh", f.SSH(), "--format", "csv",
 		"--merge", "SELECT sender, sum(n) AS n, count(*) AS hosts FROM fleet GROUP BY sender ORDER BY sender",
 		"SELECT sender, count(*) AS n FROM messages GROUP BY sender")
 	if code != exitError || !strings.Contains(errs, "mqsql: down: unreachable: ") {
@@ -125,5 +131,24 @@ func fleetMerge(t *testing.T, f *hosttest.Fleet, oracle map[string][]hosttest.Me
 	got, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("merge printed %q (%v), want %q", got, err, want)
+	}
+}
+
+// fleetReadOnly: a key forced to "mqsql ssh-reader" answers a fleet's read and refuses any
+// other command, a write sent by hand among them.
+func fleetReadOnly(t *testing.T, f *hosttest.Fleet) {
+	for _, cmd := range []string{
+		"hostname",
+		"'mqsql' '--format' 'jsonl' '--yes' 'DELETE FROM messages WHERE size > 0'",
+		"'mqsql' '--format' 'jsonl' '--dry-run' 'DELETE FROM messages WHERE 1'",
+	} {
+		out, err := exec.Command("ssh", "-F", f.SSHConfig, "-o", "BatchMode=yes", "ro", cmd).CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != exitUsage || !strings.Contains(string(out), "refused") {
+			t.Errorf("ro ran %q: %v %q; want refused with exit 2", cmd, err, out)
+		}
+	}
+	if q := f.Host("ro").Queue(t); len(q) != 1 {
+		t.Errorf("ro's queue holds %d messages after the refusals, want 1", len(q))
 	}
 }

@@ -80,9 +80,9 @@ func noInet(t testing.TB, masterCF string) {
 
 // start writes the host's sshd set-up and starts its namespace; t.Cleanup stops Postfix
 // and sshd again.
-func (h *Host) start(t testing.TB, mqsqlBin, authorizedKey string, noMqsql bool) {
+func (h *Host) start(t testing.TB, mqsqlBin, authorizedKey string, s Spec) {
 	t.Helper()
-	if !noMqsql {
+	if !s.NoMqsql {
 		mustRun(t, "cp", mqsqlBin, filepath.Join(h.dir, "bin", "mqsql"))
 	}
 	key := filepath.Join(h.dir, "ssh_host_ed25519_key")
@@ -92,7 +92,7 @@ func (h *Host) start(t testing.TB, mqsqlBin, authorizedKey string, noMqsql bool)
 		t.Fatal(err)
 	}
 	h.hostKey = strings.Join(strings.Fields(string(pub))[:2], " ")
-	mustRun(t, "cp", authorizedKey, filepath.Join(h.dir, "authorized_keys"))
+	h.writeAuthorizedKeys(t, authorizedKey, s.ReadOnly)
 	h.writeSSHDConfig(t, key)
 	h.cmd = exec.Command("unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c", setup, "setup", h.dir, h.Name)
 	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -100,6 +100,21 @@ func (h *Host) start(t testing.TB, mqsqlBin, authorizedKey string, noMqsql bool)
 		t.Fatalf("hosttest: start %s: %v", h.Name, err)
 	}
 	t.Cleanup(func() { h.stop(t) })
+}
+
+// writeAuthorizedKeys lets the test's key in, restricted to mqsql ssh-reader if readOnly.
+func (h *Host) writeAuthorizedKeys(t testing.TB, pubKey string, readOnly bool) {
+	t.Helper()
+	b, err := os.ReadFile(pubKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if readOnly {
+		b = append([]byte(`command="mqsql ssh-reader",restrict `), b...)
+	}
+	if err := os.WriteFile(filepath.Join(h.dir, "authorized_keys"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // writeSSHDConfig writes a minimal sshd_config: key login as root only, on the host's own

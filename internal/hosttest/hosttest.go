@@ -32,8 +32,11 @@ const marker = "# mqsql-test-config"
 
 // Spec describes one host to start.
 type Spec struct {
-	Name     string // the SSH destination (an alias in the ssh_config Start writes) and hostname
-	NoMqsql  bool   // leave mqsql off this host's PATH
+	Name    string // the SSH destination (an alias in the ssh_config Start writes) and hostname
+	NoMqsql bool   // leave mqsql off this host's PATH
+	// ReadOnly forces "mqsql ssh-reader" on the key (command= in authorized_keys), as the
+	// README's read-only set-up does.
+	ReadOnly bool
 	Instance string // if set, also create and start a postmulti instance of this name
 }
 
@@ -69,7 +72,7 @@ func Start(t testing.TB, mqsqlBin string, specs ...Spec) *Fleet {
 	mustRun(t, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "mqsql-hosttest", "-f", key)
 	for i, s := range specs {
 		h := newHost(t, dir, s, i)
-		h.start(t, mqsqlBin, key+".pub", s.NoMqsql)
+		h.start(t, mqsqlBin, key+".pub", s)
 		f.Hosts = append(f.Hosts, h)
 	}
 	f.SSHConfig = writeSSHConfig(t, dir, key, f.Hosts)
