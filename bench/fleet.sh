@@ -15,4 +15,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:/usr/sbin:/usr/bin:/sbin:/bin:${PATH}"
 MQSQL_BENCH_FLEET=1 MQSQL_REQUIRE_SSH=1 RUNS="${RUNS:-5}" MESSAGES="${MESSAGES:-100}" \
-	go test -count=1 -timeout 60m -run TestFleetBench ./bench/fleet | grep -E '^\||^(ok|FAIL|---)' 
+	go test -v -count=1 -timeout 60m -run TestFleetBench ./bench/fleet | grep -E "^\||^(ok|FAIL|---)"
