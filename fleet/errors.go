@@ -47,6 +47,7 @@ type HostError struct {
 	Err    error  // the underlying error (an exit status, a decoding error), if any
 }
 
+// Error names the host, the reason and what was said, as stderr shows it.
 func (e *HostError) Error() string {
 	if e.Detail == "" {
 		return fmt.Sprintf("%s: %s", e.Host, e.Reason)
@@ -54,6 +55,7 @@ func (e *HostError) Error() string {
 	return fmt.Sprintf("%s: %s: %s", e.Host, e.Reason, e.Detail)
 }
 
+// Unwrap gives the exit status or decoding error behind the reason.
 func (e *HostError) Unwrap() error { return e.Err }
 
 // ReasonOf returns err's Reason, or 0 when err is no HostError.
