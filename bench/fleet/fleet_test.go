@@ -34,8 +34,13 @@ func TestFleetBench(t *testing.T) {
 	}
 	bin := hosttest.Build(t)
 	runs, messages := setting("RUNS", 5), setting("MESSAGES", 100)
-	fmt.Printf("| hosts | slowest host alone | ssh set-up | fleet, plain ssh | ratio | fleet, ControlMaster | ratio |\n")
-	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- |\n")
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("| hosts | slowest host alone | ssh set-up | fleet, plain ssh | ratio | fleet, ControlMaster | ratio | ssh loop, one host after the other |\n")
+	fmt.Printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	defer func() {
+		end, _ := os.ReadFile("/proc/loadavg")
+		fmt.Printf("| load average at start: %s | at end: %s |\n", strings.TrimSpace(string(load)), strings.TrimSpace(string(end)))
+	}()
 	for _, n := range []int{3, 10} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) { measure(t, bin, n, runs, messages) })
 	}
@@ -83,6 +88,15 @@ func measure(t *testing.T, bin string, n, runs, messages int) {
 		}
 	}
 	plain := median(t, runs, fleetRun(f.SSH()))
+	loop := median(t, runs, func() error { // what admins do today: one host after the other
+		for _, h := range names {
+			cmd := fleetCommand(f.SSHConfig, h)
+			if out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
+				return fmt.Errorf("%v: %s", err, out)
+			}
+		}
+		return nil
+	})
 	cm := f.SSH() + " -o ControlMaster=auto -o ControlPersist=120 -o ControlPath=" + filepath.Join(t.TempDir(), "cm-%C")
 	t.Cleanup(func() {
 		for _, h := range names {
@@ -94,8 +108,14 @@ func measure(t *testing.T, bin string, n, runs, messages int) {
 	}
 	shared := median(t, runs, fleetRun(cm))
 	base := slowest + setup
-	fmt.Printf("| %d | %s | %s | %s | %.2f | %s | %.2f |\n", n, ms(slowest), ms(setup), ms(plain),
-		float64(plain)/float64(base), ms(shared), float64(shared)/float64(base))
+	fmt.Printf("| %d | %s | %s | %s | %.2f | %s | %.2f | %s |\n", n, ms(slowest), ms(setup), ms(plain),
+		float64(plain)/float64(base), ms(shared), float64(shared)/float64(base), ms(loop))
+}
+
+// fleetCommand is the ssh command a fleet runs for one host, for the loop run by hand.
+func fleetCommand(sshConfig, host string) []string {
+	return []string{"ssh", "-F", sshConfig, "-o", "BatchMode=yes", host,
+		"mqsql --format jsonl --dry-run '" + query + "'"}
 }
 
 // median runs fn k times and returns the median wall time.
