@@ -14,10 +14,10 @@ import (
 	"time"
 )
 
-// DefaultParallel is how many hosts are asked at once when Config.Parallel is 0: enough
-// that a few dozen hosts answer in one round trip, few enough that ssh's own start-up
-// (about 10 ms of CPU per connection without ControlMaster) does not swamp a small
-// admin machine.
+// DefaultParallel is how many hosts are asked at once when Config.Parallel is 0: a few dozen
+// hosts answer in two or three rounds, while the ssh set-ups, which cost CPU on the admin's
+// machine too, do not all compete at once (docs/BENCHMARKS.md: 10 set-ups at once on 2 cores
+// took the time of 6 to 8 one after the other).
 const DefaultParallel = 16
 
 // Config says which hosts to ask and how to reach them. It is complete before Run.
