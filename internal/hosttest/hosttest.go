@@ -37,7 +37,6 @@ type Spec struct {
 	// ReadOnly forces "mqsql ssh-reader" on the key (command= in authorized_keys), as the
 	// README's read-only set-up does.
 	ReadOnly bool
-	Instance string // if set, also create and start a postmulti instance of this name
 }
 
 // Fleet is a set of running hosts and the ssh set-up that reaches them.
