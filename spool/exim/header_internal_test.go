@@ -22,6 +22,10 @@ func TestParseHeadersAsExim(t *testing.T) {
 		{"two bytes past: \"0\\n\" is a record of length 0", "036  Date: Mon, 07 Dec 2026 23:08:35 +0000\n012  Subject: t1\n", 48, 3, false},
 		{"five bytes past: \"0000\\n\" too", "033  Date: Mon, 07 Dec 2026 23:08:35 +0000\n", 33, 2, false},
 		{"six bytes past: \"+0000\\n\" is not", "032  Date: Mon, 07 Dec 2026 23:08:35 +0000\n", 32, 1, true},
+		// 15 bytes past at 23h: "23:08:35 +0000\n" declares 23 bytes, running into the next
+		// record; at 00h "00:04:45 +0000\n" is records of 0, 4 ("45 +") and 0 bytes: in step.
+		{"15 bytes past at 23h", "023  Date: Mon, 07 Dec 2026 23:08:35 +0000\n012  Subject: t1\n", 23 + 23, 2, true},
+		{"15 bytes past at 00h", "023  Date: Tue, 08 Dec 2026 00:04:45 +0000\n012  Subject: t1\n", 23 + 4 + 12, 5, false},
 		{"blanks after the flag are skipped", "012 \n\t Subject: t1\n", 12, 1, false},
 		{"truncated: the last length still counts", "012  Subject: t1\n" + date[:20], 50, 1, true},
 		{"a NUL", "012  Subj\x00ct: t1\n", 12, 0, true},
