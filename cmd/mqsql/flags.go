@@ -43,6 +43,9 @@ type options struct {
 
 	// The mail log read into the history tables.
 	history historyFlags
+
+	// Running the statement on many hosts (--hosts).
+	fleet fleetFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -58,6 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	addLiveFlags(fs, o)
 	addWriteFlags(fs, o)
 	addHistoryFlags(fs, &o.history)
+	addFleetFlags(fs, &o.fleet)
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return nil, err
