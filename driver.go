@@ -155,7 +155,10 @@ type Spool interface {
 	Content
 	// Dir is the queue directory, for messages and the audit log.
 	Dir() string
-	// Walk lists every message file, stat'ed.
+	// Walk lists every message file, stat'ed. It goes on past a place it cannot open, list
+	// or stat for a reason other than its absence, and returns an *UnreadableError for each
+	// such place at its end (errors.Join), as every walk below does: what it could not see
+	// is never taken for empty.
 	Walk(ctx context.Context, fn func(Entry) error) error
 	// WalkParallel is Walk with the directories listed in parallel, where that is faster;
 	// fn may then be called from several goroutines at once.
@@ -168,8 +171,10 @@ type Spool interface {
 	// DelayLogStamps is EachDelayLogStamp into a map.
 	DelayLogStamps(ctx context.Context) (map[string]LogStamp, error)
 	// Stat looks at one place where file id of queue q may be, and returns it as a walk
-	// would list it; false when no message file is there.
-	Stat(q Queue, id, rel string) (Entry, bool)
+	// would list it; false when no message file is there (or a link stands there: see
+	// Absent). It returns an *UnreadableError when it could not look (too many open files,
+	// an I/O error, permission): whether the file is there is then not known.
+	Stat(q Queue, id, rel string) (Entry, bool, error)
 	// StatLog returns the stamp of id's log; false when it has none.
 	StatLog(id string) (LogStamp, bool)
 	// ReadWithin reads the message of e. Problems with the file's content go in

@@ -95,6 +95,9 @@ func (s *storer) storeOne(ctx context.Context, rows []indexedFile, files []*onDi
 			if err := readOne(s.sp, f); err != nil {
 				return state{}, false, err
 			}
+			if f.unread != nil {
+				return state{}, false, f.unread // the transaction changes nothing
+			}
 			if f.msg == nil {
 				continue // gone meanwhile
 			}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -22,7 +23,10 @@ type Stats struct {
 	Unchanged int
 	Removed   int // rows dropped because their file is gone
 	Damaged   int // files read with an error
-	Elapsed   time.Duration
+	// Unreadable is how many places (directories or files) the pass could not see for a
+	// reason other than their absence; the rows at or below them were kept as they were.
+	Unreadable int
+	Elapsed    time.Duration
 }
 
 // stamp is what the index remembers of a file to tell whether it changed.
@@ -42,6 +46,12 @@ type stamp struct {
 // size, mode, mtime or defer log changed, and drops rows whose files are gone. On an empty
 // index that is a full load. Files are read in parallel; all writes go through one
 // transaction, so readers of a file index see either the old state or the new one.
+//
+// It fails closed: a place the walk or a reader could not see for a reason other than its
+// absence (an *mqsql.UnreadableError: too many open files, an I/O error, permission) keeps
+// every row at or below it as it was. Sync then commits the rest and returns those errors
+// (errors.Join), with Stats.Unreadable counting them, so that its caller warns and tries
+// again.
 func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	start := time.Now()
 	var st Stats
@@ -101,10 +111,12 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	})
 	st.Files, st.Unchanged = int(files.Load()), int(unchanged.Load())
 	st.Files -= incomplete // files the walk left for the readers to find still being written
+	unseen, err := splitUnreadable(err)
 	if err != nil {
 		return st, err
 	}
-	if st.Removed, err = known.removeUnseen(ctx, w); err != nil {
+	st.Unreadable = len(mqsql.UnreadablePlaces(unseen))
+	if st.Removed, err = known.removeUnseen(ctx, w, mqsql.UnreadablePlaces(unseen)); err != nil {
 		return st, err
 	}
 	_, indexes := schemaParts()
@@ -134,7 +146,16 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	if ix.OnProgress != nil {
 		ix.OnProgress(st)
 	}
-	return st, nil
+	return st, unseen
+}
+
+// splitUnreadable separates what a pass could not see (every error of err an
+// *mqsql.UnreadableError) from a failure of the pass.
+func splitUnreadable(err error) (unseen, failed error) {
+	if mqsql.OnlyUnreadable(err) {
+		return err, nil
+	}
+	return nil, err
 }
 
 // storeBatch replaces the rows of the files in batch by what was read, and counts them; a
@@ -213,9 +234,10 @@ func (ix *Index) load(ctx context.Context, sp mqsql.Spool, walk spoolWalk, want 
 	var readErr error
 	var once sync.Once
 	var skipped atomic.Int64
+	var unread mqsql.Unreadables
 	fail := func(err error) { once.Do(func() { readErr = err; cancel() }) }
 	for range readers() {
-		wg.Go(func() { readBatches(ctx, sp, budget, batches, results, &skipped, fail) })
+		wg.Go(func() { readBatches(ctx, sp, budget, batches, results, &skipped, &unread, fail) })
 	}
 	go func() { wg.Wait(); close(results) }()
 	var storeErr error
@@ -229,7 +251,7 @@ func (ix *Index) load(ctx context.Context, sp mqsql.Spool, walk spoolWalk, want 
 			budget.Release(r.msg)
 		}
 	}
-	return int(skipped.Load()), errors.Join(storeErr, readErr, ignoreCanceled(walkErr, storeErr != nil || readErr != nil))
+	return int(skipped.Load()), errors.Join(storeErr, readErr, ignoreCanceled(walkErr, storeErr != nil || readErr != nil), unread.Err())
 }
 
 // spoolWalk is one of a Spool's parallel walks.
@@ -273,18 +295,20 @@ func walkBatches(ctx context.Context, walk spoolWalk, want func(mqsql.Entry) (bo
 		}
 		return nil
 	})
-	if err == nil && len(batch) > 0 {
-		err = send()
+	if (err == nil || mqsql.OnlyUnreadable(err)) && len(batch) > 0 {
+		// A walk that could not see some places still listed the rest.
+		return errors.Join(err, send())
 	}
 	return err
 }
 
 // readBatches reads the files of each batch within budget and sends the messages on; files
 // gone since the walk are dropped, files still being written dropped and counted in skipped,
-// and any other error stops the load through fail. A message that holds the budget's
+// files that could not be read (an *mqsql.UnreadableError) left as their rows are and noted
+// in unread, and any other error stops the load through fail. A message that holds the budget's
 // allowance for big messages goes to the writer at once, with the messages read before it,
 // since no other big message can be read until it is stored.
-func readBatches(ctx context.Context, sp mqsql.Spool, budget *mqsql.RecipientBudget, in <-chan []work, out chan<- []result, skipped *atomic.Int64, fail func(error)) {
+func readBatches(ctx context.Context, sp mqsql.Spool, budget *mqsql.RecipientBudget, in <-chan []work, out chan<- []result, skipped *atomic.Int64, unread *mqsql.Unreadables, fail func(error)) {
 	send := func(msgs []result) {
 		select {
 		case out <- msgs:
@@ -303,6 +327,10 @@ func readBatches(ctx context.Context, sp mqsql.Spool, budget *mqsql.RecipientBud
 			}
 			if errors.Is(err, mqsql.ErrIncomplete) {
 				skipped.Add(1)
+				continue
+			}
+			if ue := (*mqsql.UnreadableError)(nil); errors.As(err, &ue) {
+				unread.Add(w.entry.File.Path, err)
 				continue
 			}
 			if err != nil {
@@ -571,21 +599,55 @@ func (k *knownFiles) logOf(e mqsql.Entry) knownLog {
 // whose key is ambiguous (whether the walk found their files is not known; see ambiguous).
 func (k *knownFiles) unseen() []int64 {
 	var ids []int64
-	for _, old := range k.stamps {
-		if old.seen == 0 && !old.ambiguous {
-			ids = append(ids, old.id)
-		}
+	for _, i := range k.unseenAt() {
+		ids = append(ids, k.stamps[i].id)
 	}
 	return ids
 }
 
-// removeUnseen drops the rows of files the walk did not find.
-func (k *knownFiles) removeUnseen(ctx context.Context, w *writer) (int, error) {
-	ids := k.unseen()
-	for n, id := range ids {
-		if err := w.remove(ctx, id); err != nil {
-			return n, err
+// unseenAt is unseen as indexes into stamps.
+func (k *knownFiles) unseenAt() []int {
+	var out []int
+	for i, old := range k.stamps {
+		if old.seen == 0 && !old.ambiguous {
+			out = append(out, i)
 		}
 	}
-	return len(ids), nil
+	return out
+}
+
+// removeUnseen drops the rows of files the walk did not find, except those at or below a
+// place it could not see (unreadable), which it marks seen: they stay as they were, in the
+// index and in its stamp cache.
+func (k *knownFiles) removeUnseen(ctx context.Context, w *writer, unreadable []string) (int, error) {
+	n := 0
+	for _, i := range k.unseenAt() {
+		old := &k.stamps[i]
+		if len(unreadable) > 0 {
+			path, err := rowPath(ctx, w.tx, old.id)
+			if err != nil {
+				return n, err
+			}
+			if mqsql.Covers(unreadable, path) {
+				old.seen = 1
+				continue
+			}
+		}
+		if err := w.remove(ctx, old.id); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// rowPath is the path of the queue_files row id.
+func rowPath(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id int64) (string, error) {
+	var path string
+	if err := q.QueryRowContext(ctx, `SELECT path FROM queue_files WHERE id = ?`, id).Scan(&path); err != nil {
+		return "", fmt.Errorf("read index: %w", err)
+	}
+	return path, nil
 }

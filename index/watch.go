@@ -116,6 +116,15 @@ type WatchState struct {
 
 	LastError   string
 	LastErrorAt time.Time
+
+	// Unreadable counts the places (directories, files) the watcher's passes could not see
+	// for a reason other than their absence (too many open files, an I/O error, permission):
+	// their rows were kept as they were, and the pass was tried again.
+	Unreadable int64
+	// Stale says why the index may differ from the spool now: the last pass could not see
+	// part of it. It is "" once a full pass saw everything; StaleSince is when it was set.
+	Stale      string
+	StaleSince time.Time
 }
 
 // Watch starts keeping ix equal to the spool sp and returns once the index matches it. An
@@ -181,13 +190,13 @@ func (w *Watcher) initialPass(ctx context.Context) error {
 		return err
 	}
 	if !loaded {
-		if _, err := w.ix.Sync(ctx, w.sp); err != nil {
+		if _, err := w.ix.Sync(ctx, w.sp); err != nil && !w.unseen(err) {
 			return fmt.Errorf("load index: %w", err)
 		}
 		return nil
 	}
 	st, err := w.ix.Reconcile(ctx, w.sp)
-	if err != nil {
+	if err != nil && !w.unseen(err) {
 		return fmt.Errorf("reconcile index: %w", err)
 	}
 	w.noteRescan("start", st)

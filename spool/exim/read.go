@@ -103,10 +103,7 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 	}
 	data, hst, err := readFile(s.root, string(h))
 	if err != nil {
-		if errors.Is(err, saferoot.ErrSymlink) {
-			s.warn(fmt.Errorf("skip %s: %w", h, err))
-		}
-		return nil, openErr(string(h), err)
+		return nil, s.hfileErr(h, err)
 	}
 	st := &hstate{path: h, id: id, hst: hst, dsize: -1}
 	st.h, st.err = parseH(data, id)
@@ -114,6 +111,9 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 		st.h = nil
 	}
 	locked, dsize, derr := s.dataFile(h)
+	if ue := (*mqsql.UnreadableError)(nil); errors.As(derr, &ue) {
+		return nil, derr // whether the -D is there is not known: the message is not corrupt
+	}
 	if derr != nil && s.vanished(h, hst.Ino) {
 		// Exim removes a finished or deleted message's -D just before its -H: a -H without
 		// -D that is gone a moment later was a message leaving, not a corrupt one.
@@ -137,10 +137,31 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 	return st, nil
 }
 
-// vanished reports whether the -H at h is no longer the file with inode ino.
+// hfileErr is what a failure to read the -H at h means to a walk and a reader: ErrGone when
+// it is not there (a link in its place is warned about, and no part of the spool), the error
+// itself for a file that is no regular file, and an *mqsql.UnreadableError when it could not
+// be read (too many open files, an I/O error, permission), which keeps its row.
+func (s *Spool) hfileErr(h hpath, err error) error {
+	switch {
+	case errors.Is(err, saferoot.ErrSymlink):
+		s.warn(fmt.Errorf("skip %s: %w", h, err))
+		return mqsql.ErrGone
+	case mqsql.Absent(err):
+		return mqsql.ErrGone
+	case errors.Is(err, errNotRegular):
+		return err
+	}
+	return mqsql.Unreadable(string(h), openErr(string(h), err))
+}
+
+// vanished reports whether the -H at h is no longer the file with inode ino. A -H that could
+// not be looked at has not vanished.
 func (s *Spool) vanished(h hpath, ino uint64) bool {
 	st, err := s.root.Lstat(string(h))
-	return err != nil || st.Ino != ino
+	if err != nil {
+		return mqsql.Absent(err)
+	}
+	return st.Ino != ino
 }
 
 // has reports whether the -H has the option line name.
@@ -153,6 +174,9 @@ func (s *Spool) dataFile(h hpath) (locked bool, size int64, err error) {
 	fd, err := s.root.OpenReadFD(rel, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, -1, fmt.Errorf("spool data file %s does not exist", rel)
+	}
+	if err != nil && !mqsql.Absent(err) {
+		return false, -1, mqsql.Unreadable(rel, openErr(rel, err))
 	}
 	if err != nil {
 		return false, -1, fmt.Errorf("open %s: %w", rel, err)

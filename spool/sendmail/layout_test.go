@@ -170,7 +170,7 @@ func TestRewriteChangesStamp(t *testing.T) {
 	dir := copyQueue(t, false)
 	const rel = "qf6B1Ju3Si007919"
 	sp := open(t, dir)
-	before, ok := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", rel)
+	before, ok, _ := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", rel)
 	if !ok {
 		t.Fatal("Stat found nothing")
 	}
@@ -186,11 +186,11 @@ func TestRewriteChangesStamp(t *testing.T) {
 	if err := os.Rename(tf, filepath.Join(dir, rel)); err != nil {
 		t.Fatal(err)
 	}
-	after, ok := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", rel)
+	after, ok, _ := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", rel)
 	if !ok || after.File == before.File || after.File.Inode == before.File.Inode {
 		t.Errorf("stamp before %+v, after %+v", before.File, after.File)
 	}
-	if _, ok := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", "tf6B1Ju3Si007919"); ok {
+	if _, ok, _ := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", "tf6B1Ju3Si007919"); ok {
 		t.Error("Stat lists a tf file")
 	}
 }

@@ -178,12 +178,17 @@ func (s *Spool) readControl(e mqsql.Entry) ([]byte, *unix.Stat_t, error) {
 		return nil, nil, mqsql.ErrGone
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", e.File.Path, err)
+		// A link in its place is no part of the queue; any other failure (too many open
+		// files, an I/O error) leaves whether it is there unknown.
+		if mqsql.Absent(err) {
+			return nil, nil, mqsql.ErrGone
+		}
+		return nil, nil, mqsql.Unreadable(e.File.Path, err)
 	}
 	defer unix.Close(fd)
 	st := new(unix.Stat_t)
 	if err := unix.Fstat(fd, st); err != nil {
-		return nil, nil, fmt.Errorf("stat %s: %w", e.File.Path, err)
+		return nil, nil, mqsql.Unreadable(e.File.Path, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || (e.File.Inode != 0 && st.Ino != e.File.Inode) {
 		return nil, nil, mqsql.ErrGone
@@ -191,7 +196,7 @@ func (s *Spool) readControl(e mqsql.Entry) ([]byte, *unix.Stat_t, error) {
 	data := make([]byte, min(st.Size, maxControlFile))
 	n, err := readFull(fd, data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", e.File.Path, err)
+		return nil, nil, mqsql.Unreadable(e.File.Path, err)
 	}
 	return data[:n], st, nil
 }
