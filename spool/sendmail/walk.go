@@ -123,10 +123,16 @@ func (s *Spool) WalkForRead(ctx context.Context, fn func(mqsql.Entry) error) err
 
 // EachDelayLogStamp calls fn with the lock stamp of every control file a queue runner holds
 // (see HasDelayLog): messages that are not locked have no second stamp.
+//
+// When the lock list cannot be read, whether any message is locked is not known: that is an
+// *mqsql.UnreadableError for the whole queue (Path "."), whose rows stay as they are.
 func (s *Spool) EachDelayLogStamp(ctx context.Context, fn func(id string, st mqsql.LogStamp)) error {
 	locks, err := s.locks.current(true)
-	if err != nil || len(locks) == 0 {
-		return err
+	if err != nil {
+		return &mqsql.UnreadableError{Path: ".", Err: err}
+	}
+	if len(locks) == 0 {
+		return nil
 	}
 	return s.walkControl(ctx, true, func(letter byte, id, rel string, st *unix.Stat_t) error {
 		if letter != letterLost && locks[keyOf(st)] {
