@@ -138,7 +138,7 @@ func NewFollower(ix *Index, sp mqsql.Spool) *Follower { return &Follower{ix: ix,
 
 // Rescan reconciles the index with the spool in this process; the owner's watcher goes on.
 func (f *Follower) Rescan(ctx context.Context) error {
-	_, err := f.ix.Reconcile(ctx, f.sp)
+	_, err := f.ix.Update(ctx, f.sp, Whole(true))
 	return err
 }
 

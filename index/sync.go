@@ -16,18 +16,23 @@ import (
 	"github.com/mqsql/mqsql"
 )
 
-// Stats describes one pass of Sync, for progress displays and logs.
+// Stats describes one Update, for progress displays, logs and the watcher's state.
 type Stats struct {
 	Files     int // message files seen in the spool
-	Read      int // of those, read because they were new or changed
-	Unchanged int
-	Removed   int // rows dropped because their file is gone
-	Damaged   int // files read with an error
+	Read      int // of those, read because they were new or changed (a load)
+	Unchanged int // of those, unchanged (a load)
+	Removed   int // rows dropped because their file is gone (a load)
+	Damaged   int // files read with an error (a load)
+	Dirty     int // queue IDs whose files or rows differed, and were refreshed (with events)
+	Changes   int // events rows written (with events)
 	// Unreadable is how many places (directories or files) the pass could not see for a
 	// reason other than their absence; the rows at or below them were kept as they were.
 	Unreadable int
 	Elapsed    time.Duration
 }
+
+// ReconcileStats is what Reconcile returned before Update served every pass.
+type ReconcileStats = Stats
 
 // stamp is what the index remembers of a file to tell whether it changed.
 type stamp struct {
@@ -42,7 +47,8 @@ type stamp struct {
 	ambiguous bool
 }
 
-// Sync makes the index equal to the spool: it reads the files that are new or whose inode,
+// syncAll is Update over the whole spool without events (Sync). It makes the index equal to
+// the spool: it reads the files that are new or whose inode,
 // size, mode, mtime or defer log changed, and drops rows whose files are gone. On an empty
 // index that is a full load. Files are read in parallel; all writes go through one
 // transaction, so readers of a file index see either the old state or the new one.
@@ -52,7 +58,7 @@ type stamp struct {
 // every row at or below it as it was. Sync then commits the rest and returns those errors
 // (errors.Join), with Stats.Unreadable counting them, so that its caller warns and tries
 // again.
-func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
+func (ix *Index) syncAll(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	start := time.Now()
 	var st Stats
 	defer debug.SetGCPercent(debug.SetGCPercent(warmGCPercent))

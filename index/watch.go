@@ -128,8 +128,8 @@ type WatchState struct {
 }
 
 // Watch starts keeping ix equal to the spool sp and returns once the index matches it. An
-// index that never held anything is loaded with Sync (no events for mail already queued);
-// otherwise the first pass is a Reconcile, whose differences become events. Watches are added
+// index that never held anything is loaded (Update without events: none for mail already
+// queued); otherwise the first pass is a full pass, whose differences become events. Watches are added
 // before that pass, so nothing falls between the pass and the watching. Close stops it; so
 // does cancelling ctx.
 func (ix *Index) Watch(ctx context.Context, sp mqsql.Spool, opt WatchOptions) (*Watcher, error) {
@@ -190,12 +190,12 @@ func (w *Watcher) initialPass(ctx context.Context) error {
 		return err
 	}
 	if !loaded {
-		if _, err := w.ix.Sync(ctx, w.sp); err != nil && !w.unseen(err) {
+		if _, err := w.ix.Update(ctx, w.sp, Whole(false)); err != nil && !w.unseen(err) {
 			return fmt.Errorf("load index: %w", err)
 		}
 		return nil
 	}
-	st, err := w.ix.Reconcile(ctx, w.sp)
+	st, err := w.ix.Update(ctx, w.sp, Whole(true))
 	if err != nil && !w.unseen(err) {
 		return fmt.Errorf("reconcile index: %w", err)
 	}

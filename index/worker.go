@@ -90,9 +90,9 @@ func (w *Watcher) runPending() {
 	} else {
 		w.watchNewDirs(p.dirs, p.batch)
 		if len(p.batch) > 0 {
-			var changes []change
-			changes, err = w.ix.refresh(w.ctx, w.sp, p.batch)
-			w.noteChanges(len(changes))
+			var st Stats
+			st, err = w.ix.Update(w.ctx, w.sp, Scope{ids: p.batch})
+			w.noteChanges(st.Changes)
 		}
 	}
 	for _, c := range p.waiters {
@@ -115,7 +115,7 @@ func (w *Watcher) fullPass(reason string) error {
 			w.fallBack(err)
 		}
 	}
-	st, err := w.ix.Reconcile(w.ctx, w.sp)
+	st, err := w.ix.Update(w.ctx, w.sp, Whole(true))
 	w.noteChanges(st.Changes)
 	w.noteRescan(reason, st)
 	return err
@@ -129,7 +129,7 @@ func (w *Watcher) watching() bool {
 
 // noteRescan records a full pass, and tells the operator when it found the index behind,
 // which means the watcher missed something (polling finds differences by design).
-func (w *Watcher) noteRescan(reason string, st ReconcileStats) {
+func (w *Watcher) noteRescan(reason string, st Stats) {
 	w.mu.Lock()
 	w.st.LastRescan = w.ix.Now()
 	w.st.LastRescanReason = reason
