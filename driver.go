@@ -53,21 +53,26 @@ type Entry struct {
 	// NoLog marks a file the driver never joins a log to (see LogStamp): whatever log
 	// stamp its row holds means nothing.
 	NoLog bool
+	// LogTaken says File.Log is the log's stamp, taken by the walk (a LogWalker's) or the
+	// look (Stat) that found the file; otherwise the log's stamp comes from
+	// EachDelayLogStamp or StatLog.
+	LogTaken bool
 	// Lazy marks an entry of WalkForRead: File has only Path, and the driver's read checks
 	// whether the file is complete (ErrIncomplete when not).
 	Lazy bool
-	// Log is the stamp of the message's log in the entries of a LogWalker's walk, which
-	// takes it as it goes; zero (no log) in every other walk's.
-	Log LogStamp
 }
 
 // LogStamp is the size and mtime of a message's log file (Postfix's defer log, Exim's
 // msglog): a new delay reason changes the message without touching its queue file, so the
-// log's stamp is part of whether a message changed. The zero value means no log.
+// log's stamp is part of its Stamp. NoLog means none.
 type LogStamp struct {
 	Size         int64
 	ModTimeNanos int64
 }
+
+// NoLog is the LogStamp of a message without a log, as every driver, walk and the index's
+// rows (log_size, log_mtime_ns) say it.
+var NoLog = LogStamp{Size: -1, ModTimeNanos: -1}
 
 // Place is a path (relative to the spool) where a queue ID might be, with its queue.
 type Place struct {
@@ -192,8 +197,8 @@ type Spool interface {
 // the logs before it can compare: on a big queue that listing is a second walk, of nearly as
 // many files, that the comparison had to wait for.
 type LogWalker interface {
-	// WalkParallelWithLogs is WalkParallel with Entry.Log set: the stamp of the log that
-	// EachDelayLogStamp would list for the entry's ID, zero when there is none.
+	// WalkParallelWithLogs is WalkParallel with File.Log set (and LogTaken): the stamp of the
+	// log that EachDelayLogStamp would list for the entry's ID, NoLog when there is none.
 	WalkParallelWithLogs(ctx context.Context, fn func(Entry) error) error
 }
 

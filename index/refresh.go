@@ -25,15 +25,14 @@ type dirtyID struct {
 
 // indexedFile is one queue_files row, as a refresh needs it.
 type indexedFile struct {
-	rowID                      int64
-	queueID                    string
-	queue                      mqsql.Queue
-	path                       string
-	inode, fileSize, mode      int64
-	mtimeNs, logSize, logMtime int64
-	sender                     string
-	size                       int64
-	errText                    sql.NullString
+	rowID   int64
+	queueID string
+	queue   mqsql.Queue
+	path    string
+	stamp   mqsql.Stamp
+	sender  string
+	size    int64
+	errText sql.NullString
 }
 
 // onDisk is a file that is a message right now: where it is and, once read, its content.
@@ -44,10 +43,6 @@ type onDisk struct {
 	// unread is why it could not be read (an *mqsql.UnreadableError), nil when it was.
 	unread error
 }
-
-// logStamp is the size and mtime of a defer log, -1 and -1 when there is none: the values
-// the index stores in log_size and log_mtime_ns.
-type logStamp struct{ size, mtimeNs int64 }
 
 // refreshChunk bounds how many queue IDs one write transaction covers, so that readers of an
 // in-memory index, which wait for the writer, never wait long.
@@ -93,7 +88,7 @@ func (ix *Index) refreshChunk(ctx context.Context, sp mqsql.Spool, ids []string,
 		return nil, err
 	}
 	disk := make(map[string][]*onDisk, len(ids))
-	logs := make(map[string]logStamp, len(ids))
+	logs := make(map[string]mqsql.LogStamp, len(ids))
 	unknown := map[string]error{}
 	pending := ids
 	for look := 1; len(pending) > 0; look++ {
@@ -139,9 +134,9 @@ const maxLooks = 3
 // that must be read: new or changed files, not mere renames of an indexed file. An ID one of
 // whose places could not be looked at goes in unknown instead, with why.
 func lookFor(sp mqsql.Spool, ids []string, batch map[string]*dirtyID, before map[string][]indexedFile,
-	disk map[string][]*onDisk, logs map[string]logStamp, unknown map[string]error, again bool) []*onDisk {
+	disk map[string][]*onDisk, logs map[string]mqsql.LogStamp, unknown map[string]error, again bool) []*onDisk {
 	found := make([][]*onDisk, len(ids))
-	foundLogs := make([]logStamp, len(ids))
+	foundLogs := make([]mqsql.LogStamp, len(ids))
 	errs := make([]error, len(ids))
 	parallel(len(ids), func(i int) error {
 		id := ids[i]
@@ -199,7 +194,7 @@ func indexedFiles(ctx context.Context, q querier, ids []string) (map[string][]in
 		return nil, fmt.Errorf("read index rows: %w", err)
 	}
 	rows, err := q.QueryContext(ctx, `SELECT id, queue_id, queue, path, inode, file_size, mode, mtime_ns,
-		log_size, log_mtime_ns, sender, size, error FROM queue_files
+		log_size, log_mtime_ns, locked, sender, size, error FROM queue_files
 		WHERE queue_id IN (SELECT value FROM json_each(?))`, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("read index rows: %w", err)
@@ -208,8 +203,9 @@ func indexedFiles(ctx context.Context, q querier, ids []string) (map[string][]in
 	out := make(map[string][]indexedFile, len(ids))
 	for rows.Next() {
 		var r indexedFile
-		if err := rows.Scan(&r.rowID, &r.queueID, &r.queue, &r.path, &r.inode, &r.fileSize, &r.mode,
-			&r.mtimeNs, &r.logSize, &r.logMtime, &r.sender, &r.size, &r.errText); err != nil {
+		st := &r.stamp
+		if err := rows.Scan(&r.rowID, &r.queueID, &r.queue, &r.path, &st.Inode, &st.Size, &st.Mode,
+			&st.ModTimeNanos, &st.Log.Size, &st.Log.ModTimeNanos, &st.Locked, &r.sender, &r.size, &r.errText); err != nil {
 			return nil, fmt.Errorf("read index rows: %w", err)
 		}
 		out[r.queueID] = append(out[r.queueID], r)
@@ -296,14 +292,13 @@ func known(l mqsql.Layout, hints []string, rows []indexedFile) []mqsql.Place {
 	return out
 }
 
-// statLog returns the stamp of id's defer log, {-1, -1} when it has none: the values the
-// index stores in log_size and log_mtime_ns.
-func statLog(sp mqsql.Spool, id string) logStamp {
+// statLog returns the stamp of id's log, mqsql.NoLog when it has none.
+func statLog(sp mqsql.Spool, id string) mqsql.LogStamp {
 	st, ok := sp.StatLog(id)
 	if !ok {
-		return logStamp{-1, -1}
+		return mqsql.NoLog
 	}
-	return logStamp{st.Size, st.ModTimeNanos}
+	return st
 }
 
 // ioWorkers is how many lstats and reads a refresh runs at once. They mostly wait, not

@@ -34,12 +34,11 @@ type Stats struct {
 // ReconcileStats is what Reconcile returned before Update served every pass.
 type ReconcileStats = Stats
 
-// stamp is what the index remembers of a file to tell whether it changed.
+// stamp is what a load remembers of a row to tell whether its file changed: the row's id and
+// mqsql.Stamp.
 type stamp struct {
-	id                  int64
-	inode, size, mode   int64
-	mtimeNs             int64
-	logSize, logMtimeNs int64
+	id int64
+	st mqsql.Stamp
 	// seen is set (atomically: walkers whose paths share a key may set it at once) when
 	// the walk finds the file still there; ambiguous marks a path whose hash another row's
 	// path shares (see knownFiles).
@@ -197,10 +196,10 @@ func (ix *Index) storeBatch(ctx context.Context, w *writer, batch []result, st *
 // progressEvery is how many files Sync reads between progress reports.
 const progressEvery = 5000
 
-// matches reports whether the row still describes e, whose delay log has stamp log (zero for
-// none).
+// matches reports whether the row still describes e, whose log has stamp log (unless the walk
+// took it).
 func (s stamp) matches(e mqsql.Entry, log mqsql.LogStamp) bool {
-	return s.fileStamp().unchanged(diskStamp(e, walkLogStamp(log)))
+	return unchanged(s.st, diskStamp(e, log), e.NoLog)
 }
 
 // batchSize is how many files travel together between the walk, the readers and the writer:
@@ -413,11 +412,11 @@ type knownFiles struct {
 	inserted  []cacheEntry
 }
 
-// knownLog is a defer log's stamp in knownFiles; a Size of ambiguousLog marks an ambiguous
-// key.
-type knownLog = mqsql.LogStamp
-
-const ambiguousLog = -2
+// knownLog is a log's stamp in knownFiles, or a mark that its key is ambiguous.
+type knownLog struct {
+	st        mqsql.LogStamp
+	ambiguous bool
+}
 
 // keyOf hashes a path or queue ID for knownFiles; tests replace it to force collisions. The
 // hash is the same in every process (64-bit FNV-1a), since the stamp cache keeps the keys of
@@ -475,8 +474,8 @@ func (k *knownFiles) load(ctx context.Context, ix *Index, rows int) error {
 
 // loadFiles reads the stamps of the index's files.
 func (k *knownFiles) loadFiles(ctx context.Context, ix *Index) error {
-	const q = "SELECT id, path, inode, file_size, mode, mtime_ns, log_size, log_mtime_ns FROM queue_files"
-	err := ix.eachDriverRow(ctx, q, 8, func(vals []driver.Value) error {
+	const q = "SELECT id, path, inode, file_size, mode, mtime_ns, log_size, log_mtime_ns, locked FROM queue_files"
+	err := ix.eachDriverRow(ctx, q, 9, func(vals []driver.Value) error {
 		s, path, err := stampOf(vals)
 		if err == nil {
 			k.add(path, s)
@@ -523,22 +522,20 @@ func (ix *Index) eachDriverRow(ctx context.Context, query string, columns int, f
 }
 
 // stampOf takes a stamp from the values of a row of loadFiles's query: id, path, inode,
-// file_size, mode, mtime_ns, log_size, log_mtime_ns.
+// file_size, mode, mtime_ns, log_size, log_mtime_ns, locked.
 func stampOf(vals []driver.Value) (stamp, string, error) {
-	var s stamp
 	path, ok := vals[1].(string)
-	for _, c := range [...]struct {
-		col int
-		dst *int64
-	}{{0, &s.id}, {2, &s.inode}, {3, &s.size}, {4, &s.mode}, {5, &s.mtimeNs}, {6, &s.logSize}, {7, &s.logMtimeNs}} {
-		v, isInt := vals[c.col].(int64)
+	var n [9]int64
+	for _, col := range [...]int{0, 2, 3, 4, 5, 6, 7, 8} {
+		v, isInt := vals[col].(int64)
 		ok = ok && isInt
-		*c.dst = v
+		n[col] = v
 	}
 	if !ok {
-		return s, "", fmt.Errorf("unexpected column types in %v", vals)
+		return stamp{}, "", fmt.Errorf("unexpected column types in %v", vals)
 	}
-	return s, path, nil
+	return stamp{id: n[0], st: mqsql.Stamp{Inode: uint64(n[2]), Size: n[3], Mode: uint32(n[4]), ModTimeNanos: n[5],
+		Log: mqsql.LogStamp{Size: n[6], ModTimeNanos: n[7]}, Locked: n[8] != 0}}, path, nil
 }
 
 // add records the stamp of the file at path, marking both rows ambiguous should another
@@ -568,10 +565,10 @@ func (k *knownFiles) loadLogs(ctx context.Context, sp mqsql.Spool, hint int) err
 		mu.Lock()
 		defer mu.Unlock()
 		if _, dup := k.logs[key]; dup {
-			k.logs[key] = knownLog{Size: ambiguousLog}
+			k.logs[key] = knownLog{ambiguous: true}
 			return
 		}
-		k.logs[key] = st
+		k.logs[key] = knownLog{st: st}
 	})
 }
 
@@ -587,18 +584,23 @@ func (k *knownFiles) want(e mqsql.Entry) (bool, int64) {
 	if old.ambiguous {
 		return true, 0 // its rows were dropped up front
 	}
-	if log := k.logOf(e); log.Size != ambiguousLog && old.matches(e, log) {
+	if log, ok := k.logOf(e); ok && old.matches(e, log) {
 		return false, 0
 	}
 	return true, old.id
 }
 
-// logOf is the stamp of e's log: the walk's, or the listing's.
-func (k *knownFiles) logOf(e mqsql.Entry) knownLog {
-	if k.logsInEntries {
-		return e.Log
+// logOf is the stamp of e's log from the listing (mqsql.NoLog when it lists none), unless the
+// walk took it; false when the listing's key for it is ambiguous.
+func (k *knownFiles) logOf(e mqsql.Entry) (mqsql.LogStamp, bool) {
+	if k.logsInEntries || e.LogTaken || e.NoLog {
+		return e.File.Log, true
 	}
-	return k.logs[keyOf(e.QueueID)]
+	l, listed := k.logs[keyOf(e.QueueID)]
+	if !listed {
+		return mqsql.NoLog, true
+	}
+	return l.st, !l.ambiguous
 }
 
 // unseen lists the ids of the rows whose file the walk did not find, leaving out the rows

@@ -60,7 +60,7 @@ func (s *Spool) ReadDetails(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsq
 	}
 	reason := s.joinMsglog(m, h)
 	if d.FrozenSince > 0 || m.Queue == mqsql.Hold {
-		d.FrozenReason = currentFreeze(reason, d.FrozenSince, m.File.LogModTimeNanos)
+		d.FrozenReason = currentFreeze(reason, d.FrozenSince, m.File.Log.ModTimeNanos)
 	}
 	m.QueueName = d.NamedQueue
 	if m.Queue == mqsql.Hold {
@@ -193,28 +193,19 @@ func (s *Spool) dataFile(h hpath) (locked bool, size int64, err error) {
 	return lk.Type != unix.F_UNLCK, st.Size, nil
 }
 
-// lockedMode is the mode bit a message's FileInfo carries while a delivery holds its lock.
-// Exim's spool files never have it (they are 0640), and a file's stamp includes its mode, so
-// an index sees a delivery start and end as a change of the message (queue active) although
-// no file changed.
-const lockedMode = unix.S_ISVTX
-
 // fileInfo is the FileInfo of a message: its -H's path, inode, mode and mtime (the -H is
 // replaced by rename on every change, so these change with the message), the size of -H
-// and -D together, and lockedMode in the mode while a delivery holds the lock.
+// and -D together, and whether a delivery holds the -D's lock (Stamp.Locked), which changes
+// the message (it is active) although no file changed.
 func (st *hstate) fileInfo() mqsql.FileInfo {
 	size := st.hst.Size
 	if st.dsize > 0 {
 		size += st.dsize
 	}
-	mode := st.hst.Mode & 0o7777 &^ lockedMode
-	if st.locked {
-		mode |= lockedMode
-	}
-	return mqsql.FileInfo{
-		Path: string(st.path), Size: size, Inode: st.hst.Ino, Mode: mode,
-		ModTimeNanos: nanos(st.hst.Mtim), LogSize: -1, LogModTimeNanos: -1,
-	}
+	return mqsql.FileInfo{Path: string(st.path), Stamp: mqsql.Stamp{
+		Size: size, Inode: st.hst.Ino, Mode: st.hst.Mode & 0o7777,
+		ModTimeNanos: nanos(st.hst.Mtim), Log: mqsql.NoLog, Locked: st.locked,
+	}}
 }
 
 // entry is the walk's Entry of the message.
@@ -310,7 +301,7 @@ func (s *Spool) joinMsglog(m *mqsql.Message, h hpath) string {
 	if err != nil {
 		return ""
 	}
-	m.File.LogSize, m.File.LogModTimeNanos = st.Size, nanos(st.Mtim)
+	m.File.Log = mqsql.LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}
 	pending := map[string]int{}
 	for i, r := range m.Recipients {
 		if r.Status == mqsql.Pending {

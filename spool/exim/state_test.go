@@ -209,7 +209,7 @@ func TestStampChanges(t *testing.T) {
 		t.Errorf("DelayLogStamps %v (%v), want %s: %v", stamps, err, plainID, logAfter)
 	}
 	m, err := sp.Read(after)
-	if err != nil || m.Recipients[0].DelayReason != "Connection refused" || m.File.LogSize != logAfter.Size {
+	if err != nil || m.Recipients[0].DelayReason != "Connection refused" || m.File.Log.Size != logAfter.Size {
 		t.Errorf("read after append: %v %+v", err, m)
 	}
 }

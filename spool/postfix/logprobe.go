@@ -35,7 +35,7 @@ func (s *Spool) WalkParallelWithLogs(ctx context.Context, fn func(Entry) error) 
 			if p.unseen.Add(e.File.Path, err) {
 				return nil
 			}
-			e.Log = st
+			e.File.Log, e.LogTaken = st, true
 		}
 		return fn(e)
 	})
@@ -63,24 +63,25 @@ type logDir struct {
 	err error
 }
 
-// stamp returns the stamp of id's defer log, zero when it has none; an error when it could
-// not be looked at (too many open files, an I/O error, permission).
+// stamp returns the stamp of id's defer log, mqsql.NoLog when it has none; an error when it
+// could not be looked at (too many open files, an I/O error, permission).
 func (p *logProbe) stamp(id string) (LogStamp, error) {
 	var buf [64]byte
 	dir := p.dir(p.s.cfg.appendDir(buf[:0], delayLogDir, id))
 	if dir.f == nil {
-		return LogStamp{}, dir.err
+		return mqsql.NoLog, dir.err
 	}
 	st, err := lstatAt(dir.f, id)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
-			return LogStamp{}, nil
+			return mqsql.NoLog, nil
 		}
-		return LogStamp{}, fmt.Errorf("lstat %s: %w", p.s.cfg.RelPath(delayLogDir, id), err)
+		return mqsql.NoLog, fmt.Errorf("lstat %s: %w", p.s.cfg.RelPath(delayLogDir, id), err)
 	}
 	ls, ok := logStamp(&st)
 	if !ok {
 		p.s.warn(fmt.Errorf("skip %s: not a regular file (%s)", p.s.cfg.RelPath(delayLogDir, id), saferoot.FileType(st.Mode)))
+		return mqsql.NoLog, nil
 	}
 	return ls, nil
 }

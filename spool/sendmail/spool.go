@@ -151,10 +151,7 @@ func (s *Spool) ReadWithin(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsql
 	}
 	locked := locks[keyOf(st)]
 	m := &mqsql.Message{QueueID: e.QueueID, Queue: e.Queue, File: fileInfo(e.File.Path, st)}
-	m.File.LogSize, m.File.LogModTimeNanos = -1, -1
-	if locked && e.Queue != mqsql.Corrupt {
-		m.File.LogSize, m.File.LogModTimeNanos = lockStamp.Size, lockStamp.ModTimeNanos
-	}
+	m.File.Locked = locked && e.Queue != mqsql.Corrupt
 	var f qfile
 	problem, canceled := parseQF(data, &f, m, budget)
 	if canceled != nil {
@@ -236,11 +233,11 @@ func describe(q mqsql.Queue, problem error) string {
 }
 
 func fileInfo(rel string, st *unix.Stat_t) mqsql.FileInfo {
-	return mqsql.FileInfo{
-		Path:         rel,
+	return mqsql.FileInfo{Path: rel, Stamp: mqsql.Stamp{
 		Size:         st.Size,
 		Inode:        st.Ino,
 		Mode:         st.Mode & 0o7777,
 		ModTimeNanos: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
-	}
+		Log:          mqsql.NoLog, // Sendmail keeps no per-message log
+	}}
 }

@@ -90,14 +90,18 @@ func (s *Spool) visit(d *os.File, dir string, ent fs.DirEntry, stat bool, u *mqs
 	return fn(letter, id, rel, &st)
 }
 
-// Walk lists every control file (qf, hf, Qf), stat'ed. Entry.Queue is what the file's letter
-// says before it is read: Hold for hf, Corrupt for Qf, Incoming for qf (ReadWithin tells
-// incoming, deferred and active apart).
+// Walk lists every control file (qf, hf, Qf), stat'ed, with whether a queue runner holds its
+// lock (Stamp.Locked) as /proc/locks says at the walk's start. Entry.Queue is what the file's
+// letter says before it is read: Hold for hf, Corrupt for Qf, Incoming for qf (ReadWithin
+// tells incoming, deferred and active apart). Without /proc/locks (a container without
+// /proc) no message is taken for locked, and ReadWithin warns once.
 func (s *Spool) Walk(ctx context.Context, fn func(mqsql.Entry) error) error {
-	_, _ = s.locks.current(true) // the reads after a walk see locks as they are now
+	locks, _ := s.locks.current(true) // the reads after a walk see locks as they are now
 	return s.walkControl(ctx, true, func(letter byte, id, rel string, st *unix.Stat_t) error {
 		q, _ := queueOfLetter(letter)
-		return fn(mqsql.Entry{Queue: q, QueueID: id, File: fileInfo(rel, st)})
+		e := mqsql.Entry{Queue: q, QueueID: id, File: fileInfo(rel, st), NoLog: true}
+		e.File.Locked = lockedNow(locks, q, st)
+		return fn(e)
 	})
 }
 
@@ -108,45 +112,29 @@ func (s *Spool) WalkParallel(ctx context.Context, fn func(mqsql.Entry) error) er
 }
 
 // WalkForRead is Walk without the stat of each file when the directory listing gives its type
-// (Entry.Lazy: ReadWithin stats the opened file).
+// (Entry.Lazy: ReadWithin stats the opened file and tests its lock).
 func (s *Spool) WalkForRead(ctx context.Context, fn func(mqsql.Entry) error) error {
-	_, _ = s.locks.current(true)
+	locks, _ := s.locks.current(true) // ReadWithin warns when it cannot be read
 	return s.walkControl(ctx, false, func(letter byte, id, rel string, st *unix.Stat_t) error {
 		q, _ := queueOfLetter(letter)
-		e := mqsql.Entry{Queue: q, QueueID: id, File: mqsql.FileInfo{Path: rel}, Lazy: st == nil}
+		e := mqsql.Entry{Queue: q, QueueID: id, File: mqsql.FileInfo{Path: rel}, Lazy: st == nil, NoLog: true}
 		if st != nil {
 			e.File = fileInfo(rel, st)
+			e.File.Locked = lockedNow(locks, q, st)
 		}
 		return fn(e)
 	})
 }
 
-// EachDelayLogStamp calls fn with the lock stamp of every control file a queue runner holds
-// (see HasDelayLog): messages that are not locked have no second stamp.
-//
-// When the lock list cannot be read, whether any message is locked is not known: that is an
-// *mqsql.UnreadableError for the whole queue (Path "."), whose rows stay as they are.
-func (s *Spool) EachDelayLogStamp(ctx context.Context, fn func(id string, st mqsql.LogStamp)) error {
-	locks, err := s.locks.current(true)
-	if err != nil {
-		return &mqsql.UnreadableError{Path: ".", Err: err}
-	}
-	if len(locks) == 0 {
-		return nil
-	}
-	return s.walkControl(ctx, true, func(letter byte, id, rel string, st *unix.Stat_t) error {
-		if letter != letterLost && locks[keyOf(st)] {
-			fn(id, lockStamp)
-		}
-		return nil
-	})
+// EachDelayLogStamp lists no log: Sendmail keeps none per message (its lock is the Stamp's
+// Locked).
+func (s *Spool) EachDelayLogStamp(context.Context, func(id string, st mqsql.LogStamp)) error {
+	return nil
 }
 
-// DelayLogStamps is EachDelayLogStamp into a map.
-func (s *Spool) DelayLogStamps(ctx context.Context) (map[string]mqsql.LogStamp, error) {
-	out := map[string]mqsql.LogStamp{}
-	err := s.EachDelayLogStamp(ctx, func(id string, st mqsql.LogStamp) { out[id] = st })
-	return out, err
+// DelayLogStamps is EachDelayLogStamp into a map: empty.
+func (s *Spool) DelayLogStamps(context.Context) (map[string]mqsql.LogStamp, error) {
+	return map[string]mqsql.LogStamp{}, nil
 }
 
 // Stat looks at rel, one place where id's control file may be, and returns it as a walk
@@ -169,29 +157,14 @@ func (s *Spool) Stat(q mqsql.Queue, id, rel string) (mqsql.Entry, bool, error) {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return mqsql.Entry{}, false, nil
 	}
-	return mqsql.Entry{Queue: fq, QueueID: id, File: fileInfo(rel, &st)}, true, nil
+	locks, _ := s.locks.current(false) // none without /proc/locks, as ReadWithin says
+	e := mqsql.Entry{Queue: fq, QueueID: id, File: fileInfo(rel, &st), NoLog: true}
+	e.File.Locked = lockedNow(locks, fq, &st)
+	return e, true, nil
 }
 
-// StatLog returns id's lock stamp when a queue runner holds its qf or hf; false otherwise.
-func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
-	if !ValidQueueID(id) {
-		return mqsql.LogStamp{}, false
-	}
-	locks, err := s.locks.current(false)
-	if err != nil {
-		return mqsql.LogStamp{}, false
-	}
-	for _, p := range s.Locations(id) {
-		if p.Queue == mqsql.Corrupt {
-			continue
-		}
-		st, err := s.root.Lstat(p.Path)
-		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && locks[keyOf(&st)] {
-			return lockStamp, true
-		}
-	}
-	return mqsql.LogStamp{}, false
-}
+// StatLog finds no log: Sendmail keeps none per message.
+func (s *Spool) StatLog(string) (mqsql.LogStamp, bool) { return mqsql.NoLog, false }
 
 // ListDir lists the directory rel (relative to the queue) through the link-safe root.
 func (s *Spool) ListDir(rel string) ([]fs.DirEntry, error) { return s.root.ReadDir(rel) }
