@@ -192,7 +192,7 @@ func (s *Spool) Stat(_ mqsql.Queue, id, rel string) (mqsql.Entry, bool, error) {
 // StatLog returns the stamp of id's msglog, wherever its -H's queue keeps it.
 func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
 	if !ValidQueueID(id) {
-		return mqsql.LogStamp{}, false
+		return mqsql.NoLog, false
 	}
 	for _, d := range s.msglogDirs() {
 		for _, rel := range []string{d + "/" + id, d + "/" + splitDir(id) + "/" + id} {
@@ -202,7 +202,7 @@ func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
 			}
 		}
 	}
-	return mqsql.LogStamp{}, false
+	return mqsql.NoLog, false
 }
 
 // ListDir lists the directory rel (relative to the spool, "." for the spool itself) through

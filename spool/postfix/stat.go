@@ -22,7 +22,7 @@ func nanos(ts unix.Timespec) int64 { return ts.Sec*1e9 + ts.Nsec }
 // stamp here, so that what a warm start compares is what a read stored.
 func logStamp(st *unix.Stat_t) (LogStamp, bool) {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return LogStamp{}, false
+		return mqsql.NoLog, false
 	}
 	return LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}, true
 }
@@ -55,7 +55,7 @@ func (s *Spool) Stat(q mqsql.Queue, id, rel string) (Entry, bool, error) {
 // Postfix would give a log).
 func (s *Spool) StatLog(id string) (LogStamp, bool) {
 	if !ValidQueueID(id) {
-		return LogStamp{}, false
+		return mqsql.NoLog, false
 	}
 	rel := s.cfg.RelPath("defer", id)
 	st, err := s.root.Lstat(rel)
@@ -63,7 +63,7 @@ func (s *Spool) StatLog(id string) (LogStamp, bool) {
 		if errors.Is(err, saferoot.ErrSymlink) {
 			s.warn(fmt.Errorf("skip %s: %w", rel, err))
 		}
-		return LogStamp{}, false
+		return mqsql.NoLog, false
 	}
 	return logStamp(&st)
 }
