@@ -76,6 +76,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // mqsql_index_up is 0 and the queue metrics are missing from this scrape; while the watcher's
 // last pass could not read part of the spool, mqsql_index_up is 0 too.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	defer recovered(c.failed)
 	ctx, cancel := context.WithTimeout(c.ctx, c.opt.Timeout)
 	defer cancel()
 	snap, err := c.read(ctx)
@@ -84,7 +85,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		up = 0
 		c.opt.Logf("metrics: %v", err)
 	} else {
-		snap.send(ch)
+		snap.send(ch, c.failed)
 	}
 	if c.opt.Watcher != nil && c.opt.Watcher.State().Stale != "" {
 		up = 0 // what the index says of the places it could not read may be out of date
@@ -103,12 +104,20 @@ type snapshot struct {
 	lastChange time.Time
 }
 
-func (s *snapshot) send(ch chan<- prometheus.Metric) {
+// failed logs a series the client refused or a panic recovered: the built-in metrics of this
+// scrape are then incomplete, and the watcher goes on.
+func (c *Collector) failed(err error) {
+	c.opt.Logf("metrics: %v", err)
+}
+
+// send sends the snapshot's metrics; fail hears about a series the client refuses.
+func (s *snapshot) send(ch chan<- prometheus.Metric, fail func(error)) {
 	for _, q := range s.queues {
 		q.send(ch)
 	}
 	for _, d := range s.domains {
-		ch <- prometheus.MustNewConstMetric(deferredRecipients, prometheus.GaugeValue, float64(d.recipients), d.domain)
+		// The domain is mail data: any byte a sender or a remote server chose.
+		sendConst(ch, fail, deferredRecipients, prometheus.GaugeValue, float64(d.recipients), d.domain)
 	}
 	ch <- prometheus.MustNewConstMetric(indexLastChange, prometheus.GaugeValue, timestamp(s.lastChange))
 }
