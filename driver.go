@@ -180,6 +180,10 @@ type Spool interface {
 	ListDir(rel string) ([]fs.DirEntry, error)
 	// IsDir reports whether rel is a directory, reached without following a link.
 	IsDir(rel string) bool
+	// Meaning is what this queue means to its MTA: its queue names, the operations a
+	// statement can ask for, what its own listing shows. The same value for the life of the
+	// spool; callers never change it.
+	Meaning() *Meaning
 }
 
 // LogWalker is a Spool that can take each message's log stamp during its parallel walk,
@@ -205,6 +209,9 @@ type Operator interface {
 	Check(t Target, includeActive bool) string
 	// BeginBackup creates a new backup folder under base for the statement sqlText.
 	BeginBackup(base, sqlText string, now time.Time) (Backup, error)
+	// Meaning says which operations the MTA has and from which queues (the same value as
+	// Spool's).
+	Meaning() *Meaning
 }
 
 // Backup is one statement's backup folder while it is written. Nothing is deleted unless

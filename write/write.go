@@ -67,7 +67,7 @@ func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
 	if !w.Force && !HasWhere(st.SQL) {
 		return nil, ErrNoWhere
 	}
-	planned, err := w.Guard.PlanWrite(ctx, st)
+	planned, err := w.Guard.PlanWrite(ctx, st, w.Spool.Meaning())
 	if err != nil {
 		return nil, err
 	}
