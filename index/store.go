@@ -142,16 +142,16 @@ func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log logStam
 }
 
 // move points row r at the file e now is: its queue, path and mode (and so forced_expire),
-// and the named queue its new place is in.
+// the named queue its new place is in, and whether the MTA's listing shows it there.
 func (s *storer) move(ctx context.Context, r *indexedFile, e mqsql.Entry) error {
 	if s.relocate == nil {
-		st, err := s.tx.PrepareContext(ctx, `UPDATE queue_files SET queue = ?, path = ?, mode = ?, forced_expire = ?, queue_name = ? WHERE id = ?`)
+		st, err := s.tx.PrepareContext(ctx, `UPDATE queue_files SET queue = ?, path = ?, mode = ?, forced_expire = ?, queue_name = ?, listed = ? WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("prepare index move: %w", err)
 		}
 		s.relocate = st
 	}
-	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.ForcedExpire, null(e.QueueName), r.rowID); err != nil {
+	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.ForcedExpire, null(e.QueueName), movedListed(s.sp, r, e), r.rowID); err != nil {
 		return fmt.Errorf("index %s: %w", e.File.Path, err)
 	}
 	return nil
