@@ -36,6 +36,9 @@ var Meaning = &mqsql.Meaning{
 	Listed: listed,
 }
 
+// showqQueues are the message queues in the order showq scans them.
+var showqQueues = []mqsql.Queue{mqsql.Maildrop, mqsql.Active, mqsql.Incoming, mqsql.Deferred, mqsql.Hold}
+
 // listedMask and listedMode are the permission bits qshape(1) tests a queue file's mode
 // with: owner rwx (cleanup's "complete" mark) and no group or other bit of the mask set (so
 // not expired by postsuper -e, whose mark is the group execute bit).

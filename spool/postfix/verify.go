@@ -77,7 +77,7 @@ func firstTime(r io.ReaderAt, size int64) int64 {
 
 // find returns the message queue that holds a complete file named id, or "".
 func (s *Spool) find(id string) mqsql.Queue {
-	for _, q := range mqsql.MessageQueues {
+	for _, q := range showqQueues {
 		f, err := s.root.Open(s.cfg.RelPath(string(q), id), false)
 		if err != nil {
 			continue
