@@ -15,7 +15,7 @@ type Sample struct {
 	// MTA names the driver, as --mta does: "postfix", "sendmail", "exim".
 	MTA string
 	// Rel is the sample tree, relative to the module.
-	Rel string
+	Rel  string
 	open func(t testing.TB, dir string) mqsql.QueueDir
 }
 
