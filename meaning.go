@@ -25,6 +25,9 @@ type Meaning struct {
 	// Expire is how SET forced_expire = 1 is carried out, per queue; nil when the MTA has no
 	// expire.
 	Expire []Move
+	// ExpireNowSays names, in the MTA's words, what the one-statement expire and deliver now
+	// (SET forced_expire = 1, queue = 'active') runs, for errors.
+	ExpireNowSays string
 	// ExpireSkips says, per queue, why forced_expire = 1 leaves its mail alone, in the MTA's
 	// words; a queue in none of Expire and not here gets a generic reason.
 	ExpireSkips map[Queue]string

@@ -198,8 +198,9 @@ func decide(m *mqsql.Meaning, st Statement, t mqsql.Target, expired bool, newQue
 	return []mqsql.Action{a}, err
 }
 
-// errExpireWith is the refusal of SET forced_expire = 1 with a queue other than 'active'.
-const errExpireWith = "forced_expire = 1 can be set together with queue = 'active' only (expire and deliver now: postsuper -e, or -f for held mail, then postqueue -i), not with queue = %s; set either queue or forced_expire in one statement, not both"
+// errExpireWith is the refusal of SET forced_expire = 1 with a queue other than 'active'; the
+// MTA's words say what the expire and deliver now runs.
+const errExpireWith = "forced_expire = 1 can be set together with queue = 'active' only (expire and deliver now: %s), not with queue = %s; set either queue or forced_expire in one statement, not both"
 
 // decideExpireNow plans the one-statement expire: postsuper -e (held mail: -f, which also
 // releases it) and then postqueue -i, so that the queue manager returns the message to its
@@ -207,7 +208,7 @@ const errExpireWith = "forced_expire = 1 can be set together with queue = 'activ
 // in active is only expired: it is being delivered, and is returned when that attempt ends.
 func decideExpireNow(m *mqsql.Meaning, a mqsql.Action, expired bool, newQueue, newExpire any) ([]mqsql.Action, error) {
 	if q, _ := newQueue.(string); q != string(mqsql.Active) {
-		return nil, fmt.Errorf("%w: "+errExpireWith, ErrDenied, sqlValue(newQueue))
+		return nil, fmt.Errorf("%w: "+errExpireWith, ErrDenied, m.ExpireNowSays, sqlValue(newQueue))
 	}
 	if _, ok := m.MoveTo(mqsql.Active); !ok {
 		return nil, notOffered(m, mqsql.Active, mqsql.OpFlush, "")
@@ -232,11 +233,11 @@ func decideExpireNow(m *mqsql.Meaning, a mqsql.Action, expired bool, newQueue, n
 const alreadyExpired = "already expired"
 
 func decideExpire(m *mqsql.Meaning, a mqsql.Action, expired bool, v any) (mqsql.Action, error) {
-	if n, ok := v.(int64); !ok || n != 1 {
-		return a, fmt.Errorf("%w: forced_expire can only be set to 1 (postsuper -e); got %v", ErrDenied, sqlValue(v))
-	}
 	if len(m.Expire) == 0 {
 		return a, notOffered(m, "", mqsql.OpExpire, "")
+	}
+	if n, ok := v.(int64); !ok || n != 1 {
+		return a, fmt.Errorf("%w: forced_expire can only be set to 1 (%s); got %v", ErrDenied, m.Expire[0].Says, sqlValue(v))
 	}
 	a.Op = m.Expire[0].Op
 	mv, ok := m.ExpireFrom(a.Queue)

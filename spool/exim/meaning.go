@@ -28,7 +28,8 @@ var Meaning = &mqsql.Meaning{
 		{Op: mqsql.OpExpire, Says: "exim -Mg", From: []mqsql.Queue{mqsql.Incoming, mqsql.Active, mqsql.Deferred}},
 		{Op: mqsql.OpExpireRelease, Says: "exim -Mg", From: []mqsql.Queue{mqsql.Hold}},
 	},
-	Listed: listed,
+	ExpireNowSays: "exim -Mg, which returns the mail to its sender at once",
+	Listed:        listed,
 }
 
 // listed is exim -bp's test: every message whose -H and -D are there and whose -H reads

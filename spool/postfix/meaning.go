@@ -30,6 +30,7 @@ var Meaning = &mqsql.Meaning{
 		{Op: mqsql.OpExpire, Says: "postsuper -e", From: []mqsql.Queue{mqsql.Incoming, mqsql.Active, mqsql.Deferred}},
 		{Op: mqsql.OpExpireRelease, Says: "postsuper -f", From: []mqsql.Queue{mqsql.Hold}},
 	},
+	ExpireNowSays: "postsuper -e, or -f for held mail, then postqueue -i",
 	ExpireSkips: map[mqsql.Queue]string{
 		mqsql.Maildrop: "mail in maildrop has not been queued yet and cannot be expired",
 	},

@@ -23,9 +23,10 @@ var Meaning = &mqsql.Meaning{
 		{Queue: mqsql.Deferred, Listed: true}, {Queue: mqsql.Hold, Listed: true},
 		{Queue: mqsql.Corrupt},
 	},
-	Moves:  moves,
-	Lacks:  lacks,
-	Expire: expire,
+	Moves:         moves,
+	Lacks:         lacks,
+	Expire:        expire,
+	ExpireNowSays: expireNow,
 	ExpireSkips: map[mqsql.Queue]string{
 		mqsql.Hold: "Sendmail does not return quarantined mail: release it first (queue = 'deferred')",
 	},
@@ -39,17 +40,19 @@ var MaildropMeaning = &mqsql.Meaning{
 	Queues: []mqsql.QueueMeaning{
 		{Queue: mqsql.Maildrop, Listed: true}, {Queue: mqsql.Hold, Listed: true}, {Queue: mqsql.Corrupt},
 	},
-	Moves:       moves,
-	Lacks:       lacks,
-	Expire:      expire,
-	ExpireSkips: Meaning.ExpireSkips,
-	Listed:      listed,
+	Moves:         moves,
+	Lacks:         lacks,
+	Expire:        expire,
+	ExpireNowSays: expireNow,
+	ExpireSkips:   Meaning.ExpireSkips,
+	Listed:        listed,
 }
 
 var (
 	lacks = []mqsql.Lack{{To: mqsql.Maildrop, Op: mqsql.OpRequeue,
 		Why: "a queued message keeps its control file until it is delivered or returned"}}
-	expire = []mqsql.Move{{Op: mqsql.OpExpire, Says: "sendmail -qI with a zero return timeout",
+	expireNow = "sendmail -qI with a zero return timeout, which returns the mail to its sender at once"
+	expire    = []mqsql.Move{{Op: mqsql.OpExpire, Says: "sendmail -qI with a zero return timeout",
 		From: []mqsql.Queue{mqsql.Incoming, mqsql.Active, mqsql.Deferred}}}
 )
 
