@@ -249,26 +249,6 @@ type LockedActive interface {
 	ActiveIsALock() bool
 }
 
-// ImmediateExpirer is an Executor that may say its expire returns mail to its sender at once
-// and removes it from the queue (exim -Mg), where postsuper -e only marks it for the next
-// delivery attempt. For such an executor the one-statement expire and deliver now (SET
-// forced_expire = 1, queue = 'active') is the expire alone: the delivery it asks for has
-// happened, and a flush after it would find the message gone.
-type ImmediateExpirer interface {
-	Executor
-	// ExpiresAtOnce reports whether OpExpire and OpExpireRelease return the mail at once.
-	ExpiresAtOnce() bool
-}
-
-// CorruptExplainer is an Operator that says, in its MTA's words, why a statement leaves a
-// message in corrupt alone: what those files are to the MTA and what an admin can do with
-// them (Postfix's corrupt/ directory, Sendmail's lost Qf files, Exim's unreadable -H).
-type CorruptExplainer interface {
-	Operator
-	// CorruptSkip is the reason the plan and the report give for each corrupt message.
-	CorruptSkip() string
-}
-
 // Driver is one MTA as mqsql's commands see it: how to find its queue, recognise one and open
 // it. The --mta flag names one; "auto" takes the one whose queue --spool holds, else the one
 // installed here.

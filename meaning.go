@@ -25,12 +25,20 @@ type Meaning struct {
 	// Expire is how SET forced_expire = 1 is carried out, per queue; nil when the MTA has no
 	// expire.
 	Expire []Move
+	// ExpireReturnsAtOnce is true when the expire returns the mail to its sender at once and
+	// removes it (exim -Mg, Sendmail's queue run past its return timeout), where postsuper -e
+	// only marks it for the next delivery attempt: the one-statement expire and deliver now
+	// is then the expire alone, since a delivery after it could only find the mail gone.
+	ExpireReturnsAtOnce bool
 	// ExpireNowSays names, in the MTA's words, what the one-statement expire and deliver now
 	// (SET forced_expire = 1, queue = 'active') runs, for errors.
 	ExpireNowSays string
 	// ExpireSkips says, per queue, why forced_expire = 1 leaves its mail alone, in the MTA's
 	// words; a queue in none of Expire and not here gets a generic reason.
 	ExpireSkips map[Queue]string
+	// CorruptSkip is why a statement leaves mail in corrupt alone, in the MTA's words: what
+	// those files are to it and what an admin can do with them.
+	CorruptSkip string
 	// Listed reports whether the MTA's own listing shows the message m (m as read, or as the
 	// index keeps it after a rename: its queue, ID, file mode and size, message size and
 	// error are all there is). Its pending recipients are then what that listing counts.

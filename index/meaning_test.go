@@ -112,7 +112,11 @@ func TestPlanFollowsEachMTAsMeaning(t *testing.T) {
 					t.Errorf("queue = '%s': %d actions, %v; want a NotOfferedError naming %s and what it offers", l.To, len(actions), err, m.MTA)
 				}
 			}
+			expireNow(t, g, m)
 			for _, a := range plan(t, g, m, "UPDATE messages SET forced_expire = 1 WHERE queue_id <> ''") {
+				if a.Queue == mqsql.Corrupt && (m.CorruptSkip == "" || a.Skip != m.CorruptSkip) {
+					t.Errorf("%s in corrupt: skip %q, want %s's words %q", a.QueueID, a.Skip, m.MTA, m.CorruptSkip)
+				}
 				mv, ok := m.ExpireFrom(a.Queue)
 				if ok && a.Queue != mqsql.Corrupt && a.Op != mv.Op {
 					t.Errorf("forced_expire on %s in %s: %s, want %s", a.QueueID, a.Queue, a.Op, mv.Op)
@@ -134,6 +138,31 @@ func TestMeaningsDeclareWhatEachMTALacks(t *testing.T) {
 		_, lacks := m.Lacking(mqsql.Maildrop)
 		if want := s.MTA == "postfix"; requeue != want || lacks == want {
 			t.Errorf("%s: requeue %v, lacks it %v; want requeue %v", s.MTA, requeue, lacks, want)
+		}
+	}
+}
+
+// expireNow plans the one-statement expire and deliver now: each message the expire applies
+// to is then flushed, unless the MTA's expire returns mail at once (Exim, Sendmail), where the
+// expire is all.
+func expireNow(t *testing.T, g *index.Guard, m *mqsql.Meaning) {
+	t.Helper()
+	expired, flushed := map[string]bool{}, map[string]bool{}
+	for _, a := range plan(t, g, m, "UPDATE messages SET forced_expire = 1, queue = 'active' WHERE queue_id <> ''") {
+		switch {
+		case a.Skip != "":
+		case a.Op == mqsql.OpFlush:
+			flushed[a.Path] = true
+		default:
+			expired[a.Path] = true
+		}
+	}
+	if len(expired) == 0 {
+		t.Fatal("the expire and deliver now applies to no message")
+	}
+	for path := range expired {
+		if flushed[path] == m.ExpireReturnsAtOnce {
+			t.Errorf("%s: expired, flushed %v; %s's expire returns mail at once: %v", path, flushed[path], m.MTA, m.ExpireReturnsAtOnce)
 		}
 	}
 }

@@ -178,7 +178,7 @@ func decide(m *mqsql.Meaning, st Statement, t mqsql.Target, expired bool, newQue
 	a := mqsql.Action{Target: t}
 	if st.Kind == Delete {
 		a.Op = mqsql.OpDelete
-		a.Skip = notForCorrupt(t.Queue)
+		a.Skip = notForCorrupt(m, t.Queue)
 		return []mqsql.Action{a}, nil
 	}
 	setsQueue, setsExpire := false, false
@@ -202,10 +202,12 @@ func decide(m *mqsql.Meaning, st Statement, t mqsql.Target, expired bool, newQue
 // MTA's words say what the expire and deliver now runs.
 const errExpireWith = "forced_expire = 1 can be set together with queue = 'active' only (expire and deliver now: %s), not with queue = %s; set either queue or forced_expire in one statement, not both"
 
-// decideExpireNow plans the one-statement expire: postsuper -e (held mail: -f, which also
-// releases it) and then postqueue -i, so that the queue manager returns the message to its
-// sender at once instead of at the next retry. Mail already expired is only flushed; mail
-// in active is only expired: it is being delivered, and is returned when that attempt ends.
+// decideExpireNow plans the one-statement expire: the MTA's expire (Postfix: postsuper -e,
+// held mail -f, which also releases it) and then its deliver now (postqueue -i), so that the
+// message goes back to its sender at once instead of at the next retry. Mail already expired
+// is only flushed; mail in active is only expired: it is being delivered, and is returned
+// when that attempt ends. Where the expire itself returns the mail at once (Exim, Sendmail)
+// it is the expire alone.
 func decideExpireNow(m *mqsql.Meaning, a mqsql.Action, expired bool, newQueue, newExpire any) ([]mqsql.Action, error) {
 	if q, _ := newQueue.(string); q != string(mqsql.Active) {
 		return nil, fmt.Errorf("%w: "+errExpireWith, ErrDenied, m.ExpireNowSays, sqlValue(newQueue))
@@ -216,6 +218,9 @@ func decideExpireNow(m *mqsql.Meaning, a mqsql.Action, expired bool, newQueue, n
 	exp, err := decideExpire(m, a, expired, newExpire)
 	if err != nil {
 		return nil, err
+	}
+	if m.ExpireReturnsAtOnce && exp.Skip == "" {
+		return []mqsql.Action{exp}, nil // the expire is the delivery: a flush would find it gone
 	}
 	flush := a
 	flush.Op = mqsql.OpFlush
@@ -252,7 +257,7 @@ func decideExpire(m *mqsql.Meaning, a mqsql.Action, expired bool, v any) (mqsql.
 	default:
 		a.Skip = fmt.Sprintf("%s does not apply to mail in %s", a.Op, a.Queue)
 	}
-	if s := notForCorrupt(a.Queue); s != "" {
+	if s := notForCorrupt(m, a.Queue); s != "" {
 		a.Skip = s
 	}
 	return a, nil
@@ -275,7 +280,7 @@ func decideMove(m *mqsql.Meaning, a mqsql.Action, v any) (mqsql.Action, error) {
 	case !queueIn(a.Queue, mv.From):
 		a.Skip = fmt.Sprintf("%s does not apply to mail in %s", mv.Op, a.Queue)
 	}
-	if s := notForCorrupt(a.Queue); s != "" {
+	if s := notForCorrupt(m, a.Queue); s != "" {
 		a.Skip = s
 	}
 	return a, nil
@@ -314,17 +319,19 @@ func notOffered(m *mqsql.Meaning, to mqsql.Queue, op mqsql.Op, why string) error
 	return &NotOfferedError{MTA: m.MTA, Op: op, To: to, Why: why, Offers: m.Offers()}
 }
 
-// SkipCorrupt is why a statement leaves mail in corrupt alone, in words true of every MTA. The
-// write path says it in the driver's own words instead when its Operator is a
-// mqsql.CorruptExplainer: only the driver knows what its corrupt files are and what to do
-// with them.
+// SkipCorrupt is why a statement leaves mail in corrupt alone when the MTA's Meaning gives
+// no words of its own (CorruptSkip): words true of every MTA.
 const SkipCorrupt = "not queued mail: the MTA does not deliver these files, and mqsql leaves them alone (inspect and remove them by hand)"
 
-func notForCorrupt(q mqsql.Queue) string {
-	if q == mqsql.Corrupt {
-		return SkipCorrupt
+// notForCorrupt is why a statement leaves mail in q alone, "" unless q is corrupt.
+func notForCorrupt(m *mqsql.Meaning, q mqsql.Queue) string {
+	switch {
+	case q != mqsql.Corrupt:
+		return ""
+	case m.CorruptSkip != "":
+		return m.CorruptSkip
 	}
-	return ""
+	return SkipCorrupt
 }
 
 func queueIn(q mqsql.Queue, qs []mqsql.Queue) bool {

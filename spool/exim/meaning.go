@@ -28,8 +28,12 @@ var Meaning = &mqsql.Meaning{
 		{Op: mqsql.OpExpire, Says: "exim -Mg", From: []mqsql.Queue{mqsql.Incoming, mqsql.Active, mqsql.Deferred}},
 		{Op: mqsql.OpExpireRelease, Says: "exim -Mg", From: []mqsql.Queue{mqsql.Hold}},
 	},
-	ExpireNowSays: "exim -Mg, which returns the mail to its sender at once",
-	Listed:        listed,
+	// exim -Mg cancels the pending recipients, sends the bounce and removes the message in
+	// one command.
+	ExpireReturnsAtOnce: true,
+	ExpireNowSays:       "exim -Mg, which returns the mail to its sender at once",
+	CorruptSkip:         "a -H that Exim cannot read, or whose -D is missing, is not mail Exim delivers (its queue runs log a spool format error); inspect its files in input/ and remove them by hand",
+	Listed:              listed,
 }
 
 // listed is exim -bp's test: every message whose -H and -D are there and whose -H reads

@@ -34,7 +34,8 @@ var Meaning = &mqsql.Meaning{
 	ExpireSkips: map[mqsql.Queue]string{
 		mqsql.Maildrop: "mail in maildrop has not been queued yet and cannot be expired",
 	},
-	Listed: listed,
+	CorruptSkip: "files in corrupt/ are not queued mail; Postfix's tools do not touch them (inspect and remove by hand)",
+	Listed:      listed,
 }
 
 // showqQueues are the message queues in the order showq scans them.

@@ -92,11 +92,3 @@ func (s *Spool) find(id string) mqsql.Queue {
 	return ""
 }
 
-// A Postfix queue says why its corrupt mail is left alone (mqsql.CorruptExplainer).
-var _ mqsql.CorruptExplainer = (*Spool)(nil)
-
-// CorruptSkip is why a statement leaves a file in corrupt/ alone: Postfix moved it there as
-// damaged, and none of its tools act on it.
-func (s *Spool) CorruptSkip() string {
-	return "files in corrupt/ are not queued mail; Postfix's tools do not touch them (inspect and remove by hand)"
-}

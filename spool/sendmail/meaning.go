@@ -27,6 +27,11 @@ var Meaning = &mqsql.Meaning{
 	Lacks:         lacks,
 	Expire:        expire,
 	ExpireNowSays: expireNow,
+	// Sendmail's expire is a queue run whose return timeout the message is past, which queues
+	// the bounce to the sender and removes the message in that run (verify counts it done
+	// only when its control file is gone).
+	ExpireReturnsAtOnce: true,
+	CorruptSkip:         corruptSkip,
 	ExpireSkips: map[mqsql.Queue]string{
 		mqsql.Hold: "Sendmail does not return quarantined mail: release it first (queue = 'deferred')",
 	},
@@ -40,19 +45,24 @@ var MaildropMeaning = &mqsql.Meaning{
 	Queues: []mqsql.QueueMeaning{
 		{Queue: mqsql.Maildrop, Listed: true}, {Queue: mqsql.Hold, Listed: true}, {Queue: mqsql.Corrupt},
 	},
-	Moves:         moves,
-	Lacks:         lacks,
-	Expire:        expire,
-	ExpireNowSays: expireNow,
-	ExpireSkips:   Meaning.ExpireSkips,
-	Listed:        listed,
+	Moves:               moves,
+	Lacks:               lacks,
+	Expire:              expire,
+	ExpireNowSays:       expireNow,
+	ExpireReturnsAtOnce: true,
+	CorruptSkip:         corruptSkip,
+	ExpireSkips:         Meaning.ExpireSkips,
+	Listed:              listed,
 }
 
 var (
 	lacks = []mqsql.Lack{{To: mqsql.Maildrop, Op: mqsql.OpRequeue,
 		Why: "a queued message keeps its control file until it is delivered or returned"}}
-	expireNow = "sendmail -qI with a zero return timeout, which returns the mail to its sender at once"
-	expire    = []mqsql.Move{{Op: mqsql.OpExpire, Says: "sendmail -qI with a zero return timeout",
+	// corruptSkip says why a statement leaves a lost control file (Qf) alone: Sendmail set it
+	// aside because it could not use it, and no queue run or option acts on it again.
+	corruptSkip = "a Qf file is a control file Sendmail set aside as lost and does not deliver (mailq -qL lists it); inspect it, then fix it and rename it to qf, or remove it and its df, by hand"
+	expireNow   = "sendmail -qI with a zero return timeout, which returns the mail to its sender at once"
+	expire      = []mqsql.Move{{Op: mqsql.OpExpire, Says: "sendmail -qI with a zero return timeout",
 		From: []mqsql.Queue{mqsql.Incoming, mqsql.Active, mqsql.Deferred}}}
 )
 
