@@ -28,7 +28,6 @@ type Executor struct {
 	IncludeActive bool
 }
 
-
 // eximOps maps operations to exim's option and what it prints for a message it did, "" when
 // it prints nothing on success.
 var eximOps = map[mqsql.Op]struct{ flag, done string }{

@@ -42,4 +42,3 @@ func (s *Spool) find(id string) string {
 	}
 	return ""
 }
-

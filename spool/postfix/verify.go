@@ -91,4 +91,3 @@ func (s *Spool) find(id string) mqsql.Queue {
 	}
 	return ""
 }
-
