@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -245,4 +247,28 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestListedFollowsAChmod expires a Postfix message the way postsuper -e does (the group
+// execute bit, a chmod that keeps the content): the index moves the row without reading it
+// again, and asks the driver again whether the listing shows it, so qshape stops counting it.
+func TestListedFollowsAChmod(t *testing.T) {
+	ctx := context.Background()
+	dir := testspool.Copy(t, testspool.Dir(t, "spool"))
+	sp := testspool.Open(t, dir)
+	ix := testindex.Memory(t, sp)
+	const path = "deferred/3/4jc7PP1W6fzdXSJ"
+	if got := column(t, ix.DB(), `SELECT listed FROM queue_files WHERE path = ?`, path); !slices.Equal(got, []string{"1"}) {
+		t.Fatalf("%s listed %v before the expire", path, got)
+	}
+	if err := os.Chmod(filepath.Join(dir, path), 0o710); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Reconcile(ctx, sp); err != nil {
+		t.Fatal(err)
+	}
+	got := column(t, ix.DB(), `SELECT listed || ' ' || forced_expire FROM queue_files WHERE path = ?`, path)
+	if !slices.Equal(got, []string{"0 1"}) {
+		t.Errorf("%s after postsuper -e's chmod: listed, forced_expire = %v, want 0 1", path, got)
+	}
 }
