@@ -15,7 +15,7 @@ func movedListed(sp mqsql.Spool, r *indexedFile, e mqsql.Entry) bool {
 	m := &mqsql.Message{
 		QueueID: r.queueID, Queue: e.Queue, Size: r.size, Sender: r.sender,
 		Error: r.errText.String, ForcedExpire: e.ForcedExpire, QueueName: e.QueueName,
-		File: mqsql.FileInfo{Path: e.File.Path, Size: r.fileSize, Inode: uint64(r.inode), Mode: e.File.Mode},
+		File: e.File, // the same content as the row's: only its place, mode or lock differ
 	}
 	return sp.Meaning().Listed(m)
 }
