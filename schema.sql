@@ -1,4 +1,7 @@
--- The mqsql index: a mirror of the mail queue, rebuilt from the spool whenever in doubt.
+-- The mqsql index: a mirror of an MTA's queue (Postfix, Sendmail or Exim), rebuilt from the
+-- spool whenever in doubt. No rule of one MTA is written here: what differs between them
+-- (which queues there are, which files the MTA's own listing shows) is in the rows and in
+-- the queues table, which the MTA's driver fills (mqsql.Meaning).
 -- Users and scripts query the views messages and recipients; their names and columns are the
 -- interface. The tables behind them also keep what the indexer needs to notice a changed file.
 
@@ -34,7 +37,19 @@ CREATE TABLE queue_files (
 	log_ident       TEXT,
 	-- Shown: what other MTAs keep and Postfix does not; NULL for Postfix.
 	hold_reason     TEXT,              -- why a held message is held (Sendmail quarantine, Exim frozen)
-	queue_name      TEXT               -- Exim's named queue, Sendmail's queue group; NULL for the default
+	queue_name      TEXT,              -- Exim's named queue, Sendmail's queue group; NULL for the default
+	-- Not shown: 1 when the MTA's own listing (postqueue -j, mailq, exim -bp) lists the
+	-- message, as its driver says (mqsql.Meaning.Listed); what qshape counts.
+	listed          INTEGER NOT NULL DEFAULT 0
+);
+
+-- The queues of the MTA whose spool the index mirrors, as its driver declares them: every value
+-- queue_files.queue takes there, in the order its own listing shows them, listed = 1 for those
+-- whose mail that listing shows (all but corrupt). Written by each load of the index.
+CREATE TABLE queues (
+	queue    TEXT    PRIMARY KEY,
+	position INTEGER NOT NULL,
+	listed   INTEGER NOT NULL
 );
 
 CREATE TABLE queue_recipients (
@@ -194,23 +209,19 @@ CREATE INDEX intents_log_ident ON intents (log_ident) WHERE log_ident IS NOT NUL
 -- minutes) and "1280+" (older). It counts what qshape counts the way qshape counts it, so
 --   SELECT * FROM qshape WHERE queue = 'deferred'
 -- shows the figures of `qshape deferred`; the row whose domain is 'TOTAL' is qshape's first
--- line (there is one for each message queue, even an empty one, so leave it out when summing).
--- Ages are taken when the query runs. Like qshape it reads only files that cleanup wrote
--- (maildrop files from postdrop are left out), that are complete and not expired (mode 0700
--- under the mask 0733), whose names are six or more letters and digits, and that read to the
--- end; it counts only R records, under the domain qshape_domain() gives.
+-- line (there is one for each queue the MTA's listing shows, even an empty one, so leave it out
+-- when summing). Ages are taken when the query runs. It counts the pending recipients of the
+-- messages the MTA's own listing lists (queue_files.listed: on Postfix, qshape's own test of a
+-- file: written by cleanup, complete, not expired, named like a queue ID, read to the end), under
+-- the domain qshape_domain() gives, so that on every MTA it agrees with that listing.
 CREATE VIEW qshape AS
 WITH counted AS (
 	SELECT f.queue AS queue, qshape_domain(r.address) AS domain,
 	       qshape_bucket(now() - f.arrival_time) AS bucket
 	FROM queue_files f JOIN queue_recipients r ON r.file_id = f.id
-	WHERE r.status = 'pending'
-	  AND f.queue IN ('maildrop', 'incoming', 'active', 'deferred', 'hold')
-	  AND length(f.queue_id) >= 6 AND f.queue_id NOT GLOB '*[^A-Za-z0-9]*'
-	  AND (f.mode & 475) = 448 AND f.size < f.file_size
-	  AND (f.error IS NULL OR f.error LIKE 'misplaced:%')
+	WHERE r.status = 'pending' AND f.listed
 ),
-queues(queue) AS (VALUES ('maildrop'), ('incoming'), ('active'), ('deferred'), ('hold')),
+shown(queue) AS (SELECT queue FROM queues WHERE listed),
 shape AS (
 	SELECT q.queue AS queue, 'TOTAL' AS domain, count(c.bucket) AS total,
 	       count(*) FILTER (WHERE c.bucket = '5') AS "5", count(*) FILTER (WHERE c.bucket = '10') AS "10",
@@ -218,7 +229,7 @@ shape AS (
 	       count(*) FILTER (WHERE c.bucket = '80') AS "80", count(*) FILTER (WHERE c.bucket = '160') AS "160",
 	       count(*) FILTER (WHERE c.bucket = '320') AS "320", count(*) FILTER (WHERE c.bucket = '640') AS "640",
 	       count(*) FILTER (WHERE c.bucket = '1280') AS "1280", count(*) FILTER (WHERE c.bucket = '1280+') AS "1280+"
-	FROM queues q LEFT JOIN counted c ON c.queue = q.queue GROUP BY q.queue
+	FROM shown q LEFT JOIN counted c ON c.queue = q.queue GROUP BY q.queue
 	UNION ALL
 	SELECT queue, domain, count(*),
 	       count(*) FILTER (WHERE bucket = '5'), count(*) FILTER (WHERE bucket = '10'),
@@ -237,13 +248,10 @@ WITH counted AS (
 	SELECT f.queue AS queue, qshape_domain(f.sender) AS domain,
 	       qshape_bucket(now() - f.arrival_time) AS bucket
 	FROM queue_files f
-	WHERE f.queue IN ('maildrop', 'incoming', 'active', 'deferred', 'hold')
-	  AND length(f.queue_id) >= 6 AND f.queue_id NOT GLOB '*[^A-Za-z0-9]*'
-	  AND (f.mode & 475) = 448 AND f.size < f.file_size
-	  AND (f.error IS NULL OR f.error LIKE 'misplaced:%')
+	WHERE f.listed
 	  AND EXISTS (SELECT 1 FROM queue_recipients r WHERE r.file_id = f.id AND r.status = 'pending')
 ),
-queues(queue) AS (VALUES ('maildrop'), ('incoming'), ('active'), ('deferred'), ('hold')),
+shown(queue) AS (SELECT queue FROM queues WHERE listed),
 shape AS (
 	SELECT q.queue AS queue, 'TOTAL' AS domain, count(c.bucket) AS total,
 	       count(*) FILTER (WHERE c.bucket = '5') AS "5", count(*) FILTER (WHERE c.bucket = '10') AS "10",
@@ -251,7 +259,7 @@ shape AS (
 	       count(*) FILTER (WHERE c.bucket = '80') AS "80", count(*) FILTER (WHERE c.bucket = '160') AS "160",
 	       count(*) FILTER (WHERE c.bucket = '320') AS "320", count(*) FILTER (WHERE c.bucket = '640') AS "640",
 	       count(*) FILTER (WHERE c.bucket = '1280') AS "1280", count(*) FILTER (WHERE c.bucket = '1280+') AS "1280+"
-	FROM queues q LEFT JOIN counted c ON c.queue = q.queue GROUP BY q.queue
+	FROM shown q LEFT JOIN counted c ON c.queue = q.queue GROUP BY q.queue
 	UNION ALL
 	SELECT queue, domain, count(*),
 	       count(*) FILTER (WHERE bucket = '5'), count(*) FILTER (WHERE bucket = '10'),
