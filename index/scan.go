@@ -116,9 +116,14 @@ func (t *scanTable) needsRead(used uint64, places bool) bool {
 	return used&^walk != 0
 }
 
-func (t *scanTable) Open() (vtab.Cursor, error) { return &scanCursor{table: t}, nil }
-func (t *scanTable) Disconnect() error          { return nil }
-func (t *scanTable) Destroy() error             { return nil }
+// Open starts a cursor, at the start of a statement: the messages read for an earlier one are
+// forgotten, since a defer log may have changed without its queue file.
+func (t *scanTable) Open() (vtab.Cursor, error) {
+	t.src.forget()
+	return &scanCursor{table: t}, nil
+}
+func (t *scanTable) Disconnect() error { return nil }
+func (t *scanTable) Destroy() error    { return nil }
 
 // scanSource is the spool the tables of a direct database read, with the messages read last,
 // which both tables share: a join of recipients to messages reads each file once.
@@ -149,6 +154,14 @@ func (s *scanSource) remember(m *mqsql.Message) {
 		s.recent = append(s.recent[:0], s.recent[1:]...)
 	}
 	s.recent = append(s.recent, m)
+}
+
+// forget drops the messages read so far.
+func (s *scanSource) forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.recent)
+	s.recent = s.recent[:0]
 }
 
 // cached returns the message read last from e's file when the file has not changed since.
