@@ -146,7 +146,7 @@ func DirectReadable(sqlText string) bool {
 	for _, t := range IndexOnlyTables() {
 		indexOnly[t] = true
 	}
-	stmts := statements(sqlText + ";")
+	stmts := statements(sqlText + "\n;") // a newline ends a closing -- comment
 	if len(stmts) == 0 {
 		return false
 	}

@@ -53,6 +53,9 @@ var directCorpus = []string{
 	`SELECT queue_id, error FROM messages WHERE error IS NOT NULL`,
 	`SELECT queue_id, header(queue_id, 'Subject') FROM messages WHERE queue != 'corrupt'`,
 	`SELECT queue_id, age(arrival_time) FROM messages`,
+	`SELECT count(*) FROM (SELECT * FROM messages LIMIT 2)`,
+	`SELECT * FROM recipients WHERE queue_id = (SELECT min(queue_id) FROM messages)`,
+	`WITH q AS (SELECT queue, count(*) n FROM messages GROUP BY queue) SELECT * FROM q WHERE n > 0`,
 }
 
 // TestDirectAgreesWithIndex runs directCorpus through an index and through a direct database
@@ -145,4 +148,33 @@ func openExim(t *testing.T, dir string) mqsql.Spool {
 	}
 	t.Cleanup(func() { sp.Close() })
 	return sp
+}
+
+// TestDirectReadable: only statements that read, and only tables a direct database has, are
+// answered without an index.
+func TestDirectReadable(t *testing.T) {
+	tests := []struct {
+		sql  string
+		want bool
+	}{
+		{`SELECT * FROM messages`, true},
+		{`select count(*) from recipients; SELECT 1;`, true},
+		{`WITH x AS (SELECT queue_id FROM messages) SELECT * FROM x`, true},
+		{`VALUES (1)`, true},
+		{`SELECT 'events' FROM messages -- events`, true},
+		{`SELECT * FROM events`, false},
+		{`SELECT * FROM "events"`, false},
+		{`SELECT * FROM messages; SELECT * FROM intents`, false},
+		{`DELETE FROM messages WHERE queue = 'hold'`, false},
+		{`WITH x AS (SELECT 1) DELETE FROM messages`, false},
+		{`UPDATE messages SET queue = 'hold'`, false},
+		{`PRAGMA table_info(messages)`, false},
+		{`.cat X`, false},
+		{``, false},
+	}
+	for _, tt := range tests {
+		if got := index.DirectReadable(tt.sql); got != tt.want {
+			t.Errorf("DirectReadable(%q) = %t, want %t", tt.sql, got, tt.want)
+		}
+	}
 }
