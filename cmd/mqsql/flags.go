@@ -40,6 +40,9 @@ type options struct {
 
 	// Serving Prometheus metrics (mqsql watch --listen).
 	metrics metricsFlags
+
+	// Running the statement on many hosts (--hosts).
+	fleet fleetFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -54,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.bail, "bail", false, "stop at the first failing statement")
 	addLiveFlags(fs, o)
 	addWriteFlags(fs, o)
+	addFleetFlags(fs, &o.fleet)
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return nil, err

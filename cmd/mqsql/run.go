@@ -71,6 +71,9 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintf(stderr, "mqsql: %v\n", err)
 		return exitUsage
 	}
+	if o.fleet.hosts != "" || o.fleet.merge != "" {
+		return runFleet(ctx, o, opt, stdout, stderr)
+	}
 	// Ctrl-C stops indexing and scripts between steps, so a delete ends between messages
 	// with its report and audit record. The REPL handles Ctrl-C itself, per statement.
 	replCtx := ctx
