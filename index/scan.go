@@ -16,17 +16,10 @@ const (
 	scanRecipients
 )
 
-// The columns of queue_files and queue_recipients (schema.sql's order, fileColumns and
-// rcptColumns) that BestIndex looks at.
-const (
-	colQueueID = 1 // in both tables
-	colQueue   = 2 // in queue_files
-)
-
 // walkColumns are the columns of queue_files that an entry of a walk or a Stat fills in
 // without reading the file: its place and its stamp. A statement using no others reads no
 // file. The queue joins them for a driver whose queues are places (mqsql.QueueWalker).
-var walkColumns = []int{0, colQueueID, 15, 16, 17, 19, 20} // id, queue_id, file_size, inode, path, mode, mtime_ns
+var walkColumns = []string{"id", "queue_id", "file_size", "inode", "path", "mode", "mtime_ns"}
 
 // The bits of a plan's IdxNum.
 const (
@@ -53,13 +46,18 @@ func (m *scanModule) Connect(ctx vtab.Context, _ []string) (vtab.Table, error) {
 	if err := ctx.Declare(tableStatement(name)); err != nil {
 		return nil, err
 	}
-	return &scanTable{kind: m.kind, src: m.src}, nil
+	cols := fileScanColumns
+	if m.kind == scanRecipients {
+		cols = rcptScanColumns
+	}
+	return &scanTable{kind: m.kind, src: m.src, cols: cols}, nil
 }
 
 // scanTable is queue_files or queue_recipients answered from the spool.
 type scanTable struct {
 	kind scanKind
 	src  *scanSource
+	cols scanColumns
 }
 
 // BestIndex pushes down equality on queue_id (the places the driver's Locations names) and,
@@ -78,10 +76,10 @@ func (t *scanTable) BestIndex(info *vtab.IndexInfo) error {
 			}
 		}
 	}
-	use(colQueueID, planQueueID)
+	use(t.cols.schema["queue_id"], planQueueID)
 	_, places := t.src.sp.(mqsql.QueueWalker)
 	if t.kind == scanFiles && places {
-		use(colQueue, planQueue)
+		use(t.cols.schema["queue"], planQueue)
 	}
 	if t.needsRead(info.ColUsed, places) {
 		plan |= planRead
@@ -108,10 +106,10 @@ func (t *scanTable) needsRead(used uint64, places bool) bool {
 	}
 	var walk uint64
 	for _, c := range walkColumns {
-		walk |= 1 << c
+		walk |= 1 << t.cols.schema[c]
 	}
 	if places {
-		walk |= 1 << colQueue
+		walk |= 1 << t.cols.schema["queue"]
 	}
 	return used&^walk != 0
 }

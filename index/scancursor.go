@@ -74,7 +74,12 @@ func (t *scanTable) lookup(id string, q mqsql.Queue, read bool) ([]scanRow, erro
 			continue
 		}
 		seen[p.Path] = true
-		e, ok := sp.Stat(p.Queue, id, p.Path)
+		e, ok, err := sp.Stat(p.Queue, id, p.Path)
+		if err != nil {
+			// What is there is not known: the statement fails rather than say "no such
+			// message" about a place it could not look at.
+			return nil, fmt.Errorf("look up %s: %w", id, err)
+		}
 		if !ok {
 			continue
 		}
@@ -135,9 +140,10 @@ func (t *scanTable) rowsOf(e mqsql.Entry, m *mqsql.Message) []scanRow {
 // walkRow is a queue_files row with only walkColumns (and the queue) filled in.
 func walkRow(e mqsql.Entry) []any {
 	row := make([]any, fileColumnCount)
-	row[0], row[colQueueID], row[colQueue] = fileID(e.File.Path), e.QueueID, string(e.Queue)
-	row[15], row[16], row[17] = e.File.Size, int64(e.File.Inode), e.File.Path
-	row[19], row[20] = int64(e.File.Mode), e.File.ModTimeNanos
+	v := fileScanColumns.values
+	row[v["id"]], row[v["queue_id"]], row[v["queue"]] = fileID(e.File.Path), e.QueueID, string(e.Queue)
+	row[v["file_size"]], row[v["inode"]], row[v["path"]] = e.File.Size, int64(e.File.Inode), e.File.Path
+	row[v["mode"]], row[v["mtime_ns"]] = int64(e.File.Mode), e.File.ModTimeNanos
 	return row
 }
 
@@ -173,7 +179,7 @@ func (c *scanCursor) advance() error {
 func (c *scanCursor) Eof() bool { return c.pos >= len(c.rows) && c.in == nil }
 
 func (c *scanCursor) Column(col int) (vtab.Value, error) {
-	return scanValue(c.rows[c.pos].values[col]), nil
+	return scanValue(c.rows[c.pos].values[c.table.cols.perm[col]]), nil
 }
 
 func (c *scanCursor) Rowid() (int64, error) {
