@@ -41,6 +41,9 @@ type options struct {
 	// Serving Prometheus metrics (mqsql watch --listen).
 	metrics metricsFlags
 
+	// The mail log read into the history tables.
+	history historyFlags
+
 	// Running the statement on many hosts (--hosts).
 	fleet fleetFlags
 }
@@ -57,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.bail, "bail", false, "stop at the first failing statement")
 	addLiveFlags(fs, o)
 	addWriteFlags(fs, o)
+	addHistoryFlags(fs, &o.history)
 	addFleetFlags(fs, &o.fleet)
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(args); err != nil {
@@ -102,7 +106,8 @@ Examples:
 Restore: mqsql restore BACKUP_FOLDER puts what a DELETE saved back (Postfix: through maildrop,
   new queue IDs; Sendmail: qf/hf, df and xf in place, held mail still quarantined).
 
-Tables: messages, recipients, events. Views: qshape, qshape_senders, reasons, senders.
+Tables: messages, recipients, events, deliveries, log_messages. Views: qshape, qshape_senders,
+  reasons, senders, timeline, delivered (the mail log: see --log).
 Exim (--mta exim): queue is incoming (never tried), deferred, active (a delivery holds the -D
   lock), hold (frozen) or corrupt; queue_name is the named queue, hold_reason why Exim froze
   it. DELETE, hold, release, flush and expire run exim -Mrm, -Mf, -Mt, -M and -Mg.

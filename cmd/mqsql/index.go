@@ -17,7 +17,7 @@ import (
 // the file (mqsql watch, or a REPL), the index is current already and is read as it is, and
 // the watcher is returned (nil otherwise); without one this process reconciles it with the
 // spool.
-func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
+func openIndex(ctx context.Context, o *options, sp mqsql.QueueDir, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
 	ix, err := openIndexFile(ctx, o, sp.Dir(), stderr)
 	if err != nil {
 		return nil, nil, indexAccessError(o.db, err)
@@ -38,6 +38,7 @@ func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *capped
 		ix.Close()
 		return nil, nil, err
 	}
+	readHistory(ctx, o, ix, sp, stderr)
 	return ix, nil, nil
 }
 
