@@ -46,7 +46,7 @@ func openIndex(ctx context.Context, o *options, sp mqsql.QueueDir, warnings *cap
 // statements given as the argument that use no table only an index keeps (events), a direct
 // database that reads the spool as the statement asks (no index file of any kind); otherwise
 // the index (openIndex).
-func openAnswering(ctx context.Context, o *options, sp mqsql.Spool, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
+func openAnswering(ctx context.Context, o *options, sp mqsql.QueueDir, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
 	if o.noCache && o.db == "" && o.sql != "" && index.DirectReadable(o.sql) {
 		ix, err := index.OpenDirect(ctx, sp, index.WithClock(clock))
 		return ix, nil, err
