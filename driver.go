@@ -196,6 +196,16 @@ type Spool interface {
 	Meaning() *Meaning
 }
 
+// QueueWalker is a Spool whose queues are places: a file's queue follows from where it is,
+// so an entry's Queue is the queue a read of it gives, and one queue's files can be listed
+// without walking the others. A statement about one queue (queue = 'hold') then lists only
+// that queue's files. Drivers whose queue depends on a file's content or lock (Sendmail's
+// quarantine, Exim's frozen mark) do not implement it.
+type QueueWalker interface {
+	// WalkQueue is Walk for the files of queue q alone, stat'ed.
+	WalkQueue(ctx context.Context, q Queue, fn func(Entry) error) error
+}
+
 // LogWalker is a Spool that can take each message's log stamp during its parallel walk,
 // because a log's place follows from the message's ID. A warm start then needs no listing of
 // the logs before it can compare: on a big queue that listing is a second walk, of nearly as

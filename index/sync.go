@@ -60,6 +60,9 @@ type stamp struct {
 func (ix *Index) syncAll(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	start := time.Now()
 	var st Stats
+	if ix.direct {
+		return st, ErrDirect
+	}
 	defer debug.SetGCPercent(debug.SetGCPercent(warmGCPercent))
 	walk, logsInEntries := stampWalk(sp)
 	known, err := ix.known(ctx, sp, logsInEntries)

@@ -54,7 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	addSpoolFlag(fs, o)
 	fs.StringVar(&o.db, "db", "", "keep the index in this file and re-read only changed queue files next time (default: a cache index per queue, see --no-cache)")
-	fs.BoolVar(&o.noCache, "no-cache", false, "index the queue afresh into a temporary file removed at exit, instead of updating the cache index kept in "+cacheDirHelp)
+	fs.BoolVar(&o.noCache, "no-cache", false, "answer a read-only statement straight from the queue files, and index anything else afresh into a temporary file removed at exit, instead of using the cache index kept in "+cacheDirHelp)
 	fs.StringVar(&o.format, "format", "", "output format: table, csv, tsv, json, jsonl, line, markdown, list (default: table on a terminal, csv otherwise)")
 	fs.BoolVar(&o.header, "header", true, "print column names in csv, tsv and list output")
 	fs.BoolVar(&o.bail, "bail", false, "stop at the first failing statement")

@@ -42,6 +42,18 @@ func openIndex(ctx context.Context, o *options, sp mqsql.QueueDir, warnings *cap
 	return ix, nil, nil
 }
 
+// openAnswering opens what answers the statements of this run: with --no-cache, for read-only
+// statements given as the argument that use no table only an index keeps (events), a direct
+// database that reads the spool as the statement asks (no index file of any kind); otherwise
+// the index (openIndex).
+func openAnswering(ctx context.Context, o *options, sp mqsql.QueueDir, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
+	if o.noCache && o.db == "" && o.sql != "" && index.DirectReadable(o.sql) {
+		ix, err := index.OpenDirect(ctx, sp, index.WithClock(clock))
+		return ix, nil, err
+	}
+	return openIndex(ctx, o, sp, warnings, stderr)
+}
+
 // openIndexFile opens --db FILE, or without it the cache index of this queue (see
 // openCache; when a watcher keeps it, followCache), or with --no-cache, or when the cache
 // cannot be used, a temporary index for this run. The cache and the temporary index are files

@@ -86,7 +86,7 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return exitError
 	}
 	defer sp.Close()
-	ix, followed, err := openIndex(ctx, o, sp, warnings, stderr)
+	ix, followed, err := openAnswering(ctx, o, sp, warnings, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql: %v\n", err)
 		return exitError

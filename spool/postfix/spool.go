@@ -26,6 +26,7 @@ var (
 
 // Spool is the Postfix driver of mqsql.Spool.
 var _ mqsql.Spool = (*Spool)(nil)
+var _ mqsql.QueueWalker = (*Spool)(nil)
 
 // PermissionError reports a queue directory or file mqsql may not read. It is an error, not
 // a warning: going on without it would hide the mail in it.
