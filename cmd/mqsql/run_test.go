@@ -43,6 +43,8 @@ func TestRun(t *testing.T) {
 		{name: "flags on both sides", args: []string{"--format", "csv", "SELECT 1 AS a", "--header=false"}, stdout: "1\n"},
 		{name: "-- ends the flags", args: []string{"--format", "csv", "--", "-- a comment\nSELECT 2 AS b"}, stdout: "b\n2\n"},
 		{name: "-- then a flag is SQL", args: []string{"--", "SELECT 1", "--format"}, code: 2, stderr: "got 2 (\"SELECT 1\" \"--format\")"},
+		{name: "MAILER-DAEMON hint", args: []string{"SELECT queue_id FROM messages WHERE sender = 'mailer-daemon'"}, stderr: "the null sender (bounces, shown as MAILER-DAEMON) is stored as '': use sender = ''"},
+		{name: "MAILER-DAEMON hint on a write", args: []string{"--dry-run", "DELETE FROM messages WHERE sender = 'MAILER-DAEMON'"}, stdout: "No messages match", stderr: "use sender = ''"},
 		{name: "version flag", args: []string{"--version"}, stdout: "mqsql "},
 		{name: "unknown format", args: []string{"--format", "xml", "SELECT 1"}, code: 2, stderr: "unknown format"},
 		{name: "unknown flag", args: []string{"--nope"}, code: 2, stderr: "flag provided but not defined"},
