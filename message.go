@@ -16,7 +16,7 @@ type Message struct {
 	// Sender is the envelope sender as stored, unquoted; "" is the null sender (MAILER-DAEMON).
 	Sender string
 	// NoSender says the file's envelope sender could not be read (a damaged file): the sender
-	// column is then NULL, not '', so that sender = '' counts exactly the mail the MTA lists
+	// column is then NULL, not the empty string, so that sender = "" counts exactly the mail the MTA lists
 	// as MAILER-DAEMON. Each driver sets it where it reads the sender.
 	NoSender     bool
 	ForcedExpire bool

@@ -255,7 +255,7 @@ func null(s string) any {
 }
 
 // senderValue is the sender column of m: NULL when the driver could not read the file's
-// sender (mqsql.Message.NoSender), so that '' is only ever the null sender.
+// sender (mqsql.Message.NoSender), so that the empty string is only ever the null sender.
 func senderValue(m *mqsql.Message) any {
 	if m.NoSender {
 		return nil

@@ -9,7 +9,7 @@ import (
 )
 
 // nullSenderHint is said once a statement that compares sender with 'MAILER-DAEMON' matches
-// nothing: the queue stores the null sender as '', and mailq, postqueue and mqsql's own plans
+// nothing: the queue stores the null sender as the empty string, and mailq, postqueue and mqsql's own plans
 // only print it as MAILER-DAEMON, so such a statement silently finds no bounce.
 const nullSenderHint = "mqsql: hint: no row matched; the null sender (bounces, shown as MAILER-DAEMON) is stored as '': use sender = ''"
 

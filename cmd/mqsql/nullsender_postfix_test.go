@@ -12,7 +12,7 @@ import (
 )
 
 // TestLiveNullSenderCount puts three bounces (null sender) and two other messages in the live
-// Postfix queue and a damaged file in deferred/: sender = '' counts the messages postqueue -j
+// Postfix queue and a damaged file in deferred/: sender = "" counts the messages postqueue -j
 // lists with the null sender, not the damaged file, whose sender is NULL.
 func TestLiveNullSenderCount(t *testing.T) {
 	pf := postfixtest.Require(t)

@@ -10,7 +10,7 @@ import (
 )
 
 // TestNullSenderExact plants a file whose sender cannot be read in each MTA's sample queue:
-// its sender is NULL, not '', so sender = '' still counts only the null sender's mail, and
+// its sender is NULL, not the empty string, so sender = "" still counts only the null sender's mail, and
 // every NULL sender is a row with its error.
 func TestNullSenderExact(t *testing.T) {
 	for _, tc := range []struct {
