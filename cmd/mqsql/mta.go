@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
 	"flag"
 	"fmt"
 	"io"
@@ -47,6 +49,9 @@ func driverNames() []string {
 // nobody looked at. A path that is missing or no directory, or may not be read, is left to
 // opening the spool, which names it (exit 1).
 func (o *spoolFlags) choose() error {
+	if err := spoolExists(o.spool); err != nil {
+		return err
+	}
 	ds := newDrivers()
 	if o.mta != "" && o.mta != "auto" {
 		for _, d := range ds {
@@ -74,6 +79,23 @@ func (o *spoolFlags) choose() error {
 		}
 	}
 	return checkSpool(ds[0], o.spool)
+}
+
+// spoolExists is the usage error (exit status 2, as the README promises) for a --spool that
+// names nothing or no directory: a mistyped path, said once. A directory that may not be read
+// is left to opening the spool (exit status 1).
+func spoolExists(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usagef("--spool %s: no such directory", dir)
+	case err == nil && !st.IsDir():
+		return usagef("--spool %s: not a directory", dir)
+	}
+	return nil
 }
 
 // checkSpool is the usage error for a dir that is no queue directory of d.

@@ -49,7 +49,7 @@ func TestRun(t *testing.T) {
 		{name: "unknown format", args: []string{"--format", "xml", "SELECT 1"}, code: 2, stderr: "unknown format"},
 		{name: "unknown flag", args: []string{"--nope"}, code: 2, stderr: "flag provided but not defined"},
 		{name: "help", args: []string{"--help"}, code: 0, stderr: "Usage: mqsql"},
-		{name: "missing spool", args: []string{"--spool", "/nonexistent/spool", "SELECT 1"}, code: 1, stderr: "/nonexistent/spool"},
+		{name: "missing spool", args: []string{"--spool", "/nonexistent/spool", "SELECT 1"}, code: 2, stderr: "mqsql: --spool /nonexistent/spool: no such directory\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
