@@ -123,14 +123,11 @@ func createPrivate(path string) error {
 	if strings.ContainsAny(path, "?#") {
 		return fmt.Errorf("index path %q: '?' and '#' are not allowed", path)
 	}
-	dir, err := safefile.OpenDir(filepath.Dir(path))
+	dir, err := openIndexDir(path)
 	if err != nil {
-		return fmt.Errorf("index: %w", err)
+		return err
 	}
 	defer dir.Close()
-	if dir.Shared() {
-		return fmt.Errorf("index %s: directory %s lets other users create files, where SQLite creates %s-wal and -shm: refused; keep the index in a directory only root writes, such as /var/lib/mqsql", path, dir.Path(), filepath.Base(path))
-	}
 	name := filepath.Base(path)
 	if err := checkFiles(dir, name, 0o777); err != nil {
 		return err
@@ -147,6 +144,23 @@ func createPrivate(path string) error {
 		return fmt.Errorf("create index: %w", err)
 	}
 	return f.Close()
+}
+
+// openIndexDir opens and checks the directory of the index file path, where SQLite creates
+// the -wal and -shm files and mqsql the .watch file: it must be the caller's or root's, not a
+// link, and only they may add files to it (a sticky directory such as /tmp is refused too:
+// another user could put a file of their own there between two of SQLite's opens). Every file
+// kept beside an index is opened relative to it, after this check, never before.
+func openIndexDir(path string) (*safefile.Dir, error) {
+	dir, err := safefile.OpenDir(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	if dir.Shared() {
+		dir.Close()
+		return nil, fmt.Errorf("index %s: directory %s lets other users create files, where SQLite creates %s-wal and -shm: refused; keep the index in a directory only root writes, such as /var/lib/mqsql", path, dir.Path(), filepath.Base(path))
+	}
+	return dir, nil
 }
 
 // checkFiles checks the index file name in dir and the files SQLite keeps beside it, and

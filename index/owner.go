@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -51,9 +52,13 @@ func (info OwnerInfo) Describe() string {
 
 // ClaimIndex claims dbPath for the calling process's watcher, without waiting. It fails with
 // an error wrapping ErrOwned when another watcher holds it. The claim starts out loading.
+//
+// The file is opened the way every file beside an index is: in the index's directory, checked
+// first (openIndexDir), without following a link or blocking on a FIFO, and refused unless it
+// is a regular file of the caller's, before a byte is written to it.
 func ClaimIndex(dbPath string) (*Owner, error) {
 	path := dbPath + OwnerSuffix
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openOwnerFile(dbPath, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("claim index %s: %w", dbPath, err)
 	}
@@ -98,7 +103,7 @@ func (o *Owner) Release() error {
 // IndexOwner reports the live watcher that holds dbPath, if any. It only tests the lock, so a
 // reader never gets in the way of a watcher claiming the file.
 func IndexOwner(dbPath string) (OwnerInfo, bool, error) {
-	f, err := os.Open(dbPath + OwnerSuffix)
+	f, err := openOwnerFile(dbPath, os.O_RDONLY, 0o777)
 	if errors.Is(err, fs.ErrNotExist) {
 		return OwnerInfo{}, false, nil
 	}
@@ -115,6 +120,17 @@ func IndexOwner(dbPath string) (OwnerInfo, bool, error) {
 	}
 	info, _ := parseOwner(f)
 	return info, true, nil
+}
+
+// openOwnerFile opens dbPath's .watch file relative to the index's checked directory (see
+// ClaimIndex); perm 0777 leaves a file's mode as it is (a reader only looks).
+func openOwnerFile(dbPath string, flag int, perm os.FileMode) (*os.File, error) {
+	dir, err := openIndexDir(dbPath)
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	return dir.OpenFile(filepath.Base(dbPath)+OwnerSuffix, flag, perm)
 }
 
 // ownerPoll is how often WaitForOwner looks whether a loading watcher is ready.

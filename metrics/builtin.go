@@ -75,6 +75,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect reads the index and sends the built-in metrics. When the index cannot be read,
 // mqsql_index_up is 0 and the queue metrics are missing from this scrape.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	defer recovered(c.failed)
 	ctx, cancel := context.WithTimeout(c.ctx, c.opt.Timeout)
 	defer cancel()
 	snap, err := c.read(ctx)
@@ -83,7 +84,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		up = 0
 		c.opt.Logf("metrics: %v", err)
 	} else {
-		snap.send(ch)
+		snap.send(ch, c.failed)
 	}
 	ch <- prometheus.MustNewConstMetric(indexUp, prometheus.GaugeValue, up)
 	c.sendEvents(ch)
@@ -99,12 +100,20 @@ type snapshot struct {
 	lastChange time.Time
 }
 
-func (s *snapshot) send(ch chan<- prometheus.Metric) {
+// failed logs a series the client refused or a panic recovered: the built-in metrics of this
+// scrape are then incomplete, and the watcher goes on.
+func (c *Collector) failed(err error) {
+	c.opt.Logf("metrics: %v", err)
+}
+
+// send sends the snapshot's metrics; fail hears about a series the client refuses.
+func (s *snapshot) send(ch chan<- prometheus.Metric, fail func(error)) {
 	for _, q := range s.queues {
 		q.send(ch)
 	}
 	for _, d := range s.domains {
-		ch <- prometheus.MustNewConstMetric(deferredRecipients, prometheus.GaugeValue, float64(d.recipients), d.domain)
+		// The domain is mail data: any byte a sender or a remote server chose.
+		sendConst(ch, fail, deferredRecipients, prometheus.GaugeValue, float64(d.recipients), d.domain)
 	}
 	ch <- prometheus.MustNewConstMetric(indexLastChange, prometheus.GaugeValue, timestamp(s.lastChange))
 }

@@ -16,3 +16,13 @@ func WaitForRuns(c *SQLCollector, name string, n int64) {
 	}
 	panic("no metric " + name)
 }
+
+// BreakDesc makes every run of the SQL-defined metric name of c panic (a nil descriptor), so
+// that a test sees what a panic in a metric's goroutine costs.
+func BreakDesc(c *SQLCollector, name string) {
+	for _, m := range c.metrics {
+		if m.def.Name == name {
+			m.desc = nil
+		}
+	}
+}

@@ -81,7 +81,10 @@ func (c *SQLCollector) Start(ctx context.Context) {
 	ctx, c.stop = context.WithCancel(ctx)
 	for _, m := range c.metrics {
 		if m.def.Interval > 0 {
-			c.loops.Go(func() { m.loop(ctx, c.ticker) })
+			c.loops.Go(func() {
+				defer recovered(m.failed)
+				m.loop(ctx, c.ticker)
+			})
 		}
 	}
 }
@@ -120,10 +123,13 @@ func (c *SQLCollector) Collect(ch chan<- prometheus.Metric) {
 	var wg sync.WaitGroup
 	for _, m := range c.metrics {
 		if m.def.Interval > 0 {
-			m.send(ch, m.lastResult())
+			m.sendLast(ch)
 			continue
 		}
-		wg.Go(func() { m.send(ch, m.refresh(m.ctx)) })
+		wg.Go(func() {
+			defer recovered(m.failed)
+			m.send(ch, m.refresh(m.ctx))
+		})
 	}
 	wg.Wait()
 }
@@ -174,7 +180,7 @@ func newSQLMetric(ctx context.Context, ix *index.Index, d Definition, logf func(
 			if d.Type == "counter" {
 				vt = prometheus.CounterValue
 			}
-			desc := prometheus.NewDesc(d.Name, d.Help, labels, nil)
+			desc := prometheus.NewDesc(d.Name, validUTF8(d.Help), labels, nil)
 			m := &sqlMetric{def: d, ctx: ctx, ix: ix, desc: desc, valueType: vt, logf: logf, sess: s}
 			m.ran = sync.NewCond(&m.mu)
 			return m, nil
@@ -205,7 +211,7 @@ func (m *sqlMetric) refresh(parent context.Context) result {
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
 	start := time.Now()
-	series, dropped, err := m.run(ctx)
+	series, dropped, err := m.safeRun(ctx)
 	r := result{took: time.Since(start), dropped: m.lastResult().dropped}
 	if parent.Err() != nil {
 		return r // mqsql is stopping: neither an error of the query nor a result
@@ -241,9 +247,28 @@ func (m *sqlMetric) send(ch chan<- prometheus.Metric, r result) {
 		ch <- s
 	}
 	name := m.def.Name
-	ch <- prometheus.MustNewConstMetric(metricDropped, prometheus.GaugeValue, float64(r.dropped), name)
-	ch <- prometheus.MustNewConstMetric(metricErrors, prometheus.CounterValue, float64(m.errors.Load()), name)
-	ch <- prometheus.MustNewConstMetric(metricDuration, prometheus.GaugeValue, r.took.Seconds(), name)
+	sendConst(ch, m.failed, metricDropped, prometheus.GaugeValue, float64(r.dropped), name)
+	sendConst(ch, m.failed, metricErrors, prometheus.CounterValue, float64(m.errors.Load()), name)
+	sendConst(ch, m.failed, metricDuration, prometheus.GaugeValue, r.took.Seconds(), name)
+}
+
+// sendLast sends the last run's series, for a metric with an interval.
+func (m *sqlMetric) sendLast(ch chan<- prometheus.Metric) {
+	defer recovered(m.failed)
+	m.send(ch, m.lastResult())
+}
+
+// failed counts and logs a failure outside a run of the query (a panic recovered, a series
+// the client refused); the run's own failures go through fail.
+func (m *sqlMetric) failed(err error) {
+	m.errors.Add(1)
+	m.logf("metric %s (%s:%d): %v", m.def.Name, m.def.File, m.def.Line, err)
+}
+
+// safeRun is run, with a panic turned into the run's error.
+func (m *sqlMetric) safeRun(ctx context.Context) (series []prometheus.Metric, dropped int64, err error) {
+	defer recovered(func(perr error) { series, dropped, err = nil, 0, perr })
+	return m.run(ctx)
 }
 
 // fail counts a failed run, logs it when the error is new, and drops the session.
@@ -321,14 +346,18 @@ func (m *sqlMetric) scan(rows *sql.Rows) ([]prometheus.Metric, int64, error) {
 		}
 		lv := make([]string, len(labels))
 		for i, l := range labels {
-			lv[i] = l.String
+			lv[i] = validUTF8(l.String)
 		}
 		key := fmt.Sprintf("%q", lv)
 		if seen[key] {
-			return nil, 0, fmt.Errorf("the query returned the labels %v twice; each row must be a different series", lv)
+			return nil, 0, fmt.Errorf("the query returned the labels %q twice; each row must be a different series", lv)
 		}
 		seen[key] = true
-		out = append(out, prometheus.MustNewConstMetric(m.desc, m.valueType, value.Float64, lv...))
+		s, err := prometheus.NewConstMetric(m.desc, m.valueType, value.Float64, lv...)
+		if err != nil {
+			return nil, 0, fmt.Errorf("the row labelled %q: %w", lv, err)
+		}
+		out = append(out, s)
 	}
 	return out, dropped, nil
 }

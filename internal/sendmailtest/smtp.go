@@ -141,8 +141,9 @@ func (c *client) expect(want int) (string, error) {
 }
 
 // Peer is a scripted SMTP server on 127.0.0.1:Port, the relay of the test config: RCPT
-// of an address containing "temp" gets 452 4.2.2, one containing "perm" 550 5.1.1, others
-// 250, and every message is accepted.
+// of an address containing "temp" gets 452 4.2.2, one containing "byte" 452 4.2.2 with a
+// byte 0xff in its text, one containing "perm" 550 5.1.1, others 250, and every message is
+// accepted.
 type Peer struct {
 	ln   net.Listener
 	wg   sync.WaitGroup
@@ -218,6 +219,8 @@ func converse(conn net.Conn) {
 		switch {
 		case strings.HasPrefix(u, "EHLO"):
 			reply("250-peer.example\r\n250 8BITMIME")
+		case strings.HasPrefix(u, "RCPT") && strings.Contains(u, "BYTE"):
+			reply("452 4.2.2 <" + rcptOf(line) + ">: mailbox \xff full") // not UTF-8, stored raw
 		case strings.HasPrefix(u, "RCPT") && strings.Contains(u, "TEMP"):
 			reply("452 4.2.2 <" + rcptOf(line) + ">: mailbox full, try later")
 		case strings.HasPrefix(u, "RCPT") && strings.Contains(u, "PERM"):
