@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"io/fs"
-	"os"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/mqsql/mqsql"
