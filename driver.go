@@ -53,21 +53,26 @@ type Entry struct {
 	// NoLog marks a file the driver never joins a log to (see LogStamp): whatever log
 	// stamp its row holds means nothing.
 	NoLog bool
+	// LogTaken says File.Log is the log's stamp, taken by the walk (a LogWalker's) or the
+	// look (Stat) that found the file; otherwise the log's stamp comes from
+	// EachDelayLogStamp or StatLog.
+	LogTaken bool
 	// Lazy marks an entry of WalkForRead: File has only Path, and the driver's read checks
 	// whether the file is complete (ErrIncomplete when not).
 	Lazy bool
-	// Log is the stamp of the message's log in the entries of a LogWalker's walk, which
-	// takes it as it goes; zero (no log) in every other walk's.
-	Log LogStamp
 }
 
 // LogStamp is the size and mtime of a message's log file (Postfix's defer log, Exim's
 // msglog): a new delay reason changes the message without touching its queue file, so the
-// log's stamp is part of whether a message changed. The zero value means no log.
+// log's stamp is part of its Stamp. NoLog means none.
 type LogStamp struct {
 	Size         int64
 	ModTimeNanos int64
 }
+
+// NoLog is the LogStamp of a message without a log, as every driver, walk and the index's
+// rows (log_size, log_mtime_ns) say it.
+var NoLog = LogStamp{Size: -1, ModTimeNanos: -1}
 
 // Place is a path (relative to the spool) where a queue ID might be, with its queue.
 type Place struct {
@@ -155,7 +160,10 @@ type Spool interface {
 	Content
 	// Dir is the queue directory, for messages and the audit log.
 	Dir() string
-	// Walk lists every message file, stat'ed.
+	// Walk lists every message file, stat'ed. It goes on past a place it cannot open, list
+	// or stat for a reason other than its absence, and returns an *UnreadableError for each
+	// such place at its end (errors.Join), as every walk below does: what it could not see
+	// is never taken for empty.
 	Walk(ctx context.Context, fn func(Entry) error) error
 	// WalkParallel is Walk with the directories listed in parallel, where that is faster;
 	// fn may then be called from several goroutines at once.
@@ -168,8 +176,10 @@ type Spool interface {
 	// DelayLogStamps is EachDelayLogStamp into a map.
 	DelayLogStamps(ctx context.Context) (map[string]LogStamp, error)
 	// Stat looks at one place where file id of queue q may be, and returns it as a walk
-	// would list it; false when no message file is there.
-	Stat(q Queue, id, rel string) (Entry, bool)
+	// would list it; false when no message file is there (or a link stands there: see
+	// Absent). It returns an *UnreadableError when it could not look (too many open files,
+	// an I/O error, permission): whether the file is there is then not known.
+	Stat(q Queue, id, rel string) (Entry, bool, error)
 	// StatLog returns the stamp of id's log; false when it has none.
 	StatLog(id string) (LogStamp, bool)
 	// ReadWithin reads the message of e. Problems with the file's content go in
@@ -187,8 +197,8 @@ type Spool interface {
 // the logs before it can compare: on a big queue that listing is a second walk, of nearly as
 // many files, that the comparison had to wait for.
 type LogWalker interface {
-	// WalkParallelWithLogs is WalkParallel with Entry.Log set: the stamp of the log that
-	// EachDelayLogStamp would list for the entry's ID, zero when there is none.
+	// WalkParallelWithLogs is WalkParallel with File.Log set (and LogTaken): the stamp of the
+	// log that EachDelayLogStamp would list for the entry's ID, NoLog when there is none.
 	WalkParallelWithLogs(ctx context.Context, fn func(Entry) error) error
 }
 

@@ -22,11 +22,13 @@ CREATE TABLE queue_files (
 	inode           INTEGER NOT NULL,
 	path            TEXT    NOT NULL,  -- relative to the spool; unique (queue_files_path)
 	error           TEXT,              -- NULL when the file was read cleanly
-	-- Not shown in messages: what tells the indexer a file or its defer log changed.
+	-- Not shown in messages: the message's stamp (mqsql.Stamp), which tells the indexer that
+	-- its file, its log or its lock changed. The driver says what each means for its MTA.
 	mode            INTEGER NOT NULL,
 	mtime_ns        INTEGER NOT NULL,
-	log_size        INTEGER NOT NULL DEFAULT -1,
+	log_size        INTEGER NOT NULL DEFAULT -1,  -- -1: no log (mqsql.NoLog)
 	log_mtime_ns    INTEGER NOT NULL DEFAULT -1,
+	locked          INTEGER NOT NULL DEFAULT 0,   -- 1 while a delivery holds its lock (Exim, Sendmail)
 	-- Not shown either: the log_ident attribute (NULL when absent), which pickup keeps in the
 	-- new file of requeued or restored mail, so that events can say why that ID arrived.
 	log_ident       TEXT,

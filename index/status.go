@@ -20,7 +20,20 @@ func (w *Watcher) Status(ctx context.Context) (string, error) {
 	if st.LastError != "" {
 		lines = append(lines, [2]string{"last error", fmt.Sprintf("%s (%s)", st.LastError, clock(st.LastErrorAt))})
 	}
+	if st.Unreadable > 0 || st.Stale != "" {
+		lines = append(lines, [2]string{"unreadable", unreadableLine(st)})
+	}
 	return statusReport(ctx, w.ix, w.sp.Dir(), lines)
+}
+
+// unreadableLine says how many places of the spool passes could not see, and whether the index
+// is current now.
+func unreadableLine(st WatchState) string {
+	s := fmt.Sprintf("%d places of the spool could not be read since the start (their messages were kept)", st.Unreadable)
+	if st.Stale == "" {
+		return s + "; the last full pass read everything"
+	}
+	return s + fmt.Sprintf("; NOT CURRENT since %s: %s", clock(st.StaleSince), st.Stale)
 }
 
 func watcherLine(st WatchState) string {
@@ -125,7 +138,7 @@ func NewFollower(ix *Index, sp mqsql.Spool) *Follower { return &Follower{ix: ix,
 
 // Rescan reconciles the index with the spool in this process; the owner's watcher goes on.
 func (f *Follower) Rescan(ctx context.Context) error {
-	_, err := f.ix.Reconcile(ctx, f.sp)
+	_, err := f.ix.Update(ctx, f.sp, Whole(true))
 	return err
 }
 

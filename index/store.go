@@ -13,7 +13,7 @@ import (
 // store writes the files found for each ID in one transaction. It reads the rows again inside
 // the transaction, so that a concurrent writer (another mqsql syncing the same file) cannot
 // make it drop or duplicate rows.
-func (ix *Index) store(ctx context.Context, sp mqsql.Spool, ids []string, batch map[string]*dirtyID, disk map[string][]*onDisk, logs map[string]logStamp) ([]change, error) {
+func (ix *Index) store(ctx context.Context, sp mqsql.Spool, ids []string, batch map[string]*dirtyID, disk map[string][]*onDisk, logs map[string]mqsql.LogStamp) ([]change, error) {
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin index refresh: %w", err)
@@ -71,7 +71,7 @@ func (s *storer) close() {
 // state afterwards, and whether any row was rewritten. A row is kept when its file did not
 // change, moved in place when only the file's queue or mode changed (a rename keeps the
 // inode, size and mtime, so the content is the same), and rewritten from the file otherwise.
-func (s *storer) storeOne(ctx context.Context, rows []indexedFile, files []*onDisk, log logStamp) (state, bool, error) {
+func (s *storer) storeOne(ctx context.Context, rows []indexedFile, files []*onDisk, log mqsql.LogStamp) (state, bool, error) {
 	touched := false
 	used := map[int64]bool{} // rows that now describe a file, or were dropped
 	var after []state
@@ -94,6 +94,9 @@ func (s *storer) storeOne(ctx context.Context, rows []indexedFile, files []*onDi
 		if f.msg == nil {
 			if err := readOne(s.sp, f); err != nil {
 				return state{}, false, err
+			}
+			if f.unread != nil {
+				return state{}, false, f.unread // the transaction changes nothing
 			}
 			if f.msg == nil {
 				continue // gone meanwhile
@@ -125,7 +128,7 @@ func (s *storer) storeOne(ctx context.Context, rows []indexedFile, files []*onDi
 // movable returns the row of a file that was only renamed (or chmod'ed) into e: same inode,
 // size and mtime, same defer log. Files involving corrupt/ or a misplaced path are re-read,
 // since their error text depends on where they are.
-func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log logStamp) *indexedFile {
+func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log mqsql.LogStamp) *indexedFile {
 	if e.Queue == mqsql.Corrupt || e.Misplaced != "" {
 		return nil
 	}
@@ -134,7 +137,7 @@ func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log logStam
 		if used[r.rowID] || r.queue == mqsql.Corrupt || strings.HasPrefix(r.errText.String, "misplaced") {
 			continue
 		}
-		if r.stamp().sameContent(diskStamp(e, log)) {
+		if sameContent(r.stamp, diskStamp(e, log), e.NoLog) {
 			return r
 		}
 	}
@@ -145,13 +148,13 @@ func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log logStam
 // and the named queue its new place is in.
 func (s *storer) move(ctx context.Context, r *indexedFile, e mqsql.Entry) error {
 	if s.relocate == nil {
-		st, err := s.tx.PrepareContext(ctx, `UPDATE queue_files SET queue = ?, path = ?, mode = ?, forced_expire = ?, queue_name = ? WHERE id = ?`)
+		st, err := s.tx.PrepareContext(ctx, `UPDATE queue_files SET queue = ?, path = ?, mode = ?, locked = ?, forced_expire = ?, queue_name = ? WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("prepare index move: %w", err)
 		}
 		s.relocate = st
 	}
-	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.ForcedExpire, null(e.QueueName), r.rowID); err != nil {
+	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.File.Locked, e.ForcedExpire, null(e.QueueName), r.rowID); err != nil {
 		return fmt.Errorf("index %s: %w", e.File.Path, err)
 	}
 	return nil
@@ -180,8 +183,8 @@ func primaryState(states []state) state {
 
 // same reports whether the row still describes the file found on disk: same inode, size,
 // mode and mtime, and the same defer log.
-func (r *indexedFile) same(e mqsql.Entry, log logStamp) bool {
-	return r.stamp().unchanged(diskStamp(e, log))
+func (r *indexedFile) same(e mqsql.Entry, log mqsql.LogStamp) bool {
+	return unchanged(r.stamp, diskStamp(e, log), e.NoLog)
 }
 
 func byPath(rows []indexedFile, path string) *indexedFile {

@@ -44,6 +44,8 @@ func commandFor(args []string, io streams) (Command, string, []string) {
 		return &RestoreCommand{streams: io}, "mqsql restore", args[1:]
 	case "version":
 		return &VersionCommand{streams: io}, "mqsql version", args[1:]
+	case "ssh-reader":
+		return &SSHReaderCommand{streams: io}, "mqsql ssh-reader", args[1:]
 	}
 	return &QueryCommand{streams: io}, "mqsql", args
 }

@@ -25,6 +25,7 @@ type QueryCommand struct {
 	write   writeFlags
 	sql     string
 	version bool
+	fleet   fleetFlags // running the statement on many hosts (--hosts)
 
 	// followsCache is set when the index read is not --db but the cache index, found kept by
 	// another process's watcher (followCache), which then stands in db: this run reads it and
@@ -45,6 +46,7 @@ func (c *QueryCommand) flags() *flag.FlagSet {
 	fs.BoolVar(&c.version, "version", false, "print mqsql's version and commit, and exit (as mqsql version)")
 	c.live.define(fs)
 	c.write.define(fs)
+	addFleetFlags(fs, &c.fleet)
 	fs.Usage = func() { usage(fs) }
 	return fs
 }

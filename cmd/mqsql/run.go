@@ -37,6 +37,9 @@ func (c *QueryCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return &usageError{err}
 	}
+	if c.fleet.hosts != "" || c.fleet.merge != "" {
+		return c.runFleet(ctx, opt)
+	}
 	// Ctrl-C stops indexing and scripts between steps, so a delete ends between messages
 	// with its report and audit record. The REPL handles Ctrl-C itself, per statement.
 	replCtx := ctx

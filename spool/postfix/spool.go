@@ -138,10 +138,9 @@ func (s *Spool) finish(m *mqsql.Message) {
 	if m.Queue == mqsql.Corrupt || !ValidQueueID(m.QueueID) {
 		return
 	}
-	m.File.LogSize, m.File.LogModTimeNanos = -1, -1
 	entries, st, err := s.readLog("defer", m.QueueID, len(m.Recipients)+orphanLogEntries)
 	if st != nil {
-		m.File.LogSize, m.File.LogModTimeNanos = st.Size, st.ModTimeNanos
+		m.File.Log = *st
 	}
 	if err != nil {
 		if m.Error == "" {
@@ -232,13 +231,13 @@ func (r *sizedReader) Read(p []byte) (int, error) {
 }
 
 func fileInfo(path string, st *unix.Stat_t) mqsql.FileInfo {
-	return mqsql.FileInfo{
-		Path:         path,
+	return mqsql.FileInfo{Path: path, Stamp: mqsql.Stamp{
 		Size:         st.Size,
 		Inode:        st.Ino,
 		Mode:         st.Mode & 0o7777,
 		ModTimeNanos: nanos(st.Mtim),
-	}
+		Log:          mqsql.NoLog, // Read joins the defer log, Stat and WalkParallelWithLogs its stamp
+	}}
 }
 
 // MessageQueues are the queue directories Postfix creates in every queue_directory for mail

@@ -177,7 +177,7 @@ func (s *Spool) isControlPath(id, rel string) bool {
 // find returns the queue of id's control file as its letter says, "" when there is none.
 func (s *Spool) find(id string) mqsql.Queue {
 	for _, p := range s.Locations(id) {
-		if _, ok := s.Stat(p.Queue, id, p.Path); ok {
+		if _, ok, _ := s.Stat(p.Queue, id, p.Path); ok {
 			return p.Queue
 		}
 	}
@@ -222,7 +222,7 @@ func containing(ids []string, id string) string {
 func (x *Executor) run(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.Outcome {
 	opts := argsText(op)
 	args := append(opts[:len(opts)-1:len(opts)-1], "-qI"+t.QueueID, "-v")
-	before, _ := x.Spool.Stat(t.Queue, t.QueueID, t.Path)
+	before, _, _ := x.Spool.Stat(t.Queue, t.QueueID, t.Path)
 	sm := x.sendmail()
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), sm[0], append(append([]string{}, sm[1:]...), args...)...)
 	output, runErr := cmd.CombinedOutput()
@@ -237,9 +237,11 @@ func (x *Executor) run(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.O
 // nothing when it selects nothing. inode is the control file's before the run.
 func (x *Executor) verify(op mqsql.Op, t mqsql.Target, inode uint64, output []byte, runErr error) mqsql.Outcome {
 	s := x.Spool
-	qf, qfThere := s.Stat(mqsql.Incoming, t.QueueID, s.partRel(t.Path, nil, letterQueue, t.QueueID))
-	_, hfThere := s.Stat(mqsql.Hold, t.QueueID, s.partRel(t.Path, nil, letterHold, t.QueueID))
+	qf, qfThere, qfErr := s.Stat(mqsql.Incoming, t.QueueID, s.partRel(t.Path, nil, letterQueue, t.QueueID))
+	_, hfThere, hfErr := s.Stat(mqsql.Hold, t.QueueID, s.partRel(t.Path, nil, letterHold, t.QueueID))
 	switch {
+	case qfErr != nil || hfErr != nil:
+		return outcome(t, op, mqsql.Failed, fmt.Sprintf("sendmail %s ran (%v), but its result cannot be checked: %v", strings.Join(argsText(op), " "), runErr, errors.Join(qfErr, hfErr)))
 	case op == mqsql.OpHold && hfThere && !qfThere:
 		return outcome(t, op, mqsql.Applied, fmt.Sprintf("quarantined with %q", HoldReason))
 	case op == mqsql.OpRelease && qfThere && !hfThere:
