@@ -190,6 +190,10 @@ type Spool interface {
 	ListDir(rel string) ([]fs.DirEntry, error)
 	// IsDir reports whether rel is a directory, reached without following a link.
 	IsDir(rel string) bool
+	// Meaning is what this queue means to its MTA: its queue names, the operations a
+	// statement can ask for, what its own listing shows. The same value for the life of the
+	// spool; callers never change it.
+	Meaning() *Meaning
 }
 
 // LogWalker is a Spool that can take each message's log stamp during its parallel walk,
@@ -215,6 +219,9 @@ type Operator interface {
 	Check(t Target, includeActive bool) string
 	// BeginBackup creates a new backup folder under base for the statement sqlText.
 	BeginBackup(base, sqlText string, now time.Time) (Backup, error)
+	// Meaning says which operations the MTA has and from which queues (the same value as
+	// Spool's).
+	Meaning() *Meaning
 }
 
 // Backup is one statement's backup folder while it is written. Nothing is deleted unless
@@ -250,26 +257,6 @@ type LockedActive interface {
 	Layout
 	// ActiveIsALock reports whether Active is a lock state.
 	ActiveIsALock() bool
-}
-
-// ImmediateExpirer is an Executor that may say its expire returns mail to its sender at once
-// and removes it from the queue (exim -Mg), where postsuper -e only marks it for the next
-// delivery attempt. For such an executor the one-statement expire and deliver now (SET
-// forced_expire = 1, queue = 'active') is the expire alone: the delivery it asks for has
-// happened, and a flush after it would find the message gone.
-type ImmediateExpirer interface {
-	Executor
-	// ExpiresAtOnce reports whether OpExpire and OpExpireRelease return the mail at once.
-	ExpiresAtOnce() bool
-}
-
-// CorruptExplainer is an Operator that says, in its MTA's words, why a statement leaves a
-// message in corrupt alone: what those files are to the MTA and what an admin can do with
-// them (Postfix's corrupt/ directory, Sendmail's lost Qf files, Exim's unreadable -H).
-type CorruptExplainer interface {
-	Operator
-	// CorruptSkip is the reason the plan and the report give for each corrupt message.
-	CorruptSkip() string
 }
 
 // Driver is one MTA as mqsql's commands see it: how to find its queue, recognise one and open

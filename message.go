@@ -50,6 +50,10 @@ type Message struct {
 	// Error is "" when the file was read cleanly and otherwise says what is wrong with it.
 	// A damaged file is still a message: hiding it would hide mail.
 	Error string
+	// Listed is whether the MTA's own listing (postqueue -j, mailq, exim -bp) shows this
+	// message, as its driver's Meaning.Listed says: the views that count what that listing
+	// counts (qshape) take only these rows. Set by the driver's reader.
+	Listed bool
 
 	Recipients []Recipient
 }

@@ -97,30 +97,30 @@ func statusReport(ctx context.Context, ix *Index, spoolDir string, extra [][2]st
 	return b.String(), nil
 }
 
-// queueCounts returns "maildrop 0, incoming 3, ..." in showq's order, and the total.
+// queueCounts returns "maildrop 0, incoming 3, ..." for the driver's queues in its listing's
+// order (the queues table), then any other queue a row is in, and the total.
 func queueCounts(ctx context.Context, db *sql.DB) (string, int64, error) {
-	rows, err := db.QueryContext(ctx, `SELECT queue, count(*) FROM queue_files GROUP BY queue`)
+	rows, err := db.QueryContext(ctx, `SELECT queue, sum(n) FROM (
+			SELECT queue, 0 AS n, position FROM queues
+			UNION ALL SELECT queue, count(*), NULL FROM queue_files GROUP BY queue)
+		GROUP BY queue ORDER BY coalesce(min(position), 1000000), queue`)
 	if err != nil {
 		return "", 0, fmt.Errorf("count messages: %w", err)
 	}
 	defer rows.Close()
-	n := map[string]int64{}
+	var parts []string
+	var total int64
 	for rows.Next() {
 		var q string
 		var c int64
 		if err := rows.Scan(&q, &c); err != nil {
 			return "", 0, fmt.Errorf("count messages: %w", err)
 		}
-		n[q] = c
+		parts = append(parts, fmt.Sprintf("%s %d", q, c))
+		total += c
 	}
 	if err := rows.Err(); err != nil {
 		return "", 0, fmt.Errorf("count messages: %w", err)
-	}
-	var parts []string
-	var total int64
-	for _, q := range mqsql.AllQueues {
-		parts = append(parts, fmt.Sprintf("%s %d", q, n[string(q)]))
-		total += n[string(q)]
 	}
 	return strings.Join(parts, ", "), total, nil
 }

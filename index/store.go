@@ -39,7 +39,7 @@ func (ix *Index) store(ctx context.Context, sp mqsql.Spool, ids []string, batch 
 		if err != nil {
 			return nil, err
 		}
-		if c, ok := classify(sp, id, batch[id], primary(now[id]), after, touched); ok {
+		if c, ok := classify(sp, id, batch[id], primary(now[id], sp.Meaning()), after, touched); ok {
 			changes = append(changes, c)
 		}
 	}
@@ -122,7 +122,7 @@ func (s *storer) storeOne(ctx context.Context, rows []indexedFile, files []*onDi
 			touched = true
 		}
 	}
-	return primaryState(after), touched, nil
+	return primaryState(after, s.sp.Meaning()), touched, nil
 }
 
 // movable returns the row of a file that was only renamed (or chmod'ed) into e: same inode,
@@ -145,36 +145,36 @@ func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log mqsql.L
 }
 
 // move points row r at the file e now is: its queue, path and mode (and so forced_expire),
-// and the named queue its new place is in.
+// the named queue its new place is in, and whether the MTA's listing shows it there.
 func (s *storer) move(ctx context.Context, r *indexedFile, e mqsql.Entry) error {
 	if s.relocate == nil {
-		st, err := s.tx.PrepareContext(ctx, `UPDATE queue_files SET queue = ?, path = ?, mode = ?, locked = ?, forced_expire = ?, queue_name = ? WHERE id = ?`)
+		st, err := s.tx.PrepareContext(ctx, `UPDATE queue_files SET queue = ?, path = ?, mode = ?, locked = ?, forced_expire = ?, queue_name = ?, listed = ? WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("prepare index move: %w", err)
 		}
 		s.relocate = st
 	}
-	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.File.Locked, e.ForcedExpire, null(e.QueueName), r.rowID); err != nil {
+	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.File.Locked, e.ForcedExpire, null(e.QueueName), movedListed(s.sp, r, e), r.rowID); err != nil {
 		return fmt.Errorf("index %s: %w", e.File.Path, err)
 	}
 	return nil
 }
 
-// primary is the state of the first of an ID's rows in showq's queue order: normally an ID
-// has one file, and during a rename Postfix briefly gives it two.
-func primary(rows []indexedFile) state {
+// primary is the state of the first of an ID's rows in the order of the MTA's listing (m):
+// normally an ID has one file, and during a rename Postfix briefly gives it two.
+func primary(rows []indexedFile, m *mqsql.Meaning) state {
 	states := make([]state, len(rows))
 	for i, r := range rows {
 		states[i] = state{r.queue, r.sender, r.size}
 	}
-	return primaryState(states)
+	return primaryState(states, m)
 }
 
-func primaryState(states []state) state {
+func primaryState(states []state, m *mqsql.Meaning) state {
 	best := state{}
-	rank := len(mqsql.AllQueues)
+	rank := len(m.Queues)
 	for _, s := range states {
-		if r := slices.Index(mqsql.AllQueues, s.queue); r >= 0 && r < rank {
+		if r := slices.IndexFunc(m.Queues, func(q mqsql.QueueMeaning) bool { return q.Queue == s.queue }); r >= 0 && r < rank {
 			best, rank = s, r
 		}
 	}

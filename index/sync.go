@@ -93,6 +93,9 @@ func (ix *Index) syncAll(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 		return st, err
 	}
 	defer w.close()
+	if err := declareQueues(ctx, tx, sp.Meaning()); err != nil {
+		return st, err
+	}
 	var tracked *knownFiles // what a warm Sync changes, for its stamp cache
 	if !cold {
 		tracked = known

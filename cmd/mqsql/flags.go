@@ -25,7 +25,8 @@ type QueryCommand struct {
 	write   writeFlags
 	sql     string
 	version bool
-	fleet   fleetFlags // running the statement on many hosts (--hosts)
+	fleet   fleetFlags   // running the statement on many hosts (--hosts)
+	history historyFlags // the mail log read into the history tables
 
 	// followsCache is set when the index read is not --db but the cache index, found kept by
 	// another process's watcher (followCache), which then stands in db: this run reads it and
@@ -46,6 +47,7 @@ func (c *QueryCommand) flags() *flag.FlagSet {
 	fs.BoolVar(&c.version, "version", false, "print mqsql's version and commit, and exit (as mqsql version)")
 	c.live.define(fs)
 	c.write.define(fs)
+	addHistoryFlags(fs, &c.history)
 	addFleetFlags(fs, &c.fleet)
 	fs.Usage = func() { usage(fs) }
 	return fs
@@ -109,7 +111,8 @@ Examples:
 Restore: mqsql restore BACKUP_FOLDER puts what a DELETE saved back (Postfix: through maildrop,
   new queue IDs; Sendmail: qf/hf, df and xf in place, held mail still quarantined).
 
-Tables: messages, recipients, events. Views: qshape, qshape_senders, reasons, senders.
+Tables: messages, recipients, events, deliveries, log_messages. Views: qshape, qshape_senders,
+  reasons, senders, timeline, delivered (the mail log: see --log).
 Exim (--mta exim): queue is incoming (never tried), deferred, active (a delivery holds the -D
   lock), hold (frozen) or corrupt; queue_name is the named queue, hold_reason why Exim froze
   it. DELETE, hold, release, flush and expire run exim -Mrm, -Mf, -Mt, -M and -Mg.

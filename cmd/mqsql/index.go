@@ -17,7 +17,7 @@ import (
 // the file (mqsql watch, or a REPL), the index is current already and is read as it is, and
 // the watcher is returned (nil otherwise); without one this process reconciles it with the
 // spool.
-func (c *QueryCommand) openIndex(ctx context.Context, sp mqsql.Spool, warnings *cappedWarnings) (*index.Index, *index.OwnerInfo, error) {
+func (c *QueryCommand) openIndex(ctx context.Context, sp mqsql.QueueDir, warnings *cappedWarnings) (*index.Index, *index.OwnerInfo, error) {
 	ix, err := c.openIndexFile(ctx, sp.Dir())
 	if err != nil {
 		return nil, nil, indexAccessError(c.db, err)
@@ -38,6 +38,7 @@ func (c *QueryCommand) openIndex(ctx context.Context, sp mqsql.Spool, warnings *
 		ix.Close()
 		return nil, nil, err
 	}
+	readHistory(ctx, c.history, c.spool.driver, ix, sp, c.stderr)
 	return ix, nil, nil
 }
 

@@ -27,6 +27,7 @@ type WatchCommand struct {
 	db      string
 	live    liveFlags
 	metrics metricsFlags
+	history historyFlags // the mail log read into the history tables
 }
 
 // flags defines mqsql watch's flags, each once, into c.
@@ -37,6 +38,7 @@ func (c *WatchCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.db, "db", "", "the index file to keep current (default: the queue's cache index, which mqsql runs without --db read)")
 	c.live.define(fs)
 	addMetricsFlags(fs, &c.metrics)
+	addHistoryFlags(fs, &c.history)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: mqsql watch [--db FILE] [--listen ADDR] [flags]
 
@@ -121,6 +123,10 @@ func (c *WatchCommand) watchIndex(ctx context.Context, logger *log.Logger) error
 	}
 	st := w.State()
 	logger.Printf("ready: %s; full pass every %v; events kept %v", describeMode(st), st.Reconcile, st.Retention)
+	histCtx, stopHistory := context.WithCancel(ctx)
+	historyDone := followHistory(histCtx, c.history, c.spool.driver, ix, sp, logger)
+	defer historyDone()
+	defer stopHistory()
 	var served <-chan error
 	if ms != nil {
 		served = ms.serve(ctx, ix, w, logger)

@@ -66,6 +66,7 @@ func (s *Spool) ReadDetails(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsq
 	if m.Queue == mqsql.Hold {
 		m.HoldReason = d.FrozenReason
 	}
+	m.Listed = listed(m)
 	return m, d, nil
 }
 

@@ -120,6 +120,7 @@ func (s *Spool) ReadWithin(e Entry, budget *mqsql.RecipientBudget) (*mqsql.Messa
 		m.Error = fmt.Sprintf("misplaced: Postfix looks for this file at %s (postsuper -s moves it there)", e.Misplaced)
 	}
 	s.finish(m)
+	m.Listed = listed(m)
 	return m, nil
 }
 

@@ -40,16 +40,7 @@ type Executor struct {
 	Offline bool
 }
 
-var (
-	_ mqsql.Executor         = (*Executor)(nil)
-	_ mqsql.ImmediateExpirer = (*Executor)(nil)
-)
-
-// ExpiresAtOnce is true: Sendmail's expire is a queue run whose return timeout the message is
-// past, which queues the bounce to the sender and removes the message in that run (verify
-// counts it done only when its control file is gone), so the one-statement expire and deliver
-// now needs no flush after it.
-func (x *Executor) ExpiresAtOnce() bool { return true }
+var _ mqsql.Executor = (*Executor)(nil)
 
 // Refused reports a statement Sendmail has no equivalent for.
 type Refused struct{ Op mqsql.Op }
@@ -277,13 +268,4 @@ func argsText(op mqsql.Op) []string {
 func lastLine(out []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-// A Sendmail queue says why its lost mail is left alone (mqsql.CorruptExplainer).
-var _ mqsql.CorruptExplainer = (*Spool)(nil)
-
-// CorruptSkip is why a statement leaves a lost control file (Qf) alone: Sendmail set it aside
-// because it could not use it, and no queue run or Sendmail option acts on it again.
-func (s *Spool) CorruptSkip() string {
-	return "a Qf file is a control file Sendmail set aside as lost and does not deliver (mailq -qL lists it); inspect it, then fix it and rename it to qf, or remove it and its df, by hand"
 }

@@ -165,6 +165,7 @@ func (s *Spool) ReadWithin(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsql
 	}
 	s.fill(m, &f, locked)
 	m.Error = describe(e.Queue, problem)
+	m.Listed = s.Meaning().Listed(m)
 	return m, nil
 }
 
