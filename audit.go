@@ -103,3 +103,7 @@ func CurrentUser() string {
 	}
 	return "uid " + uid
 }
+
+// DefaultBackupBase is where DELETE keeps its backup folders and the audit log, and where
+// restore looks for the audit log, unless --backup names another base.
+const DefaultBackupBase = "/var/lib/mqsql/quarantine"

@@ -14,7 +14,11 @@ type Message struct {
 	// the file has no usable C record (postdrop files in maildrop).
 	Size int64
 	// Sender is the envelope sender as stored, unquoted; "" is the null sender (MAILER-DAEMON).
-	Sender       string
+	Sender string
+	// NoSender says the file's envelope sender could not be read (a damaged file): the sender
+	// column is then NULL, not the empty string, so that sender = "" counts exactly the mail the MTA lists
+	// as MAILER-DAEMON. Each driver sets it where it reads the sender.
+	NoSender     bool
 	ForcedExpire bool
 	// NextAttempt is the file's mtime in unix seconds: for deferred mail Postfix sets it to
 	// the time of the next delivery attempt.

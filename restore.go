@@ -2,6 +2,7 @@ package mqsql
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -31,8 +32,10 @@ type RestoreRun interface {
 	// each saved copy that is not exactly what the manifest describes. It returns one Restored
 	// per message of the manifest (Err set for those not put back) and an error about the
 	// folder as a whole; when the archive breaks off, the Restored say what was put back
-	// before.
-	Folder(dir string) ([]Restored, error)
+	// before. j is told of each message as it goes back; a message j says an earlier run put
+	// back is not put back again (its Restored has Earlier set), nor one it is in doubt about
+	// (Err wraps ErrRestoreInDoubt).
+	Folder(dir string, j RestoreJournal) ([]Restored, error)
 	// Finish completes the Restored that Folder put back (Err nil), in place: on a live queue
 	// it first waits, up to wait, for the MTA to take them in and give them their queue IDs,
 	// and puts held mail back on hold where that is a second step. It sets NewQueueID, Held,
@@ -52,6 +55,54 @@ type Restored struct {
 	Where string
 	// Err says why it was not put back; nil when it was.
 	Err error
+	// Earlier says an earlier, interrupted run of the same restore put it back: this run
+	// did not.
+	Earlier bool
 	// Ref is the driver's own note of the message between Folder and Finish.
 	Ref any
 }
+
+// RestoreJournal is what a restore run is told of each message as it goes back, kept in the
+// statement folder, so that a restore interrupted half way resumes without putting any message
+// back twice (on a live server, twice means every recipient gets the mail twice). A driver asks
+// Earlier before it reads a message's copies, calls Putting right before the message can
+// become visible in the queue and Put once it is.
+type RestoreJournal interface {
+	// Earlier says what an earlier, interrupted run of this folder's restore did with the
+	// message queueID: nothing (JournalNone), put it back (JournalPut, prev says where), or
+	// stopped while putting it back (JournalInDoubt: it may be in the queue, so it is not put
+	// back again).
+	Earlier(queueID string) (prev RestoredID, state JournalState)
+	// Putting records that queueID is about to go back; an error stops it from going back.
+	Putting(queueID string) error
+	// Put records that the message r.QueueID is back, where r says. A line it fails to
+	// write leaves the message in doubt, never put back twice, so it returns no error.
+	Put(r RestoredID)
+}
+
+// JournalState is what a RestoreJournal knows of one message.
+type JournalState int
+
+// The states of a message in a RestoreJournal.
+const (
+	JournalNone JournalState = iota
+	JournalPut
+	JournalInDoubt
+)
+
+// ErrRestoreInDoubt marks a message an interrupted restore was putting back when it stopped:
+// it may be in the queue already, so a resume leaves it to the admin rather than risk a second
+// copy.
+var ErrRestoreInDoubt = errors.New("an earlier restore was interrupted while putting this message back: it may be in the queue already, so it is not put back again (check the queue; --again puts the whole folder back)")
+
+// NoJournal is the RestoreJournal of a run that keeps none (tests, a folder restored anew).
+type NoJournal struct{}
+
+// Earlier implements RestoreJournal: nothing was done before.
+func (NoJournal) Earlier(string) (RestoredID, JournalState) { return RestoredID{}, JournalNone }
+
+// Putting implements RestoreJournal.
+func (NoJournal) Putting(string) error { return nil }
+
+// Put implements RestoreJournal.
+func (NoJournal) Put(RestoredID) {}

@@ -11,7 +11,7 @@ CREATE TABLE queue_files (
 	queue           TEXT    NOT NULL,  -- incoming, active, deferred, hold, maildrop, corrupt
 	arrival_time    INTEGER NOT NULL,  -- unix seconds, as postqueue shows it
 	size            INTEGER NOT NULL,  -- postqueue's message_size
-	sender          TEXT    NOT NULL,  -- envelope sender as stored; '' = null sender (MAILER-DAEMON)
+	sender          TEXT,              -- envelope sender as stored; '' = null sender (MAILER-DAEMON); NULL = could not be read (a damaged file)
 	forced_expire   INTEGER NOT NULL,  -- 1 after postsuper -e / -f
 	recipient_count INTEGER NOT NULL,  -- pending recipients, as postqueue lists them
 	next_attempt    INTEGER NOT NULL,  -- file mtime: the next retry time of deferred mail

@@ -59,7 +59,7 @@ func (g *Guard) PlanWrite(ctx context.Context, st Statement, m *mqsql.Meaning) (
 
 // planRows reads the plan table into p.Actions and returns the distinct changes asked for.
 func (g *Guard) planRows(ctx context.Context, m *mqsql.Meaning, st Statement, p *Planned) ([]newValues, error) {
-	rows, err := g.conn.QueryContext(ctx, `SELECT queue_id, queue, inode, arrival_time, path, sender,
+	rows, err := g.conn.QueryContext(ctx, `SELECT queue_id, queue, inode, arrival_time, path, coalesce(sender, ''),
 		coalesce(subject, ''), forced_expire, new_queue, new_forced_expire FROM temp.`+planTable+` ORDER BY rowid`)
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)

@@ -194,7 +194,7 @@ func indexedFiles(ctx context.Context, q querier, ids []string) (map[string][]in
 		return nil, fmt.Errorf("read index rows: %w", err)
 	}
 	rows, err := q.QueryContext(ctx, `SELECT id, queue_id, queue, path, inode, file_size, mode, mtime_ns,
-		log_size, log_mtime_ns, locked, sender, size, error FROM queue_files
+		log_size, log_mtime_ns, locked, coalesce(sender, ''), size, error FROM queue_files
 		WHERE queue_id IN (SELECT value FROM json_each(?))`, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("read index rows: %w", err)

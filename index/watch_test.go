@@ -122,7 +122,7 @@ func untilTrue(t *testing.T, timeout time.Duration, cond func() (bool, string)) 
 // recipients, so that two indexes of the same spool can be compared exactly.
 func indexRows(t *testing.T, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.Query(`SELECT m.queue, m.queue_id, m.path, m.size, m.sender, m.recipient_count, m.next_attempt,
+	rows, err := db.Query(`SELECT m.queue, m.queue_id, m.path, m.size, coalesce(m.sender, '<NULL>'), m.recipient_count, m.next_attempt,
 		m.forced_expire, m.inode, coalesce(m.error, ''),
 		(SELECT group_concat(address || '|' || status || '|' || coalesce(delay_reason, ''), ',')
 		 FROM (SELECT * FROM recipients r WHERE r.queue_id = m.queue_id ORDER BY address, status))

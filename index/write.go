@@ -204,7 +204,7 @@ func (w *writer) stmt(ctx context.Context, stmts map[int]*sql.Stmt, table, colum
 }
 
 func appendFileRow(args []any, id int64, m *mqsql.Message) []any {
-	return append(args, id, m.QueueID, string(m.Queue), m.ArrivalTime, m.Size, m.Sender,
+	return append(args, id, m.QueueID, string(m.Queue), m.ArrivalTime, m.Size, senderValue(m),
 		m.ForcedExpire, m.PendingCount(), m.NextAttempt, null(m.Subject), null(m.FromHeader),
 		null(m.MessageID), null(m.ClientAddress), null(m.HeloName), null(m.SASLUsername),
 		m.File.Size, int64(m.File.Inode), m.File.Path, null(m.Error), int64(m.File.Mode),
@@ -254,4 +254,13 @@ func null(s string) any {
 		return nil
 	}
 	return s
+}
+
+// senderValue is the sender column of m: NULL when the driver could not read the file's
+// sender (mqsql.Message.NoSender), so that the empty string is only ever the null sender.
+func senderValue(m *mqsql.Message) any {
+	if m.NoSender {
+		return nil
+	}
+	return m.Sender
 }

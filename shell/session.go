@@ -83,7 +83,8 @@ func (s *Session) Exec(ctx context.Context, stmt string) error {
 			return err
 		}
 		defer rows.Close()
-		return s.print(rows)
+		_, err = s.print(rows)
+		return err
 	}
 	st, err := s.Guard.Classify(ctx, stmt)
 	if err != nil {
@@ -98,29 +99,36 @@ func (s *Session) Exec(ctx context.Context, stmt string) error {
 		return err
 	}
 	defer rows.Close()
-	return s.print(rows)
+	n, err := s.print(rows)
+	if err == nil && n == 0 {
+		hintNullSender(s.Err, stmt)
+	}
+	return err
 }
 
-// print renders a statement's rows, if it returns any; a statement without columns is run to
-// its end.
-func (s *Session) print(rows *sql.Rows) error {
+// print renders a statement's rows, if it returns any, and says how many; a statement without
+// columns is run to its end.
+func (s *Session) print(rows *sql.Rows) (int, error) {
 	cols, err := rows.Columns()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if len(cols) == 0 {
+		n := 0
 		for rows.Next() {
+			n++
 		}
-		return rows.Err()
+		return n, rows.Err()
 	}
 	return s.render(rows, cols)
 }
 
-func (s *Session) render(rows *sql.Rows, cols []string) error {
+func (s *Session) render(rows *sql.Rows, cols []string) (int, error) {
 	r := output.New(s.Out, s.Opt)
 	if err := r.Begin(cols); err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
@@ -128,17 +136,18 @@ func (s *Session) render(rows *sql.Rows, cols []string) error {
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return err
+			return n, err
 		}
 		if err := r.Row(vals); err != nil {
-			return err
+			return n, err
 		}
+		n++
 	}
 	if err := rows.Err(); err != nil {
 		r.End()
-		return err
+		return n, err
 	}
-	return r.End()
+	return n, r.End()
 }
 
 // reportError shows a statement's error. SQLite's and mqsql's errors quote data (a JSON

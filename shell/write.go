@@ -68,6 +68,7 @@ func (s *Session) execWrite(ctx context.Context, st index.Statement) error {
 	}
 	if len(p.Actions) == 0 {
 		fmt.Fprintln(s.Out, "No messages match; nothing to do.")
+		hintNullSender(s.Err, st.SQL)
 		return nil
 	}
 	wr.PrintPlan(s.Out, p, s.Writes.DryRun)

@@ -79,27 +79,26 @@ func openCacheWaiting(ctx context.Context, mta, spoolDir string, waiting func())
 // followCache opens the cache index of the queue when a live watcher keeps it (mqsql watch
 // without --db, or a REPL without --db), so that this run reads it as it is, as it would a
 // watched --db FILE, instead of indexing the whole queue afresh because the cache is busy. It
-// returns nil when no watcher keeps it; o.db is then left alone, and otherwise set to the
-// cache's file, which this run then treats as a --db FILE it follows (o.followsCache).
-func followCache(ctx context.Context, o *options, spoolDir string, stderr io.Writer) (*index.Index, error) {
-	path, err := cachePath(o.driver.Name(), spoolDir)
+// returns nil when no watcher keeps it, and otherwise the cache's file too, which this run
+// then treats as a --db FILE it follows (QueryCommand.followsCache).
+func followCache(ctx context.Context, mta, spoolDir string, stderr io.Writer) (*index.Index, string, error) {
+	path, err := cachePath(mta, spoolDir)
 	if err != nil {
-		return nil, nil
+		return nil, "", nil
 	}
 	// Wait before opening: a watcher's first load may not be in WAL mode yet.
 	_, live, err := index.WaitForOwner(ctx, path, func(info index.OwnerInfo) {
 		fmt.Fprintf(stderr, "mqsql: waiting for the watcher of the cache index (pid %d) to finish loading it\n", info.PID)
 	})
 	if err != nil || !live {
-		return nil, err
+		return nil, "", err
 	}
 	ix, err := index.Open(ctx, path, index.WithClock(clock))
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql: warning: not reading the watched cache index (%v); indexing the queue afresh for this run\n", err)
-		return nil, nil
+		return nil, "", nil
 	}
-	o.db, o.followsCache = path, true
-	return ix, nil
+	return ix, path, nil
 }
 
 // cacheDir is where cache indexes are kept: $XDG_CACHE_HOME/mqsql when set, else

@@ -3,89 +3,94 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/index"
 )
 
-// options are the command-line settings after parsing.
-type options struct {
-	spool  string
-	mta    string       // --mta: a driver's name or "auto"
-	driver mqsql.Driver // the MTA --mta and --spool chose
-	db     string
-	// followsCache is set when db is not --db but the cache index, found kept by another
-	// process's watcher: this run reads it and never claims it (that watcher holds the
-	// cache's lock).
+// QueryCommand is mqsql without a command name: it runs SQL from its argument, from standard
+// input, or in a REPL when standard input is a terminal.
+type QueryCommand struct {
+	streams
+	spool   spoolFlags
+	db      string
+	noCache bool
+	format  string
+	header  bool
+	bail    bool
+	live    liveFlags
+	write   writeFlags
+	sql     string
+	version bool
+	fleet   fleetFlags   // running the statement on many hosts (--hosts)
+	history historyFlags // the mail log read into the history tables
+
+	// followsCache is set when the index read is not --db but the cache index, found kept by
+	// another process's watcher (followCache), which then stands in db: this run reads it and
+	// never claims it (that watcher holds the cache's lock).
 	followsCache bool
-	format       string
-	header       bool
-	bail         bool
-	sql          string
-
-	// Keeping the index live (mqsql watch, and the REPL while it is open).
-	poll      time.Duration // poll at this interval instead of watching; 0 = watch
-	reconcile time.Duration // full reconcile pass interval
-	retention time.Duration // how long events rows are kept
-
-	// Write statements (DELETE and UPDATE on messages).
-	dryRun        bool
-	yes           bool
-	force         bool
-	backupDir     string
-	noBackup      bool
-	noCache       bool
-	includeActive bool
-
-	// Serving Prometheus metrics (mqsql watch --listen).
-	metrics metricsFlags
-
-	// The mail log read into the history tables.
-	history historyFlags
-
-	// Running the statement on many hosts (--hosts).
-	fleet fleetFlags
 }
 
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
+// flags defines the query runner's flags, each once, into c.
+func (c *QueryCommand) flags() *flag.FlagSet {
 	fs := flag.NewFlagSet("mqsql", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addSpoolFlag(fs, o)
-	fs.StringVar(&o.db, "db", "", "keep the index in this file and re-read only changed queue files next time (default: a cache index per queue, see --no-cache)")
-	fs.BoolVar(&o.noCache, "no-cache", false, "answer a read-only statement straight from the queue files, and index anything else afresh into a temporary file removed at exit, instead of using the cache index kept in "+cacheDirHelp)
-	fs.StringVar(&o.format, "format", "", "output format: table, csv, tsv, json, jsonl, line, markdown, list (default: table on a terminal, csv otherwise)")
-	fs.BoolVar(&o.header, "header", true, "print column names in csv, tsv and list output")
-	fs.BoolVar(&o.bail, "bail", false, "stop at the first failing statement")
-	addLiveFlags(fs, o)
-	addWriteFlags(fs, o)
-	addHistoryFlags(fs, &o.history)
-	addFleetFlags(fs, &o.fleet)
+	fs.SetOutput(c.stderr)
+	c.spool.define(fs)
+	fs.StringVar(&c.db, "db", "", "keep the index in this file and re-read only changed queue files next time (default: a cache index per queue, see --no-cache)")
+	fs.BoolVar(&c.noCache, "no-cache", false, "answer a read-only statement straight from the queue files, and index anything else afresh into a temporary file removed at exit, instead of using the cache index kept in "+cacheDirHelp)
+	fs.StringVar(&c.format, "format", "", "output format: table, csv, tsv, json, jsonl, line, markdown, list (default: table on a terminal, csv otherwise)")
+	fs.BoolVar(&c.header, "header", true, "print column names in csv, tsv and list output")
+	fs.BoolVar(&c.bail, "bail", false, "stop at the first failing statement")
+	fs.BoolVar(&c.version, "version", false, "print mqsql's version and commit, and exit (as mqsql version)")
+	c.live.define(fs)
+	c.write.define(fs)
+	addHistoryFlags(fs, &c.history)
+	addFleetFlags(fs, &c.fleet)
 	fs.Usage = func() { usage(fs) }
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	return fs
+}
+
+// parse reads args, flags anywhere among them, into c.
+func (c *QueryCommand) parse(args []string) error {
+	rest, err := parseAnywhere(c.flags(), args)
+	if err != nil {
+		return err
 	}
-	switch fs.NArg() {
+	if c.version {
+		return nil
+	}
+	switch len(rest) {
 	case 0:
 	case 1:
-		o.sql = fs.Arg(0)
+		c.sql = rest[0]
 	default:
-		return nil, fmt.Errorf("expected one SQL argument, got %d: quote the statement, e.g. mqsql \"SELECT * FROM messages\"", fs.NArg())
+		return usagef("expected one SQL argument, got %d (%s): quote the statement, e.g. mqsql \"SELECT * FROM messages\"; put -- before SQL that starts with -", len(rest), quoteArgs(rest))
 	}
-	if err := chooseDriver(o); err != nil {
-		return nil, err
+	return c.spool.choose()
+}
+
+// quoteArgs shows the arguments taken for SQL, so that the user sees how the shell split them.
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = strconv.Quote(a)
 	}
-	return o, nil
+	return strings.Join(q, " ")
 }
 
 // usage is --help: what mqsql is, examples an admin can paste, the tables, views and
 // commands to know, then the flags.
 func usage(fs *flag.FlagSet) {
 	w := fs.Output()
-	fmt.Fprint(w, `Usage: mqsql [flags] [SQL]
-       mqsql watch --db FILE [flags]
-       mqsql restore [--spool DIR] [--db FILE] BACKUP_FOLDER...
+	fmt.Fprint(w, `Usage: mqsql [flags] [SQL] [flags]
+       mqsql watch [--db FILE] [flags]
+       mqsql restore [--spool DIR] [--db FILE] [--again] BACKUP_FOLDER...
+       mqsql version
+
+Flags may stand before or after the SQL; -- ends them.
 
 mqsql reads the Postfix mail queue into an SQL index and answers SQL about it. With SQL as an
 argument it runs it and exits; with no argument it reads statements from standard input, or
@@ -122,19 +127,42 @@ Flags:
 	fs.PrintDefaults()
 }
 
-// addLiveFlags declares the flags that keep an index current; mqsql watch shares them.
-func addLiveFlags(fs *flag.FlagSet, o *options) {
-	fs.DurationVar(&o.poll, "poll", 0, "poll the spool at this interval instead of watching it with inotify (e.g. 2s; for NFS)")
-	fs.DurationVar(&o.reconcile, "reconcile", 5*time.Minute, "interval of the full reconcile pass that catches anything the watcher missed")
-	fs.DurationVar(&o.retention, "retention", 7*24*time.Hour, "how long rows of the events table are kept")
+// liveFlags are the flags that keep an index current; mqsql watch and the REPL share them.
+// Their defaults are the index package's.
+type liveFlags struct {
+	poll      time.Duration // poll at this interval instead of watching; 0 = watch
+	reconcile time.Duration // full reconcile pass interval
+	retention time.Duration // how long events rows are kept
 }
 
-// addWriteFlags declares the flags of DELETE and UPDATE statements, which act on the spool.
-func addWriteFlags(fs *flag.FlagSet, o *options) {
-	fs.BoolVar(&o.dryRun, "dry-run", false, "print what a DELETE or UPDATE would do (counts, a sample, the exact postsuper commands) and change nothing")
-	fs.BoolVar(&o.yes, "yes", false, "act on DELETE and UPDATE statements without asking (needed when not interactive)")
-	fs.BoolVar(&o.force, "force", false, "allow DELETE or UPDATE without a WHERE clause")
-	fs.StringVar(&o.backupDir, "backup", "/var/lib/mqsql/quarantine", "where deleted messages are copied first (a folder per statement: a tar archive and a manifest)")
-	fs.BoolVar(&o.noBackup, "no-backup", false, "delete without keeping a copy")
-	fs.BoolVar(&o.includeActive, "include-active", false, "also act on messages in the active queue (delivery in progress)")
+// define declares the live flags on fs.
+func (f *liveFlags) define(fs *flag.FlagSet) {
+	fs.DurationVar(&f.poll, "poll", 0, "poll the spool at this interval instead of watching it with inotify (e.g. 2s; for NFS)")
+	fs.DurationVar(&f.reconcile, "reconcile", index.DefaultReconcile, "interval of the full reconcile pass that catches anything the watcher missed")
+	fs.DurationVar(&f.retention, "retention", index.DefaultRetention, "how long rows of the events table are kept")
+}
+
+// options turns the live flags into watcher options.
+func (f liveFlags) options(logf func(string, ...any)) index.WatchOptions {
+	return index.WatchOptions{Poll: f.poll, Reconcile: f.reconcile, Retention: f.retention, Logf: logf}
+}
+
+// writeFlags are the flags of DELETE and UPDATE statements, which act on the spool.
+type writeFlags struct {
+	dryRun        bool
+	yes           bool
+	force         bool
+	backupDir     string
+	noBackup      bool
+	includeActive bool
+}
+
+// define declares the write flags on fs.
+func (f *writeFlags) define(fs *flag.FlagSet) {
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print what a DELETE or UPDATE would do (counts, a sample, the exact postsuper commands) and change nothing")
+	fs.BoolVar(&f.yes, "yes", false, "act on DELETE and UPDATE statements without asking (needed when not interactive)")
+	fs.BoolVar(&f.force, "force", false, "allow DELETE or UPDATE without a WHERE clause")
+	fs.StringVar(&f.backupDir, "backup", mqsql.DefaultBackupBase, "where deleted messages are copied first (a folder per statement: a tar archive and a manifest)")
+	fs.BoolVar(&f.noBackup, "no-backup", false, "delete without keeping a copy")
+	fs.BoolVar(&f.includeActive, "include-active", false, "also act on messages in the active queue (delivery in progress)")
 }

@@ -61,41 +61,38 @@ func fleetConfig(f fleetFlags) (fleet.Config, error) {
 	return fleet.Config{Hosts: hosts, SSH: ssh, Parallel: f.parallel, Timeout: f.timeout}, nil
 }
 
-// runFleet runs o.sql on every host of --hosts and prints one result set, or the --merge
+// runFleet runs c.sql on every host of --hosts and prints one result set, or the --merge
 // statement's over it. Every host that did not answer is named on stderr and makes the exit
 // status 1; json and jsonl also carry it as a row with host_error.
-func runFleet(ctx context.Context, o *options, opt output.Options, stdout, stderr io.Writer) int {
-	cfg, err := fleetConfig(o.fleet)
-	if err == nil && o.sql == "" {
+func (c *QueryCommand) runFleet(ctx context.Context, opt output.Options) error {
+	cfg, err := fleetConfig(c.fleet)
+	if err == nil && c.sql == "" {
 		err = fmt.Errorf("--hosts needs the statement as an argument")
 	}
 	if err == nil {
-		err = fleet.CheckRead(o.sql)
+		err = fleet.CheckRead(c.sql)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "mqsql: %v\n", err)
-		return exitUsage
+		return &usageError{err}
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	answers := fleet.Run(ctx, cfg, o.sql)
-	reportHosts(answers, stderr)
+	answers := fleet.Run(ctx, cfg, c.sql)
+	reportHosts(answers, c.stderr)
 	jsonish := opt.Format == output.JSON || opt.Format == output.JSONL
-	cols, rows := fleet.Combine(answers, jsonish && o.fleet.merge == "")
-	if o.fleet.merge != "" {
-		if cols, rows, err = fleet.Merge(ctx, cols, rows, o.fleet.merge); err != nil {
-			fmt.Fprintf(stderr, "mqsql: %v\n", err)
-			return exitError
+	cols, rows := fleet.Combine(answers, jsonish && c.fleet.merge == "")
+	if c.fleet.merge != "" {
+		if cols, rows, err = fleet.Merge(ctx, cols, rows, c.fleet.merge); err != nil {
+			return err
 		}
 	}
-	if err := output.Write(stdout, opt, cols, rows); err != nil {
-		fmt.Fprintf(stderr, "mqsql: %v\n", err)
-		return exitError
+	if err := output.Write(c.stdout, opt, cols, rows); err != nil {
+		return err
 	}
 	if fleet.CountFailed(answers) > 0 {
-		return exitError
+		return errReported
 	}
-	return exitOK
+	return nil
 }
 
 // reportHosts writes, host by host, what each host's mqsql said on stderr and why a host did

@@ -20,7 +20,8 @@ import (
 // one-shot run, too short-lived to be the file's watcher). It implements shell.Live.
 type keeper struct {
 	ctx      context.Context // lives as long as the session: a watcher taken over runs in it
-	o        *options
+	db       string          // the index file
+	live     liveFlags       // how to watch, after taking over
 	ix       *index.Index
 	sp       mqsql.Spool
 	stderr   io.Writer
@@ -34,8 +35,8 @@ type keeper struct {
 
 // newKeeper returns the live view of ix; owner is the watcher that kept the file when it was
 // opened (nil: this process brought the index up to date itself).
-func newKeeper(ctx context.Context, o *options, ix *index.Index, sp mqsql.Spool, stderr io.Writer, owner *index.OwnerInfo, takeOver bool) *keeper {
-	return &keeper{ctx: ctx, o: o, ix: ix, sp: sp, stderr: stderr, owner: owner, takeOver: takeOver}
+func newKeeper(ctx context.Context, db string, live liveFlags, ix *index.Index, sp mqsql.Spool, stderr io.Writer, owner *index.OwnerInfo, takeOver bool) *keeper {
+	return &keeper{ctx: ctx, db: db, live: live, ix: ix, sp: sp, stderr: stderr, owner: owner, takeOver: takeOver}
 }
 
 // BeforeStatement makes sure the index is current for the next statement (shell.Session).
@@ -49,8 +50,8 @@ func (k *keeper) BeforeStatement(ctx context.Context) error {
 	case k.owner == nil:
 		return nil // read once when the run began, like every one-shot run
 	}
-	info, live, err := index.WaitForOwner(ctx, k.o.db, func(info index.OwnerInfo) {
-		fmt.Fprintf(k.stderr, "mqsql: waiting for the watcher of %s (pid %d) to finish loading it\n", k.o.db, info.PID)
+	info, live, err := index.WaitForOwner(ctx, k.db, func(info index.OwnerInfo) {
+		fmt.Fprintf(k.stderr, "mqsql: waiting for the watcher of %s (pid %d) to finish loading it\n", k.db, info.PID)
 	})
 	if err != nil {
 		return err
@@ -71,12 +72,12 @@ func (k *keeper) ownerStopped(ctx context.Context) error {
 			return err
 		}
 		fmt.Fprintf(k.stderr, "mqsql: the watcher that kept %s current (pid %d) has stopped; "+
-			"this session keeps it current from now on, until it ends\n", k.o.db, gone)
+			"this session keeps it current from now on, until it ends\n", k.db, gone)
 		return nil
 	}
 	k.refresh = true
 	fmt.Fprintf(k.stderr, "mqsql: the watcher that kept %s current (pid %d) has stopped; "+
-		"this run re-reads the spool before each statement from now on\n", k.o.db, gone)
+		"this run re-reads the spool before each statement from now on\n", k.db, gone)
 	_, err := k.ix.Reconcile(ctx, k.sp)
 	return err
 }
@@ -84,9 +85,9 @@ func (k *keeper) ownerStopped(ctx context.Context) error {
 // takeOverIndex claims the file and starts watching the spool. It reports false, and follows,
 // when another watcher claimed the file first.
 func (k *keeper) takeOverIndex() (bool, error) {
-	claim, err := index.ClaimIndex(k.o.db)
+	claim, err := index.ClaimIndex(k.db)
 	if errors.Is(err, index.ErrOwned) {
-		info, live, err := index.WaitForOwner(k.ctx, k.o.db, nil)
+		info, live, err := index.WaitForOwner(k.ctx, k.db, nil)
 		if live {
 			k.owner = &info
 		}
@@ -95,10 +96,10 @@ func (k *keeper) takeOverIndex() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	w, err := k.ix.Watch(k.ctx, k.sp, liveOptions(k.o, nil))
+	w, err := k.ix.Watch(k.ctx, k.sp, k.live.options(nil))
 	if err != nil {
 		claim.Release()
-		return false, fmt.Errorf("take over keeping %s current: %w", k.o.db, err)
+		return false, fmt.Errorf("take over keeping %s current: %w", k.db, err)
 	}
 	if err := claim.SetState(index.OwnerReady); err != nil {
 		w.Close()
@@ -153,21 +154,21 @@ func (k *keeper) stop() {
 // eventsNotice returns the guard's observer that explains, once, an events table read in a run
 // that no watcher keeps: rows there come only from a watcher, so a 0 means "nobody looked".
 // watched is nil for an index in memory.
-func eventsNotice(o *options, stderr io.Writer, watched func() bool) func(index.Statement) {
+func eventsNotice(db string, followsCache bool, stderr io.Writer, watched func() bool) func(index.Statement) {
 	told := false
 	return func(st index.Statement) {
 		if told || !readsTable(st, "events") || (watched != nil && watched()) {
 			return
 		}
 		told = true
-		if o.db == "" || o.followsCache {
+		if db == "" || followsCache {
 			fmt.Fprintln(stderr, "mqsql: note: events is empty in a run without --db that no watcher keeps: it records "+
 				"arrivals, moves and departures only while a watcher keeps the index (mqsql watch keeps the cache "+
 				"that runs without --db read; mqsql watch --db FILE keeps FILE)")
 			return
 		}
 		fmt.Fprintf(stderr, "mqsql: note: no watcher keeps %s, so events holds only what was recorded while one ran "+
-			"(mqsql watch --db %s keeps it current)\n", o.db, o.db)
+			"(mqsql watch --db %s keeps it current)\n", db, db)
 	}
 }
 

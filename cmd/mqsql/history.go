@@ -55,9 +55,8 @@ func defaultHistoryDays() int {
 // readHistory reads the mail log into the index after the spool: from where the last run
 // stopped, each new line once. A log that cannot be read is a warning: the queue's rows are
 // still good.
-func readHistory(ctx context.Context, o *options, ix *index.Index, sp mqsql.QueueDir, stderr io.Writer) {
-	h := o.history
-	lr, ok := o.driver.(mqsql.LogReader)
+func readHistory(ctx context.Context, h historyFlags, driver mqsql.Driver, ix *index.Index, sp mqsql.QueueDir, stderr io.Writer) {
+	lr, ok := driver.(mqsql.LogReader)
 	if h.days <= 0 || !ok {
 		return
 	}
@@ -88,9 +87,8 @@ const followBatch = 2000
 // followHistory is mqsql watch's hook: it reads the mail log on from the saved positions,
 // then follows each current (not rotated) file until ctx ends. The returned function waits
 // for the followers to stop.
-func followHistory(ctx context.Context, o *options, ix *index.Index, sp mqsql.QueueDir, logger *log.Logger) func() {
-	h := o.history
-	lr, ok := o.driver.(mqsql.LogReader)
+func followHistory(ctx context.Context, h historyFlags, driver mqsql.Driver, ix *index.Index, sp mqsql.QueueDir, logger *log.Logger) func() {
+	lr, ok := driver.(mqsql.LogReader)
 	if h.days <= 0 || !ok {
 		return func() {}
 	}

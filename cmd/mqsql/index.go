@@ -17,14 +17,14 @@ import (
 // the file (mqsql watch, or a REPL), the index is current already and is read as it is, and
 // the watcher is returned (nil otherwise); without one this process reconciles it with the
 // spool.
-func openIndex(ctx context.Context, o *options, sp mqsql.QueueDir, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
-	ix, err := openIndexFile(ctx, o, sp.Dir(), stderr)
+func (c *QueryCommand) openIndex(ctx context.Context, sp mqsql.QueueDir, warnings *cappedWarnings) (*index.Index, *index.OwnerInfo, error) {
+	ix, err := c.openIndexFile(ctx, sp.Dir())
 	if err != nil {
-		return nil, nil, indexAccessError(o.db, err)
+		return nil, nil, indexAccessError(c.db, err)
 	}
-	if o.db != "" {
-		info, live, err := index.WaitForOwner(ctx, o.db, func(info index.OwnerInfo) {
-			fmt.Fprintf(stderr, "mqsql: waiting for mqsql watch (pid %d) to finish loading %s\n", info.PID, o.db)
+	if c.db != "" {
+		info, live, err := index.WaitForOwner(ctx, c.db, func(info index.OwnerInfo) {
+			fmt.Fprintf(c.stderr, "mqsql: waiting for mqsql watch (pid %d) to finish loading %s\n", info.PID, c.db)
 		})
 		if err != nil {
 			ix.Close()
@@ -34,11 +34,11 @@ func openIndex(ctx context.Context, o *options, sp mqsql.QueueDir, warnings *cap
 			return ix, &info, nil
 		}
 	}
-	if err := syncIndex(ctx, ix, sp, warnings, stderr); err != nil {
+	if err := syncIndex(ctx, ix, sp, warnings, c.stderr); err != nil {
 		ix.Close()
 		return nil, nil, err
 	}
-	readHistory(ctx, o, ix, sp, stderr)
+	readHistory(ctx, c.history, c.spool.driver, ix, sp, c.stderr)
 	return ix, nil, nil
 }
 
@@ -46,12 +46,12 @@ func openIndex(ctx context.Context, o *options, sp mqsql.QueueDir, warnings *cap
 // statements given as the argument that use no table only an index keeps (events), a direct
 // database that reads the spool as the statement asks (no index file of any kind); otherwise
 // the index (openIndex).
-func openAnswering(ctx context.Context, o *options, sp mqsql.QueueDir, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
-	if o.noCache && o.db == "" && o.sql != "" && index.DirectReadable(o.sql) {
+func (c *QueryCommand) openAnswering(ctx context.Context, sp mqsql.QueueDir, warnings *cappedWarnings) (*index.Index, *index.OwnerInfo, error) {
+	if c.noCache && c.db == "" && c.sql != "" && index.DirectReadable(c.sql) {
 		ix, err := index.OpenDirect(ctx, sp, index.WithClock(clock))
 		return ix, nil, err
 	}
-	return openIndex(ctx, o, sp, warnings, stderr)
+	return c.openIndex(ctx, sp, warnings)
 }
 
 // openIndexFile opens --db FILE, or without it the cache index of this queue (see
@@ -59,18 +59,19 @@ func openAnswering(ctx context.Context, o *options, sp mqsql.QueueDir, warnings 
 // cannot be used, a temporary index for this run. The cache and the temporary index are files
 // that are never fsynced, whose pages the kernel caches, so that the default invocation stays
 // small in memory on a big queue.
-func openIndexFile(ctx context.Context, o *options, spoolDir string, stderr io.Writer) (*index.Index, error) {
-	if o.db != "" {
-		return index.Open(ctx, o.db, index.WithClock(clock))
+func (c *QueryCommand) openIndexFile(ctx context.Context, spoolDir string) (*index.Index, error) {
+	if c.db != "" {
+		return index.Open(ctx, c.db, index.WithClock(clock))
 	}
-	if !o.noCache {
-		ix, err := openCache(ctx, o.driver.Name(), spoolDir)
+	if !c.noCache {
+		ix, err := openCache(ctx, c.spool.driver.Name(), spoolDir)
 		if err == nil {
 			return ix, nil
 		}
 		if !errors.Is(err, index.ErrCacheBusy) {
-			fmt.Fprintf(stderr, "mqsql: warning: not using the cache index (%v); indexing the queue afresh for this run\n", err)
-		} else if ix, err := followCache(ctx, o, spoolDir, stderr); ix != nil || err != nil {
+			fmt.Fprintf(c.stderr, "mqsql: warning: not using the cache index (%v); indexing the queue afresh for this run\n", err)
+		} else if ix, path, err := followCache(ctx, c.spool.driver.Name(), spoolDir, c.stderr); ix != nil || err != nil {
+			c.db, c.followsCache = path, ix != nil
 			return ix, err
 		}
 	}

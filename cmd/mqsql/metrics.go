@@ -41,6 +41,9 @@ func checkMetricsFlags(m *metricsFlags) error {
 		}
 		return nil
 	}
+	if _, _, err := net.SplitHostPort(m.listen); err != nil {
+		return fmt.Errorf("--listen %s: %w: give HOST:PORT, or :PORT for every address (e.g. --listen :9481, as exporters take it)", m.listen, err)
+	}
 	if m.deferredDomains < 1 {
 		return fmt.Errorf("--deferred-domains must be at least 1, got %d", m.deferredDomains)
 	}

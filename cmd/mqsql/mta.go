@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/mqsql/mqsql"
@@ -20,10 +22,18 @@ func newDrivers() []mqsql.Driver {
 	return []mqsql.Driver{&postfix.Driver{}, &sendmail.Driver{}, &exim.Driver{}}
 }
 
-// addSpoolFlag defines --spool and --mta, which every subcommand reads the same way.
-func addSpoolFlag(fs *flag.FlagSet, o *options) {
-	fs.StringVar(&o.spool, "spool", "", "the queue directory (default: the one the MTA's configuration names; Postfix: postconf -h queue_directory, else "+postfix.DefaultQueueDirectory+"; Sendmail: "+sendmail.DefaultConfig+"'s QueueDirectory, whose queue groups (Q lines, q* directories) one run reads together, else "+sendmail.DefaultQueueDirectory+"; Exim: exim -bP spool_directory, else /var/spool/exim4)")
-	fs.StringVar(&o.mta, "mta", "auto", "the MTA whose queue --spool holds: "+strings.Join(driverNames(), ", ")+", or auto (the one whose queue --spool is, else the one installed)")
+// spoolFlags are --spool and --mta, which every command reads the same way, and the driver
+// they choose (set by choose, once the flags are parsed).
+type spoolFlags struct {
+	spool  string
+	mta    string       // a driver's name or "auto"
+	driver mqsql.Driver // the MTA --mta and --spool chose
+}
+
+// define declares --spool and --mta on fs.
+func (f *spoolFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.spool, "spool", "", "the queue directory (default: the one the MTA's configuration names; Postfix: postconf -h queue_directory, else "+postfix.DefaultQueueDirectory+"; Sendmail: "+sendmail.DefaultConfig+"'s QueueDirectory, whose queue groups (Q lines, q* directories) one run reads together, else "+sendmail.DefaultQueueDirectory+"; Exim: exim -bP spool_directory, else /var/spool/exim4)")
+	fs.StringVar(&f.mta, "mta", "auto", "the MTA whose queue --spool holds: "+strings.Join(driverNames(), ", ")+", or auto (the one whose queue --spool is, else the one installed)")
 }
 
 func driverNames() []string {
@@ -34,11 +44,14 @@ func driverNames() []string {
 	return names
 }
 
-// chooseDriver picks the driver --mta names for --spool, refusing as a usage error a --spool
+// choose picks the driver --mta names for --spool, refusing as a usage error a --spool
 // directory that is no queue directory of it: reading it would answer "no mail" about a queue
 // nobody looked at. A path that is missing or no directory, or may not be read, is left to
 // opening the spool, which names it (exit 1).
-func chooseDriver(o *options) error {
+func (o *spoolFlags) choose() error {
+	if err := spoolExists(o.spool); err != nil {
+		return err
+	}
 	ds := newDrivers()
 	if o.mta != "" && o.mta != "auto" {
 		for _, d := range ds {
@@ -47,7 +60,7 @@ func chooseDriver(o *options) error {
 				return checkSpool(d, o.spool)
 			}
 		}
-		return fmt.Errorf("--mta %s: unknown MTA (use %s or auto)", o.mta, strings.Join(driverNames(), ", "))
+		return usagef("--mta %s: unknown MTA (use %s or auto)", o.mta, strings.Join(driverNames(), ", "))
 	}
 	o.driver = ds[0]
 	if o.spool == "" {
@@ -68,6 +81,23 @@ func chooseDriver(o *options) error {
 	return checkSpool(ds[0], o.spool)
 }
 
+// spoolExists is the usage error (exit status 2, as the README promises) for a --spool that
+// names nothing or no directory: a mistyped path, said once. A directory that may not be read
+// is left to opening the spool (exit status 1).
+func spoolExists(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usagef("--spool %s: no such directory", dir)
+	case err == nil && !st.IsDir():
+		return usagef("--spool %s: not a directory", dir)
+	}
+	return nil
+}
+
 // checkSpool is the usage error for a dir that is no queue directory of d.
 func checkSpool(d mqsql.Driver, dir string) error {
 	if dir == "" {
@@ -75,18 +105,18 @@ func checkSpool(d mqsql.Driver, dir string) error {
 	}
 	var nq *mqsql.NotQueueError
 	if err := d.Check(dir); errors.As(err, &nq) && nq.Missing != nil {
-		return fmt.Errorf("--spool %w", err)
+		return &usageError{fmt.Errorf("--spool %w", err)}
 	}
 	return nil
 }
 
-// openQueue opens the run's one queue directory: --spool, or the one the MTA's configuration
+// open opens the run's one queue directory: --spool, or the one the MTA's configuration
 // names, saying so (through warnf) when that configuration could not be read. warn receives
 // the spool's own warnings. With --spool the configuration is not asked where the queue is,
 // so that no missing MTA binary is warned about when nothing needs it.
-func openQueue(ctx context.Context, o *options, warnf func(format string, args ...any), warn func(error)) (mqsql.QueueDir, error) {
+func (o *spoolFlags) open(ctx context.Context, warnf func(format string, args ...any), warn func(error)) (mqsql.QueueDir, error) {
 	if o.driver == nil {
-		if err := chooseDriver(o); err != nil {
+		if err := o.choose(); err != nil {
 			return nil, err
 		}
 	}

@@ -194,13 +194,22 @@ func TestEximRestoreRealExim(t *testing.T) {
 	restoreAgain(t, e, backup, folders[0], before, beforeSlow)
 }
 
-// restoreAgain restores the folder a second time, when every message's ID is taken: each
-// comes back under a new ID that exim -bp (-qGslowq -bp) lists with the size, sender,
-// recipients and frozen state it had, and a forced delivery of each one not frozen (exim -M)
-// defers it on the refused connection: Exim reads its rewritten -H and -D as its own.
+// restoreAgain restores the folder a second time: refused without --again (exit 1, exim -bp
+// unchanged); with it, when every message's ID is taken, each comes back under a new ID that
+// exim -bp (-qGslowq -bp) lists with the size, sender, recipients and frozen state it had, and
+// a forced delivery of each one not frozen (exim -M) defers it on the refused connection: Exim
+// reads its rewritten -H and -D as its own.
 func restoreAgain(t *testing.T, e *eximtest.Exim, backup, folder string, before, beforeSlow map[string]eximtest.Message) {
 	t.Helper()
+	listed := bpListing(t, e)
 	r := runMQSQL(t, "", "restore", "--mta", "exim", "--spool", e.Spool, "--backup", backup, folder)
+	if r.code != exitError || !strings.Contains(r.stderr, "already restored on ") || strings.Contains(r.stdout, " -> ") {
+		t.Fatalf("second restore without --again: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if now := bpListing(t, e); !reflect.DeepEqual(now, listed) {
+		t.Fatalf("a refused restore changed exim -bp:\n%+v\nbefore:\n%+v", now, listed)
+	}
+	r = runMQSQL(t, "", "restore", "--again", "--mta", "exim", "--spool", e.Spool, "--backup", backup, folder)
 	if r.code != exitOK || !strings.Contains(r.stdout, "Restored: 3, failed: 0.") || strings.Count(r.stdout, "(a new message ID: ") != 3 {
 		t.Fatalf("second restore: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,7 +25,12 @@ func restoredPairs(out string) [][2]string {
 // --force.
 func deleteAndRestore(t *testing.T, pf *postfixtest.Postfix, sender string) runResult {
 	t.Helper()
-	backup := t.TempDir()
+	return deleteAndRestoreIn(t, pf, sender, t.TempDir())
+}
+
+// deleteAndRestoreIn is deleteAndRestore with the backup base named.
+func deleteAndRestoreIn(t *testing.T, pf *postfixtest.Postfix, sender, backup string) runResult {
+	t.Helper()
 	r := runMQSQL(t, "", "--backup", backup, "--yes", "--force", "DELETE FROM messages WHERE sender = '"+sender+"'")
 	if r.code != 0 {
 		t.Fatalf("delete: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -82,5 +88,40 @@ func TestLiveRestoreHeldStaysHeld(t *testing.T) {
 	q := byKey(t, pf)
 	if n := countSender(q, sender, "hold"); n != 7 || countSender(q, sender, "") != 7 {
 		t.Errorf("after restore: %d of %d messages from %s held, want 7 of 7\n%s", n, countSender(q, sender, ""), sender, r.stdout)
+	}
+}
+
+// TestLiveRestoreOnce restores a folder on the live Postfix, then restores it again: the
+// second run is refused (exit 1, saying when and by whom), maildrop gets no file and postqueue
+// lists the sender's mail once, not twice.
+func TestLiveRestoreOnce(t *testing.T) {
+	pf := postfixtest.Require(t)
+	const sender = "once@spam.test"
+	liveQueue(t, pf, map[string]int{sender: 5})
+	backup := t.TempDir()
+	r := deleteAndRestoreIn(t, pf, sender, backup)
+	if err := pf.Settle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := countSender(byKey(t, pf), sender, ""); n != 5 {
+		t.Fatalf("after the restore: %d messages from %s, want 5\n%s", n, sender, r.stdout)
+	}
+	folders, _ := filepath.Glob(filepath.Join(backup, "2*"))
+	again := runMQSQL(t, "", "restore", "--backup", backup, folders[0])
+	if again.code != exitError || !strings.Contains(again.stderr, "already restored on ") || !strings.Contains(again.stderr, " by root") {
+		t.Errorf("second restore: exit %d\n%s\n%s", again.code, again.stdout, again.stderr)
+	}
+	if left, _ := os.ReadDir(filepath.Join(pf.QueueDir(), "maildrop")); len(left) != 0 {
+		t.Errorf("a refused restore left %d files in maildrop", len(left))
+	}
+	if err := pf.Settle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := countSender(byKey(t, pf), sender, ""); n != 5 {
+		t.Errorf("after a refused second restore: %d messages from %s, want 5", n, sender)
+	}
+	list := runMQSQL(t, "", "restore", backup)
+	if list.code != 0 || !strings.Contains(list.stdout, "[restored ") {
+		t.Errorf("listing the base: exit %d\n%s\n%s", list.code, list.stdout, list.stderr)
 	}
 }

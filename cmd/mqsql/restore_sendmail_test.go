@@ -76,7 +76,11 @@ func TestSendmailDeleteRestore(t *testing.T) {
 	}
 	checkSendmailRecords(t, backup, folder, backupfolder.RestoredName, func(id mqsql.RestoredID) bool { return id.NewQueueID == id.QueueID })
 
-	again := runMQSQL(t, "", "restore", "--mta", "sendmail", "--spool", dir, "--backup", backup, folder)
+	refused := runMQSQL(t, "", "restore", "--mta", "sendmail", "--spool", dir, "--backup", backup, folder)
+	if refused.code != exitError || !strings.Contains(refused.stderr, "already restored on ") || len(readFiles(t, dir)) != len(orig) {
+		t.Fatalf("second restore without --again: exit %d\n%s\n%s", refused.code, refused.stdout, refused.stderr)
+	}
+	again := runMQSQL(t, "", "restore", "--again", "--mta", "sendmail", "--spool", dir, "--backup", backup, folder)
 	if again.code != 0 || strings.Count(again.stdout, "(a new queue ID: ") != 7 {
 		t.Fatalf("second restore: exit %d\n%s\n%s", again.code, again.stdout, again.stderr)
 	}
@@ -251,6 +255,26 @@ func TestSendmailRestoreRealSendmail(t *testing.T) {
 	}
 	if lost, _ := sm.Mailq(ctx, "-qL"); len(lost) != 0 {
 		t.Errorf("Sendmail set restored mail aside as lost: %+v", lost)
+	}
+	restoreTwiceRefused(t, sm, backup, folder)
+}
+
+// restoreTwiceRefused restores the folder a second time without --again: refused (exit 1,
+// when and by whom), and mailq lists the same messages as before.
+func restoreTwiceRefused(t *testing.T, sm *sendmailtest.Sendmail, backup, folder string) {
+	t.Helper()
+	ctx := context.Background()
+	before, err := sm.MailqAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runMQSQL(t, "", "restore", "--mta", "sendmail", "--spool", sm.Queue, "--backup", backup, folder)
+	if r.code != exitError || !strings.Contains(r.stderr, "already restored on ") || !strings.Contains(r.stderr, " by ") {
+		t.Errorf("second restore: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	after, err := sm.MailqAll(ctx)
+	if err != nil || len(after) != len(before) || !reflect.DeepEqual(byID(after), byID(before)) {
+		t.Errorf("mailq after a refused restore (%v):\n%+v\nbefore:\n%+v", err, after, before)
 	}
 }
 

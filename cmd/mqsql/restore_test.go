@@ -140,13 +140,14 @@ func TestRestoreListsBackupBase(t *testing.T) {
 	}
 }
 
-// TestRestoreRecordsMapping restores a folder twice: each run leaves its own record of old
-// ID -> maildrop name (new ID on live Postfix) in the folder, and the audit record lists it too.
+// TestRestoreRecordsMapping restores a folder twice (the second time with --again): each run
+// leaves its own record of old ID -> maildrop name (new ID on live Postfix) in the folder, and
+// the audit record lists it too.
 func TestRestoreRecordsMapping(t *testing.T) {
 	dir, backup := deleteWithBackup(t, "brief-long@x.test", 2)
 	folder, m := onlyBackup(t, backup)
 	for i, name := range []string{postfix.RestoredName, "restored.2.json"} {
-		if r := runMQSQL(t, "", "restore", "--spool", dir, "--backup", backup, folder); r.code != 0 {
+		if r := runMQSQL(t, "", "restore", "--again", "--spool", dir, "--backup", backup, folder); r.code != 0 {
 			t.Fatalf("restore %d: exit %d\n%s\n%s", i, r.code, r.stdout, r.stderr)
 		}
 		data, err := os.ReadFile(filepath.Join(folder, name))

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,31 +16,6 @@ import (
 	"golang.org/x/term"
 )
 
-// Exit statuses: sqlite3's and psql's habits, which scripts around mqsql already know.
-const (
-	exitOK    = 0
-	exitError = 1 // an SQL statement or the index failed
-	exitUsage = 2
-)
-
-// run is the whole command: main only adds the process around it, so tests call run directly.
-// Everything mqsql says to people on stderr (errors, warnings, the daemon's log) quotes mail
-// data, so stderr is escaped here, in one place, as the table output is; only the progress
-// line writes past it (see unescaped). Query results on stdout are the output formats' job:
-// csv to a pipe must stay exact.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	errw := output.Escaping(stderr)
-	defer errw.Flush()
-	if len(args) > 0 {
-		if sub, ok := subcommands[args[0]]; ok {
-			outw := output.Escaping(stdout)
-			defer outw.Flush()
-			return sub(ctx, args[1:], stdin, outw, errw)
-		}
-	}
-	return runQuery(ctx, args, stdin, stdout, errw)
-}
-
 // unescaped returns the destination of an escaping writer, for mqsql's own terminal control
 // (the progress line): what goes there carries no mail data.
 func unescaped(w io.Writer) io.Writer {
@@ -51,100 +25,96 @@ func unescaped(w io.Writer) io.Writer {
 	return w
 }
 
-// subcommands are the commands that are not a query; each file that adds one registers it.
-// A subcommand's stdout, like its stderr, is a report for people (restore's list of queue IDs
-// from a manifest), so run escapes both.
-var subcommands = map[string]func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int{}
-
-// runQuery runs SQL from the argument, standard input or the REPL.
-func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+// Run implements Command: it runs SQL from the argument, standard input or the REPL.
+func (c *QueryCommand) Run(ctx context.Context, args []string) error {
+	if err := c.parse(args); err != nil {
+		return err
 	}
+	if c.version {
+		return (&VersionCommand{streams: c.streams}).Run(ctx, nil)
+	}
+	opt, err := outputOptions(c.format, c.header, c.stdout)
 	if err != nil {
-		fmt.Fprintf(stderr, "mqsql: %v\n", err)
-		return exitUsage
+		return &usageError{err}
 	}
-	opt, err := outputOptions(o, stdout)
-	if err != nil {
-		fmt.Fprintf(stderr, "mqsql: %v\n", err)
-		return exitUsage
-	}
-	if o.fleet.hosts != "" || o.fleet.merge != "" {
-		return runFleet(ctx, o, opt, stdout, stderr)
+	if c.fleet.hosts != "" || c.fleet.merge != "" {
+		return c.runFleet(ctx, opt)
 	}
 	// Ctrl-C stops indexing and scripts between steps, so a delete ends between messages
 	// with its report and audit record. The REPL handles Ctrl-C itself, per statement.
 	replCtx := ctx
 	ctx, stopInterrupt := signal.NotifyContext(ctx, os.Interrupt)
 	defer stopInterrupt()
-	warnings := &cappedWarnings{w: stderr}
-	sp, err := openQueue(ctx, o, func(format string, args ...any) { fmt.Fprintf(stderr, "mqsql: "+format+"\n", args...) }, warnings.warn)
+	warnings := &cappedWarnings{w: c.stderr}
+	sp, err := c.spool.open(ctx, func(format string, args ...any) { fmt.Fprintf(c.stderr, "mqsql: "+format+"\n", args...) }, warnings.warn)
 	if err != nil {
-		fmt.Fprintf(stderr, "mqsql: %v\n", err)
-		return exitError
+		return err
 	}
 	defer sp.Close()
-	ix, followed, err := openAnswering(ctx, o, sp, warnings, stderr)
+	ix, followed, err := c.openAnswering(ctx, sp, warnings)
 	if err != nil {
-		fmt.Fprintf(stderr, "mqsql: %v\n", err)
-		return exitError
+		return err
 	}
 	defer ix.Close()
 	ix.UseSpool(sp) // header(), body() and .cat read messages from it
-	s, closeSession, err := openSession(ctx, o, ix, sp, sessionIO{stdout: stdout, stderr: stderr, out: opt})
+	s, closeSession, err := openSession(ctx, c.write, c.bail, ix, sp, sessionIO{stdout: c.stdout, stderr: c.stderr, out: opt})
 	if err != nil {
-		fmt.Fprintf(stderr, "mqsql: %v\n", err)
-		return exitError
+		return err
 	}
 	defer closeSession()
-	var in io.Reader = stdin
-	switch {
-	case o.sql != "":
-		in = strings.NewReader(o.sql)
-	case isTerminal(stdin):
+	if c.sql == "" && isTerminal(c.stdin) {
 		stopInterrupt()
-		ctx = replCtx
-		if live, stopLive, err := startLive(ctx, o, ix, sp, stderr); err != nil {
-			fmt.Fprintf(stderr, "mqsql: warning: the index will not follow the queue: %v\n", err)
-		} else {
-			defer stopLive()
-			s.Live = live
-			if k, ok := live.(*keeper); ok {
-				s.BeforeStatement = k.BeforeStatement // notices when the watcher it follows stops
-			}
-			if s.Writes != nil {
-				s.Writes.Refresh = live.Rescan // the watcher is the index's one writer
-			}
-		}
-		return shell.REPL(ctx, s, stdin, stdout)
+		return c.repl(replCtx, ix, sp, s)
 	}
-	stopKeeper := keepOneShot(ctx, o, ix, sp, s, stderr, followed)
+	var in io.Reader = c.stdin
+	if c.sql != "" {
+		in = strings.NewReader(c.sql)
+	}
+	stopKeeper := c.keepOneShot(ctx, ix, sp, s, followed)
 	defer stopKeeper()
 	if err := s.RunScript(ctx, in); err != nil {
-		if !errors.Is(err, shell.ErrFailed) {
-			fmt.Fprintf(stderr, "mqsql: %v\n", err)
+		if errors.Is(err, shell.ErrFailed) {
+			return errReported
 		}
-		return exitError
+		return err
 	}
-	return exitOK
+	return nil
+}
+
+// repl runs the REPL on a terminal, keeping the index current while it is open.
+func (c *QueryCommand) repl(ctx context.Context, ix *index.Index, sp mqsql.QueueDir, s *shell.Session) error {
+	if live, stopLive, err := c.startLive(ctx, ix, sp); err != nil {
+		fmt.Fprintf(c.stderr, "mqsql: warning: the index will not follow the queue: %v\n", err)
+	} else {
+		defer stopLive()
+		s.Live = live
+		if k, ok := live.(*keeper); ok {
+			s.BeforeStatement = k.BeforeStatement // notices when the watcher it follows stops
+		}
+		if s.Writes != nil {
+			s.Writes.Refresh = live.Rescan // the watcher is the index's one writer
+		}
+	}
+	if code := shell.REPL(ctx, s, c.stdin, c.stdout); code != exitOK {
+		return errReported
+	}
+	return nil
 }
 
 // keepOneShot installs the hooks of a run that is not a REPL: with --db, a keeper that notices
 // when the watcher it read from stops (and .status that says who keeps the file); always, the
 // notice that explains an events table no watcher fills.
-func keepOneShot(ctx context.Context, o *options, ix *index.Index, sp mqsql.QueueDir, s *shell.Session, stderr io.Writer, followed *index.OwnerInfo) func() {
-	if o.db == "" {
+func (c *QueryCommand) keepOneShot(ctx context.Context, ix *index.Index, sp mqsql.QueueDir, s *shell.Session, followed *index.OwnerInfo) func() {
+	if c.db == "" {
 		if s.Guard != nil {
-			s.Guard.Observe = eventsNotice(o, stderr, nil)
+			s.Guard.Observe = eventsNotice(c.db, c.followsCache, c.stderr, nil)
 		}
 		return func() {}
 	}
-	k := newKeeper(ctx, o, ix, sp, stderr, followed, false)
+	k := newKeeper(ctx, c.db, c.live, ix, sp, c.stderr, followed, false)
 	s.Live, s.BeforeStatement = k, k.BeforeStatement
 	if s.Guard != nil {
-		s.Guard.Observe = eventsNotice(o, stderr, k.watched)
+		s.Guard.Observe = eventsNotice(c.db, c.followsCache, c.stderr, k.watched)
 	}
 	return k.stop
 }
@@ -152,19 +122,19 @@ func keepOneShot(ctx context.Context, o *options, ix *index.Index, sp mqsql.Queu
 // outputOptions picks the format: table for a person at a terminal, csv with a header for
 // scripts. Control characters from mail are escaped in every mode meant for people and in
 // any mode written to a terminal.
-func outputOptions(o *options, stdout io.Writer) (output.Options, error) {
+func outputOptions(format string, header bool, stdout io.Writer) (output.Options, error) {
 	tty := isTerminal(stdout)
 	f := output.CSV
 	if tty {
 		f = output.Table
 	}
-	if o.format != "" {
+	if format != "" {
 		var err error
-		if f, err = output.ParseFormat(o.format); err != nil {
+		if f, err = output.ParseFormat(format); err != nil {
 			return output.Options{}, err
 		}
 	}
-	opt := output.Options{Format: f, Headers: o.header, Escape: tty || f.Human()}
+	opt := output.Options{Format: f, Headers: header, Escape: tty || f.Human()}
 	if tty {
 		if w, _, err := term.GetSize(int(stdout.(*os.File).Fd())); err == nil {
 			opt.Width = w

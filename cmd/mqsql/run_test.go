@@ -39,10 +39,17 @@ func TestRun(t *testing.T) {
 		{name: "bail stops", args: []string{"--bail"}, stdin: "SELECT nope FROM nowhere;\nSELECT 3 AS c;\n", code: 1, stderr: "no such table"},
 		{name: "sql error", args: []string{"SELECT * FROM nosuch"}, code: 1, stderr: "no such table: nosuch"},
 		{name: "two arguments", args: []string{"SELECT", "1"}, code: 2, stderr: "quote the statement"},
+		{name: "flags after the SQL", args: []string{senderQuery, "--format", "json"}, golden: "senders-json"},
+		{name: "flags on both sides", args: []string{"--format", "csv", "SELECT 1 AS a", "--header=false"}, stdout: "1\n"},
+		{name: "-- ends the flags", args: []string{"--format", "csv", "--", "-- a comment\nSELECT 2 AS b"}, stdout: "b\n2\n"},
+		{name: "-- then a flag is SQL", args: []string{"--", "SELECT 1", "--format"}, code: 2, stderr: "got 2 (\"SELECT 1\" \"--format\")"},
+		{name: "MAILER-DAEMON hint", args: []string{"SELECT queue_id FROM messages WHERE sender = 'mailer-daemon'"}, stderr: "the null sender (bounces, shown as MAILER-DAEMON) is stored as '': use sender = ''"},
+		{name: "MAILER-DAEMON hint on a write", args: []string{"--dry-run", "DELETE FROM messages WHERE sender = 'MAILER-DAEMON'"}, stdout: "No messages match", stderr: "use sender = ''"},
+		{name: "version flag", args: []string{"--version"}, stdout: "mqsql "},
 		{name: "unknown format", args: []string{"--format", "xml", "SELECT 1"}, code: 2, stderr: "unknown format"},
 		{name: "unknown flag", args: []string{"--nope"}, code: 2, stderr: "flag provided but not defined"},
 		{name: "help", args: []string{"--help"}, code: 0, stderr: "Usage: mqsql"},
-		{name: "missing spool", args: []string{"--spool", "/nonexistent/spool", "SELECT 1"}, code: 1, stderr: "/nonexistent/spool"},
+		{name: "missing spool", args: []string{"--spool", "/nonexistent/spool", "SELECT 1"}, code: 2, stderr: "mqsql: --spool /nonexistent/spool: no such directory\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,5 +102,20 @@ func TestWarmStart(t *testing.T) {
 	}
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("index file mode %o, want 0600", st.Mode().Perm())
+	}
+}
+
+// TestCommandsTakeFlagsAnywhere gives mqsql restore and mqsql version their flags after their
+// arguments: restore lists a base named before --spool; version prints the version and
+// commit.
+func TestCommandsTakeFlagsAnywhere(t *testing.T) {
+	dir, backup := deleteWithBackup(t, "brief-long@x.test", 2)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"restore", backup, "--spool", dir, "--backup", backup}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "is a backup base") {
+		t.Errorf("restore BASE --spool DIR: exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"version"}, nil, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "mqsql ") || !strings.Contains(out.String(), "(commit ") {
+		t.Errorf("version: exit %d %q", code, out.String())
 	}
 }

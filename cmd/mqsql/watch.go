@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"os/signal"
@@ -18,46 +17,28 @@ import (
 	"github.com/mqsql/mqsql/shell"
 )
 
-func init() { subcommands["watch"] = runWatch }
-
-// runWatch is `mqsql watch [--db FILE]`: a foreground daemon that keeps the index file (without
-// --db, the queue's cache index) equal to the spool and fills its events table, so that other
-// invocations with --db FILE (without --db) answer at once. It logs to stderr and exits 0 on
-// SIGTERM or SIGINT.
-func runWatch(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) int {
-	o, err := parseWatchFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "mqsql watch: %v\n", err)
-		return exitUsage
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// The log quotes file names and errors from the spool: escaped like all of stderr, also
-	// when runWatch is called without run around it.
-	logger := log.New(output.Escaping(stderr), "mqsql watch: ", log.LstdFlags)
-	if err := watchIndex(ctx, o, logger); err != nil {
-		logger.Print(err)
-		var de *metrics.DefinitionError
-		if errors.As(err, &de) {
-			return exitUsage
-		}
-		return exitError
-	}
-	return exitOK
+// WatchCommand is `mqsql watch [--db FILE]`: a foreground daemon that keeps the index file
+// (without --db, the queue's cache index) equal to the spool and fills its events table, so
+// that other invocations with --db FILE (without --db) answer at once. It logs to stderr and
+// ends on SIGTERM or SIGINT.
+type WatchCommand struct {
+	streams
+	spool   spoolFlags
+	db      string
+	live    liveFlags
+	metrics metricsFlags
+	history historyFlags // the mail log read into the history tables
 }
 
-func parseWatchFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
+// flags defines mqsql watch's flags, each once, into c.
+func (c *WatchCommand) flags() *flag.FlagSet {
 	fs := flag.NewFlagSet("mqsql watch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addSpoolFlag(fs, o)
-	fs.StringVar(&o.db, "db", "", "the index file to keep current (default: the queue's cache index, which mqsql runs without --db read)")
-	addLiveFlags(fs, o)
-	addMetricsFlags(fs, &o.metrics)
-	addHistoryFlags(fs, &o.history)
+	fs.SetOutput(c.stderr)
+	c.spool.define(fs)
+	fs.StringVar(&c.db, "db", "", "the index file to keep current (default: the queue's cache index, which mqsql runs without --db read)")
+	c.live.define(fs)
+	addMetricsFlags(fs, &c.metrics)
+	addHistoryFlags(fs, &c.history)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: mqsql watch [--db FILE] [--listen ADDR] [flags]
 
@@ -73,31 +54,58 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	return fs
+}
+
+// parse reads args, flags anywhere among them, into c; mqsql watch takes no other argument.
+func (c *WatchCommand) parse(args []string) error {
+	rest, err := parseAnywhere(c.flags(), args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
 	}
-	if err := chooseDriver(o); err != nil {
-		return nil, err
+	if err := c.spool.choose(); err != nil {
+		return err
 	}
-	if err := checkMetricsFlags(&o.metrics); err != nil {
-		return nil, err
+	if err := checkMetricsFlags(&c.metrics); err != nil {
+		return &usageError{err}
 	}
-	return o, nil
+	return nil
+}
+
+// Run implements Command.
+func (c *WatchCommand) Run(ctx context.Context, args []string) error {
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The log quotes file names and errors from the spool: escaped like all of stderr, also
+	// when the command runs without run around it.
+	logger := log.New(output.Escaping(c.stderr), "mqsql watch: ", log.LstdFlags)
+	if err := c.watchIndex(ctx, logger); err != nil {
+		logger.Print(err)
+		var de *metrics.DefinitionError
+		if errors.As(err, &de) {
+			return &usageError{errReported}
+		}
+		return errReported
+	}
+	return nil
 }
 
 // watchIndex claims the index file, loads it, and keeps it current until ctx ends.
-func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
-	ix, owner, sp, err := openWatched(ctx, o, logger)
+func (c *WatchCommand) watchIndex(ctx context.Context, logger *log.Logger) error {
+	ix, owner, sp, err := c.openWatched(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer sp.Close()
 	defer ix.Close()
 	defer owner.Release()
-	ms, err := openMetrics(ctx, &o.metrics, ix, logger)
+	ms, err := openMetrics(ctx, &c.metrics, ix, logger)
 	if err != nil {
 		return err
 	}
@@ -105,7 +113,7 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 		defer ms.close()
 	}
 	logger.Printf("loading %s from %s", ix.Path(), sp.Dir())
-	w, err := ix.Watch(ctx, sp, liveOptions(o, logger.Printf))
+	w, err := ix.Watch(ctx, sp, c.live.options(logger.Printf))
 	if err != nil {
 		return err
 	}
@@ -116,7 +124,7 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 	st := w.State()
 	logger.Printf("ready: %s; full pass every %v; events kept %v", describeMode(st), st.Reconcile, st.Retention)
 	histCtx, stopHistory := context.WithCancel(ctx)
-	historyDone := followHistory(histCtx, o, ix, sp, logger)
+	historyDone := followHistory(histCtx, c.history, c.spool.driver, ix, sp, logger)
 	defer historyDone()
 	defer stopHistory()
 	var served <-chan error
@@ -139,18 +147,18 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 // claimed before anything is read, so that a second watcher of FILE fails at once; the cache
 // index is named after the queue directory, so the spool is opened first, and the cache is
 // claimed once its lock is held.
-func openWatched(ctx context.Context, o *options, logger *log.Logger) (*index.Index, *index.Owner, mqsql.QueueDir, error) {
-	if o.db != "" {
-		owner, err := index.ClaimIndex(o.db)
+func (c *WatchCommand) openWatched(ctx context.Context, logger *log.Logger) (*index.Index, *index.Owner, mqsql.QueueDir, error) {
+	if c.db != "" {
+		owner, err := index.ClaimIndex(c.db)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		ix, err := index.Open(ctx, o.db, index.WithClock(clock))
+		ix, err := index.Open(ctx, c.db, index.WithClock(clock))
 		if err != nil {
 			owner.Release()
 			return nil, nil, nil, err
 		}
-		sp, err := openWatchedSpool(ctx, o, logger)
+		sp, err := c.openSpool(ctx, logger)
 		if err != nil {
 			ix.Close()
 			owner.Release()
@@ -158,11 +166,11 @@ func openWatched(ctx context.Context, o *options, logger *log.Logger) (*index.In
 		}
 		return ix, owner, sp, nil
 	}
-	sp, err := openWatchedSpool(ctx, o, logger)
+	sp, err := c.openSpool(ctx, logger)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ix, err := openCacheWaiting(ctx, o.driver.Name(), sp.Dir(), func() {
+	ix, err := openCacheWaiting(ctx, c.spool.driver.Name(), sp.Dir(), func() {
 		logger.Printf("waiting for the mqsql run that is using the cache index of %s to end", sp.Dir())
 	})
 	if err != nil {
@@ -178,9 +186,9 @@ func openWatched(ctx context.Context, o *options, logger *log.Logger) (*index.In
 	return ix, owner, sp, nil
 }
 
-// openWatchedSpool opens the spool, logging its warnings.
-func openWatchedSpool(ctx context.Context, o *options, logger *log.Logger) (mqsql.QueueDir, error) {
-	return openQueue(ctx, o, logger.Printf, func(err error) { logger.Printf("warning: %v", err) })
+// openSpool opens the spool, logging its warnings.
+func (c *WatchCommand) openSpool(ctx context.Context, logger *log.Logger) (mqsql.QueueDir, error) {
+	return c.spool.open(ctx, logger.Printf, func(err error) { logger.Printf("warning: %v", err) })
 }
 
 func describeMode(st index.WatchState) string {
@@ -190,44 +198,39 @@ func describeMode(st index.WatchState) string {
 	return fmt.Sprintf("watching %d directories with inotify", st.Dirs)
 }
 
-// liveOptions turns the live flags into watcher options.
-func liveOptions(o *options, logf func(string, ...any)) index.WatchOptions {
-	return index.WatchOptions{Poll: o.poll, Reconcile: o.reconcile, Retention: o.retention, Logf: logf}
-}
-
 // startLive keeps the REPL's index current while the REPL is open. With --db FILE, or on the
 // cache index, it claims the file, so other invocations read it at once; when a watcher in
 // another process already owns FILE, the REPL follows it, and takes over when it stops
 // (keeper). On the cache another process's watcher keeps, it follows and never takes over:
 // that watcher's lock on the cache outlives its claim. The returned function stops whatever
 // was started.
-func startLive(ctx context.Context, o *options, ix *index.Index, sp mqsql.Spool, stderr io.Writer) (shell.Live, func(), error) {
-	if o.followsCache {
-		info, _, _ := index.IndexOwner(o.db)
-		k := newKeeper(ctx, o, ix, sp, stderr, &info, false)
+func (c *QueryCommand) startLive(ctx context.Context, ix *index.Index, sp mqsql.Spool) (shell.Live, func(), error) {
+	if c.followsCache {
+		info, _, _ := index.IndexOwner(c.db)
+		k := newKeeper(ctx, c.db, c.live, ix, sp, c.stderr, &info, false)
 		return k, k.stop, nil
 	}
-	claimed := o.db
+	claimed := c.db
 	if claimed == "" && !ix.Temporary() {
 		claimed = ix.Path() // the cache, whose lock this process holds
 	}
 	if claimed == "" {
-		return watchUnclaimed(ctx, o, ix, sp)
+		return watchUnclaimed(ctx, c.live, ix, sp)
 	}
 	owner, err := index.ClaimIndex(claimed)
 	switch {
 	case err == nil:
-	case o.db == "":
+	case c.db == "":
 		// The cache: other runs then index the queue themselves, as before it was claimed.
-		return watchUnclaimed(ctx, o, ix, sp)
+		return watchUnclaimed(ctx, c.live, ix, sp)
 	case errors.Is(err, index.ErrOwned):
-		info, _, _ := index.IndexOwner(o.db)
-		k := newKeeper(ctx, o, ix, sp, stderr, &info, true)
+		info, _, _ := index.IndexOwner(c.db)
+		k := newKeeper(ctx, c.db, c.live, ix, sp, c.stderr, &info, true)
 		return k, k.stop, nil
 	default:
 		return nil, nil, err
 	}
-	w, err := ix.Watch(ctx, sp, liveOptions(o, nil))
+	w, err := ix.Watch(ctx, sp, c.live.options(nil))
 	if err != nil {
 		owner.Release()
 		return nil, nil, err
@@ -241,8 +244,8 @@ func startLive(ctx context.Context, o *options, ix *index.Index, sp mqsql.Spool,
 }
 
 // watchUnclaimed keeps an index no other process reads current for the REPL.
-func watchUnclaimed(ctx context.Context, o *options, ix *index.Index, sp mqsql.Spool) (shell.Live, func(), error) {
-	w, err := ix.Watch(ctx, sp, liveOptions(o, nil))
+func watchUnclaimed(ctx context.Context, live liveFlags, ix *index.Index, sp mqsql.Spool) (shell.Live, func(), error) {
+	w, err := ix.Watch(ctx, sp, live.options(nil))
 	if err != nil {
 		return nil, nil, err
 	}

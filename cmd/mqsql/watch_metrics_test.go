@@ -195,6 +195,7 @@ func TestWatchMetricsUsage(t *testing.T) {
 		{[]string{"--listen", "127.0.0.1:0", "--web.config.file", badWeb}, exitUsage, "--web.config.file " + badWeb},
 		{[]string{"--listen", "127.0.0.1:0", "--deferred-domains", "0"}, exitUsage, "--deferred-domains must be at least 1"},
 		{[]string{"--listen", "256.0.0.1:http"}, exitError, "--listen"},
+		{[]string{"--listen", "9481"}, exitUsage, "--listen 9481: address 9481: missing port in address: give HOST:PORT, or :PORT"},
 	}
 	for _, tt := range tests {
 		var errb bytes.Buffer

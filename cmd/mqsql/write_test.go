@@ -308,7 +308,7 @@ func TestNoDeleteWithoutCopy(t *testing.T) {
 	sp := testspool.Open(t, dir)
 	ix := testindex.Memory(t, sp)
 	var out, errb bytes.Buffer
-	s, done, err := openSession(ctx, &options{backupDir: t.TempDir(), spool: dir}, ix, sp, sessionIO{stdout: &out, stderr: &errb})
+	s, done, err := openSession(ctx, writeFlags{backupDir: t.TempDir()}, false, ix, sp, sessionIO{stdout: &out, stderr: &errb})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // when the spool is the queue_directory of the Postfix installed here, by direct file
 // operations on any other spool. mqsql never runs postsuper against a queue other than the
 // one it was asked to act on.
-func newWrites(ctx context.Context, o *options, ix *index.Index, sp mqsql.QueueDir) *shell.Writes {
+func newWrites(ctx context.Context, o writeFlags, ix *index.Index, sp mqsql.QueueDir) *shell.Writes {
 	w := &shell.Writes{
 		Spool: sp, DryRun: o.dryRun, Yes: o.yes, Force: o.force,
 		BackupBase: o.backupDir, NoBackup: o.noBackup, Clock: clock, Intend: ix.RecordIntents,
@@ -30,7 +30,7 @@ func newWrites(ctx context.Context, o *options, ix *index.Index, sp mqsql.QueueD
 
 // openSession pins a connection for the session and guards it: the user's SQL can read the
 // index, and DELETE/UPDATE on messages become plans, but nothing can change the index itself.
-func openSession(ctx context.Context, o *options, ix *index.Index, sp mqsql.QueueDir, opt sessionIO) (*shell.Session, func(), error) {
+func openSession(ctx context.Context, o writeFlags, bail bool, ix *index.Index, sp mqsql.QueueDir, opt sessionIO) (*shell.Session, func(), error) {
 	conn, err := ix.DB().Conn(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open session: %w", err)
@@ -40,7 +40,7 @@ func openSession(ctx context.Context, o *options, ix *index.Index, sp mqsql.Queu
 		conn.Close()
 		return nil, nil, err
 	}
-	s := &shell.Session{Conn: conn, Out: opt.stdout, Err: opt.stderr, Opt: opt.out, Bail: o.bail, Guard: g,
+	s := &shell.Session{Conn: conn, Out: opt.stdout, Err: opt.stderr, Opt: opt.out, Bail: bail, Guard: g,
 		Writes: newWrites(ctx, o, ix, sp), Layout: sp}
 	return s, func() { conn.Close() }, nil
 }

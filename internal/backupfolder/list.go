@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -64,32 +65,35 @@ func List(base string) ([]Summary, error) {
 }
 
 // RestoredName is the record restore leaves in a statement folder; later restores of the
-// same folder add restored.2.json and so on.
+// same folder (--again) add restored.2.json and so on.
 const RestoredName = "restored.json"
 
-// WriteRestored records in the statement folder dir what a restore put back and under which
-// queue IDs, next to the manifest it came from. It never overwrites an earlier record.
-func WriteRestored(dir string, now time.Time, ids []mqsql.RestoredID) error {
-	data, err := json.MarshalIndent(struct {
-		Time     time.Time          `json:"time"`
-		Messages []mqsql.RestoredID `json:"messages"`
-	}{now.UTC(), ids}, "", "  ")
+// RestoredRecord is what a restore leaves in the statement folder: when, by whom, under which
+// audit record, and what came back under which queue ID.
+type RestoredRecord struct {
+	Time     time.Time          `json:"time"`
+	User     string             `json:"user,omitempty"`
+	AuditID  string             `json:"audit_id,omitempty"`
+	Messages []mqsql.RestoredID `json:"messages"`
+}
+
+// WriteRestored records in the statement folder dir what a restore put back, next to the
+// manifest it came from, flushed to disk. It never overwrites an earlier record.
+func WriteRestored(dir string, rec RestoredRecord) error {
+	rec.Time = rec.Time.UTC()
+	data, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return err
 	}
 	for i := 1; i < 100; i++ {
-		name := RestoredName
-		if i > 1 {
-			name = fmt.Sprintf("restored.%d.json", i)
-		}
-		fd, err := unix.Open(filepath.Join(dir, name), unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		fd, err := unix.Open(filepath.Join(dir, restoredName(i)), unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("record restore in %s: %w", dir, err)
 		}
-		f := os.NewFile(uintptr(fd), name)
+		f := os.NewFile(uintptr(fd), restoredName(i))
 		_, err = f.Write(append(data, '\n'))
 		if err == nil {
 			err = f.Sync()
@@ -97,7 +101,54 @@ func WriteRestored(dir string, now time.Time, ids []mqsql.RestoredID) error {
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
+		if err == nil {
+			err = syncDir(dir)
+		}
 		return err
 	}
 	return fmt.Errorf("record restore in %s: too many earlier records", dir)
+}
+
+// restoredName is the name of the i-th restore record of a folder (from 1).
+func restoredName(i int) string {
+	if i == 1 {
+		return RestoredName
+	}
+	return fmt.Sprintf("restored.%d.json", i)
+}
+
+// LastRestored reads the newest restore record of the statement folder dir; ok is false when
+// the folder was never restored. A record that cannot be read counts as a restore (its time
+// zero): a folder is never taken for unrestored because its record is damaged.
+func LastRestored(dir string) (rec RestoredRecord, ok bool, err error) {
+	last := 0
+	for i := 1; i < 100; i++ {
+		var st unix.Stat_t
+		if unix.Lstat(filepath.Join(dir, restoredName(i)), &st) != nil {
+			break
+		}
+		last = i
+	}
+	if last == 0 {
+		return rec, false, nil
+	}
+	f, err := OpenTrusted(filepath.Join(dir, restoredName(last)))
+	if err != nil {
+		return rec, true, err
+	}
+	defer f.Close()
+	if err := json.NewDecoder(io.LimitReader(f, maxManifest)).Decode(&rec); err != nil {
+		return rec, true, fmt.Errorf("read restore record in %s: %w", dir, err)
+	}
+	return rec, true, nil
+}
+
+// Interrupted reports whether a restore of the statement folder dir stopped half way (its
+// journal is still there) and how many messages it had put back.
+func Interrupted(dir string) (bool, int) {
+	j, err := openJournalRead(filepath.Join(dir, JournalName))
+	if err != nil {
+		return false, 0
+	}
+	return true, len(j.put)
 }

@@ -63,7 +63,7 @@ func TestListAndRecord(t *testing.T) {
 		t.Fatalf("List = %+v, %v", list, err)
 	}
 	for i, want := range []string{backupfolder.RestoredName, "restored.2.json"} {
-		if err := backupfolder.WriteRestored(f.Dir, time.Unix(int64(i), 0), []mqsql.RestoredID{{QueueID: "A"}}); err != nil {
+		if err := backupfolder.WriteRestored(f.Dir, backupfolder.RestoredRecord{Time: time.Unix(int64(i), 0), Messages: []mqsql.RestoredID{{QueueID: "A"}}}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(filepath.Join(f.Dir, want)); err != nil {

@@ -219,7 +219,7 @@ func (st *hstate) message() *mqsql.Message {
 	}
 	h := st.h
 	if h == nil {
-		m.Size = m.File.Size
+		m.Size, m.NoSender = m.File.Size, true
 		return m
 	}
 	m.ArrivalTime, m.Sender = h.received, h.sender

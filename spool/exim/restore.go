@@ -51,7 +51,9 @@ func (s *Spool) BeginRestore(ctx context.Context, intend func(mqsql.Intent)) (mq
 func (r *restoreRun) Backend() string { return "direct" }
 
 // Folder implements mqsql.RestoreRun with Restore.
-func (r *restoreRun) Folder(dir string) ([]mqsql.Restored, error) { return r.sp.Restore(dir, r.intend) }
+func (r *restoreRun) Folder(dir string, j mqsql.RestoreJournal) ([]mqsql.Restored, error) {
+	return r.sp.Restore(dir, r.intend, j)
+}
 
 // Finish implements mqsql.RestoreRun. Nothing is waited for: the files are in the spool and
 // frozen mail is still frozen (its -H says so); it only says where each message is.
@@ -72,7 +74,9 @@ func (r *restoreRun) Finish(ctx context.Context, restored []mqsql.Restored, wait
 // not made of this spool or writable by others, and each message whose copies' checksums
 // differ from the manifest's, or whose -H does not parse or names another sender or other
 // recipients than the manifest. The copies are streamed from the archive in one pass. intend
-// (nil: none) is told each message's ID right before its -H appears.
+// (nil: none) is told each message's ID right before its -H appears; j (mqsql.RestoreJournal)
+// before and after, and a message it says an earlier run put back, or was putting back, is
+// left alone.
 //
 // A message keeps its ID when no file of that ID is in the spool. The ID is what the admin, the
 // backup's record and Exim's logs know the message by, and it cannot collide with new mail:
@@ -83,7 +87,7 @@ func (r *restoreRun) Finish(ctx context.Context, restored []mqsql.Restored, wait
 // runs; its -H and -D, whose first lines name the ID, are given the new one (the copies are
 // checked against the manifest before that), and it goes into the new ID's split
 // subdirectory.
-func (s *Spool) Restore(dir string, intend func(mqsql.Intent)) ([]mqsql.Restored, error) {
+func (s *Spool) Restore(dir string, intend func(mqsql.Intent), j mqsql.RestoreJournal) ([]mqsql.Restored, error) {
 	var m Manifest
 	if err := backupfolder.ReadManifest(dir, &m); err != nil {
 		return nil, err
@@ -99,6 +103,9 @@ func (s *Spool) Restore(dir string, intend func(mqsql.Intent)) ([]mqsql.Restored
 		kinds, err := checkEntry(msg)
 		if err != nil {
 			out[i].Err = err
+			continue
+		}
+		if backupfolder.SkipEarlier(j, msg.QueueID, &out[i]) {
 			continue
 		}
 		out[i].Err = errors.New("the saved copy is missing from the backup")
@@ -129,7 +136,7 @@ func (s *Spool) Restore(dir string, intend func(mqsql.Intent)) ([]mqsql.Restored
 		}
 		if p.complete() {
 			res := &out[ref.i]
-			res.NewQueueID, res.Path, res.Err = p.publish(intend)
+			res.NewQueueID, res.Path, res.Err = p.publish(intend, j)
 			_, frozen := p.h.options["frozen"]
 			res.Held = res.Err == nil && frozen
 		}
@@ -315,7 +322,10 @@ func (p *pendingRestore) discard() {
 // publish gives the message's files their real names: the -D first, then the -J and msglog,
 // the -H last, each with RENAME_NOREPLACE so that nothing in the spool is ever replaced. It
 // returns the message ID the message has now and its -H's path.
-func (p *pendingRestore) publish(intend func(mqsql.Intent)) (string, string, error) {
+func (p *pendingRestore) publish(intend func(mqsql.Intent), j mqsql.RestoreJournal) (string, string, error) {
+	if err := j.Putting(p.msg.QueueID); err != nil {
+		return "", "", err
+	}
 	orig := hpath(p.msg.OriginalPath)
 	for attempt := 0; attempt < 100; attempt++ {
 		id := p.msg.QueueID
@@ -344,6 +354,7 @@ func (p *pendingRestore) publish(intend func(mqsql.Intent)) (string, string, err
 		})
 		if err == nil {
 			p.temps = nil
+			j.Put(mqsql.RestoredID{QueueID: p.msg.QueueID, Queue: p.msg.Queue, NewQueueID: id, Path: string(h)})
 			return id, string(h), nil
 		}
 		p.unplace(placed)

@@ -132,7 +132,7 @@ func restore(t *testing.T, dir, folder string) []mqsql.Restored {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := run.Folder(folder)
+	rs, err := run.Folder(folder, mqsql.NoJournal{})
 	if err != nil {
 		t.Fatalf("restore %s: %v", folder, err)
 	}
@@ -259,7 +259,7 @@ func TestRestoreRefuses(t *testing.T) {
 		}
 		sp := openSpool(t, dir)
 		run, _ := sp.BeginRestore(t.Context(), nil)
-		rs, err := run.Folder(folder)
+		rs, err := run.Folder(folder, mqsql.NoJournal{})
 		if err == nil && len(rs) == 1 {
 			err = rs[0].Err
 		}

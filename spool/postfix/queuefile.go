@@ -74,6 +74,7 @@ type fileParser struct {
 func parseQueueFile(r io.ReaderAt, size int64, msg *mqsql.Message, budget *mqsql.RecipientBudget) error {
 	p := &fileParser{rr: newRecordReader(r, size), msg: msg, budget: budget}
 	err := p.run()
+	msg.NoSender = !p.sawSender
 	p.rr.release()
 	p.keepHeaders()
 	return err

@@ -43,9 +43,11 @@ func (s *Spool) checkSpool(dir string, m Manifest) error {
 // by others, and refuses each copy whose checksum does not match the manifest or that is not
 // a complete Postfix queue file with the manifest's sender and recipients. The copies are
 // streamed from the archive in one pass, never held whole in memory. intend (nil: none) is
-// told of each copy right before it gets a name pickup takes in. Each result's Maildrop is
-// its name in maildrop/, its Ref the copy's log_ident, which pickup keeps in the new file.
-func (s *Spool) Restore(dir string, intend func(mqsql.Intent)) ([]mqsql.Restored, error) {
+// told of each copy right before it gets a name pickup takes in, and j (mqsql.RestoreJournal)
+// too; a message j says an earlier run put back, or was putting back, is left alone. Each
+// result's Maildrop is its name in maildrop/, its Ref the copy's log_ident, which pickup keeps
+// in the new file.
+func (s *Spool) Restore(dir string, intend func(mqsql.Intent), j mqsql.RestoreJournal) ([]mqsql.Restored, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -61,13 +63,16 @@ func (s *Spool) Restore(dir string, intend func(mqsql.Intent)) ([]mqsql.Restored
 			out[i].Err = fmt.Errorf("backup entry %q: invalid queue ID or file name", msg.QueueID)
 			continue
 		}
+		if backupfolder.SkipEarlier(j, msg.QueueID, &out[i]) {
+			continue
+		}
 		byName[msg.QueueFile] = i
 		out[i].Err = errors.New("the saved copy is missing from the backup")
 	}
 	err = backupfolder.EachFile(dir, m.Archive, func(name string, r io.Reader, size int64) {
 		if i, ok := byName[name]; ok {
 			var ident string
-			out[i].Maildrop, ident, out[i].Err = s.restoreOne(m.Messages[i], r, size, intend)
+			out[i].Maildrop, ident, out[i].Err = s.restoreOne(m.Messages[i], r, size, intend, j)
 			out[i].Ref = ident
 			delete(byName, name) // a name listed twice in a forged archive is restored once
 		}
@@ -81,7 +86,7 @@ const maxSavedFile = 1 << 30
 
 // restoreOne streams one saved copy into a hidden file in maildrop while hashing it, checks
 // it, and only then gives it a name pickup takes in.
-func (s *Spool) restoreOne(msg BackedUpMessage, r io.Reader, size int64, intend func(mqsql.Intent)) (name, ident string, err error) {
+func (s *Spool) restoreOne(msg BackedUpMessage, r io.Reader, size int64, intend func(mqsql.Intent), j mqsql.RestoreJournal) (name, ident string, err error) {
 	if size > maxSavedFile {
 		return "", "", fmt.Errorf("%w: saved copy of %s is %d bytes, over the %d-byte limit", ErrBackupRefused, msg.QueueID, size, int64(maxSavedFile))
 	}
@@ -112,7 +117,14 @@ func (s *Spool) restoreOne(msg BackedUpMessage, r io.Reader, size int64, intend 
 		}
 		intend(in)
 	}
+	if err := j.Putting(msg.QueueID); err != nil {
+		unix.Unlinkat(int(md.Fd()), tmp, 0)
+		return "", "", err
+	}
 	name, err = s.publish(md, tmp, msg.QueueID)
+	if err == nil {
+		j.Put(mqsql.RestoredID{QueueID: msg.QueueID, Queue: msg.Queue, Maildrop: name})
+	}
 	return name, ident, err
 }
 

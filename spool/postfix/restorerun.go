@@ -34,7 +34,9 @@ func (s *Spool) BeginRestore(ctx context.Context, intend func(mqsql.Intent)) (mq
 func (r *restoreRun) Backend() string { return "maildrop" }
 
 // Folder implements mqsql.RestoreRun with Restore.
-func (r *restoreRun) Folder(dir string) ([]mqsql.Restored, error) { return r.sp.Restore(dir, r.intend) }
+func (r *restoreRun) Folder(dir string, j mqsql.RestoreJournal) ([]mqsql.Restored, error) {
+	return r.sp.Restore(dir, r.intend, j)
+}
 
 // Finish implements mqsql.RestoreRun: on a live spool it wakes pickup, finds each new queue ID
 // by the log_ident pickup keeps (AwaitPickup), and puts held mail back on hold (HoldAgain).

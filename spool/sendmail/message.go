@@ -22,7 +22,7 @@ func (s *Spool) fill(m *mqsql.Message, f *qfile, locked bool) {
 	if m.ArrivalTime == 0 {
 		m.ArrivalTime = m.File.ModTimeNanos / 1e9
 	}
-	m.Sender = senderOf(f.sender)
+	m.Sender, m.NoSender = senderOf(f.sender), !f.hasSender
 	m.Size = s.dataSize(s.partRel(m.File.Path, f, letterData, m.QueueID))
 	if d, ok := s.dirOf(m.File.Path); ok {
 		m.QueueName = d.group

@@ -68,6 +68,9 @@ func parseQF(data []byte, f *qfile, m *mqsql.Message, budget *mqsql.RecipientBud
 	if p.canceled == nil && !f.terminated && p.first == nil {
 		p.first = errors.New("incomplete queue file: no end marker (.)")
 	}
+	if p.canceled == nil && !f.hasSender && p.first == nil {
+		p.first = errors.New("no sender line (S): the envelope sender cannot be read")
+	}
 	return p.first, p.canceled
 }
 

@@ -40,7 +40,9 @@ func (s *Spool) BeginRestore(ctx context.Context, intend func(mqsql.Intent)) (mq
 func (r *restoreRun) Backend() string { return "direct" }
 
 // Folder implements mqsql.RestoreRun with Restore.
-func (r *restoreRun) Folder(dir string) ([]mqsql.Restored, error) { return r.sp.Restore(dir, r.intend) }
+func (r *restoreRun) Folder(dir string, j mqsql.RestoreJournal) ([]mqsql.Restored, error) {
+	return r.sp.Restore(dir, r.intend, j)
+}
 
 // Finish implements mqsql.RestoreRun. Nothing is waited for: the files are in the queue, held
 // mail already quarantined; it only says where each message is.
@@ -64,7 +66,9 @@ func (r *restoreRun) Finish(ctx context.Context, restored []mqsql.Restored, wait
 // them. It refuses a folder not made of this queue or writable by others, and each copy whose
 // checksum differs from the manifest's or whose control file is not a complete one with the
 // manifest's sender and recipients. The copies are streamed from the archive in one pass.
-// intend (nil: none) is told each message's queue ID right before its control file appears.
+// intend (nil: none) is told each message's queue ID right before its control file appears;
+// j (mqsql.RestoreJournal) before and after, and a message it says an earlier run put back,
+// or was putting back, is left alone.
 //
 // A message keeps its queue ID when no file of that ID is in the queue. The ID is what the
 // admin, the backup's record and Sendmail's log know the message by, and it cannot collide
@@ -72,7 +76,7 @@ func (r *restoreRun) Finish(ctx context.Context, restored []mqsql.Restored, wait
 // ID, so it never makes an ID of the past again. When the ID is taken (the message was
 // restored already, or never left), the message gets a new one made the same way from the
 // current time and this process's ID, which no Sendmail process can have while mqsql runs.
-func (s *Spool) Restore(dir string, intend func(mqsql.Intent)) ([]mqsql.Restored, error) {
+func (s *Spool) Restore(dir string, intend func(mqsql.Intent), j mqsql.RestoreJournal) ([]mqsql.Restored, error) {
 	var m Manifest
 	if err := backupfolder.ReadManifest(dir, &m); err != nil {
 		return nil, err
@@ -87,6 +91,9 @@ func (s *Spool) Restore(dir string, intend func(mqsql.Intent)) ([]mqsql.Restored
 		out[i] = mqsql.Restored{RestoredID: mqsql.RestoredID{QueueID: msg.QueueID, Queue: msg.Queue}, Folder: dir}
 		if err := s.checkEntry(msg); err != nil {
 			out[i].Err = err
+			continue
+		}
+		if backupfolder.SkipEarlier(j, msg.QueueID, &out[i]) {
 			continue
 		}
 		out[i].Err = errors.New("the saved copy is missing from the backup")
@@ -120,7 +127,7 @@ func (s *Spool) Restore(dir string, intend func(mqsql.Intent)) ([]mqsql.Restored
 			return
 		}
 		if p.complete() {
-			out[ref.i].NewQueueID, out[ref.i].Path, out[ref.i].Err = p.publish(intend)
+			out[ref.i].NewQueueID, out[ref.i].Path, out[ref.i].Err = p.publish(intend, j)
 			out[ref.i].Held = out[ref.i].Err == nil && path.Base(out[ref.i].Path)[0] == letterHold
 		}
 	})
@@ -254,7 +261,10 @@ func (p *pendingRestore) discard() {
 // (no control file, no job; a control file without its df would be a message without a
 // body), each with RENAME_NOREPLACE so that nothing in the queue is ever replaced. It returns
 // the queue ID the message has now and its control file's path.
-func (p *pendingRestore) publish(intend func(mqsql.Intent)) (string, string, error) {
+func (p *pendingRestore) publish(intend func(mqsql.Intent), j mqsql.RestoreJournal) (string, string, error) {
+	if err := j.Putting(p.msg.QueueID); err != nil {
+		return "", "", err
+	}
 	s, ctrlName := p.s, path.Base(p.msg.OriginalPath)
 	for attempt := 0; attempt < 100; attempt++ {
 		id := p.msg.QueueID
@@ -279,6 +289,7 @@ func (p *pendingRestore) publish(intend func(mqsql.Intent)) (string, string, err
 		})
 		if err == nil {
 			p.temps = nil
+			j.Put(mqsql.RestoredID{QueueID: p.msg.QueueID, Queue: p.msg.Queue, NewQueueID: id, Path: ctrl})
 			return id, ctrl, nil
 		}
 		p.unplace(placed)
