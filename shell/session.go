@@ -70,6 +70,11 @@ type Live interface {
 
 // Exec runs one SQL statement and prints its result set, if it has one.
 func (s *Session) Exec(ctx context.Context, stmt string) error {
+	return s.withNameHint(ctx, s.exec(ctx, stmt))
+}
+
+// exec is Exec without the hint for unknown names.
+func (s *Session) exec(ctx context.Context, stmt string) error {
 	if s.BeforeStatement != nil {
 		if err := s.BeforeStatement(ctx); err != nil {
 			return err
