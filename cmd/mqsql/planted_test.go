@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"strings"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
