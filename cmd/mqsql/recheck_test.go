@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/postfixtest"
+	"github.com/mqsql/mqsql/internal/testspool"
 )
 
 // forgeSender makes the index file db say that queue ID id was sent by sender, as a stale
@@ -89,5 +91,28 @@ func forgeSubject(t *testing.T, db, id, subject string) {
 	defer ix.Close()
 	if _, err := ix.DB().Exec(`UPDATE queue_files SET subject = ? WHERE queue_id = ?`, subject, id); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestManifestAbsoluteSpool makes a backup with a relative --spool: its manifest records the
+// spool's absolute path, so that it says which queue it was made of wherever it is read.
+func TestManifestAbsoluteSpool(t *testing.T) {
+	tmp := t.TempDir()
+	if err := os.CopyFS(filepath.Join(tmp, "spool"), os.DirFS(testspool.Copy(t, testspool.Dir(t, "spool")))); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(tmp)
+	r := runMQSQL(t, "", "--spool", "spool", "--no-cache", "--backup", "bk", "--yes", "DELETE FROM messages WHERE sender = 'brief-long@x.test'")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	manifests, _ := filepath.Glob(filepath.Join(tmp, "bk", "*", "manifest.json"))
+	if len(manifests) != 1 {
+		t.Fatalf("manifests: %v", manifests)
+	}
+	var m struct{ Spool string }
+	data, _ := os.ReadFile(manifests[0])
+	if err := json.Unmarshal(data, &m); err != nil || m.Spool != filepath.Join(tmp, "spool") {
+		t.Errorf("manifest spool %q (%v), want %s", m.Spool, err, filepath.Join(tmp, "spool"))
 	}
 }

@@ -64,7 +64,7 @@ func NewBackup(base, sqlText, spoolDir string, now time.Time) (*Backup, error) {
 		return nil, err
 	}
 	b := &Backup{Dir: f.Dir, w: f}
-	b.manifest = Manifest{Time: now.UTC(), User: mqsql.CurrentUser(), SQL: sqlText, Spool: spoolDir, Archive: ArchiveName}
+	b.manifest = Manifest{Time: now.UTC(), User: mqsql.CurrentUser(), SQL: sqlText, Spool: backupfolder.AbsSpool(spoolDir), Archive: ArchiveName}
 	return b, nil
 }
 
