@@ -2,9 +2,35 @@ package mqsql
 
 import "strings"
 
-// Domain returns the lower-cased domain of an address (the part after the last '@'), or ""
-// when there is none. Queue shape, routing and most admin questions group mail by it.
+// AddrSpec returns the address a stored value names, the one parser of addresses as MTAs
+// store them that every driver's rows and SQL functions go through. Postfix and Exim store
+// the bare address (user@example.com); Sendmail keeps what a submitter wrote, so a recipient
+// may be "Donkey <admin@example.com>" or "<admin@example.com>" (RPFD:Donkey
+// <admin@example.com> in a qf that sendmail -odq wrote). A value ending in '>' is the text
+// between it and the last '<' before it, without a source route
+// ("<@relay,@hop:user@example.com>" is user@example.com), and "" for "<>". Any other value
+// is returned as it is: a bare address ending in '>' cannot be valid mail, and a '<' inside a
+// local part ("a<b"@example.com, stored unquoted as a<b@example.com) is kept.
+func AddrSpec(stored string) string {
+	a := strings.TrimSpace(stored)
+	i := strings.LastIndexByte(a, '<')
+	if i < 0 || !strings.HasSuffix(a, ">") {
+		return stored
+	}
+	a = strings.TrimSpace(a[i+1 : len(a)-1])
+	if strings.HasPrefix(a, "@") {
+		if j := strings.IndexByte(a, ':'); j >= 0 {
+			a = a[j+1:]
+		}
+	}
+	return a
+}
+
+// Domain returns the lower-cased domain of an address (the part after the last '@' of its
+// AddrSpec), or "" when there is none. Queue shape, routing and most admin questions group
+// mail by it.
 func Domain(address string) string {
+	address = AddrSpec(address)
 	i := strings.LastIndexByte(address, '@')
 	if i < 0 {
 		return ""
@@ -12,9 +38,10 @@ func Domain(address string) string {
 	return strings.ToLower(address[i+1:])
 }
 
-// LocalPart returns the part of an address before the last '@' (the whole address when
-// there is no '@'), as stored: unquoted.
+// LocalPart returns the part of an address's AddrSpec before the last '@' (the whole of it
+// when there is no '@'), as stored: unquoted.
 func LocalPart(address string) string {
+	address = AddrSpec(address)
 	if i := strings.LastIndexByte(address, '@'); i >= 0 {
 		return address[:i]
 	}

@@ -222,7 +222,9 @@ func appendRecipientRows(args []any, id int64, m *mqsql.Message) []any {
 func appendRecipient(args []any, id int64, queueID string, r *mqsql.Recipient) []any {
 	var reason, status, diag any
 	if r.Deferred {
-		reason, status, diag = r.DelayReason, r.DSNStatus, null(r.DiagText)
+		// A reason without a status code (Sendmail's "Deferred: Connection refused by …")
+		// has no dsn_status: NULL, as for every other absent value.
+		reason, status, diag = r.DelayReason, null(r.DSNStatus), null(r.DiagText)
 	}
 	return append(args, id, queueID, r.Address, null(r.OrigAddress), mqsql.Domain(r.Address),
 		string(r.Status), reason, status, diag, r.Offset)

@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"strings"
 
+	"github.com/mqsql/mqsql"
 	"modernc.org/sqlite"
 )
 
@@ -45,11 +46,13 @@ func qshapeDomainFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.Va
 }
 
 // qshapeDomain files an address the way qshape's Perl does, so that the qshape views count
-// exactly what qshape counts: lower-case ASCII letters only (Perl's lc on bytes), the null
+// exactly what qshape counts, after mqsql.AddrSpec has taken the address out of what the MTA
+// stored (a Sendmail recipient "Name <user@example.com>" counts under example.com; Postfix
+// stores bare addresses, which it leaves alone): lower-case ASCII letters only (Perl's lc on bytes), the null
 // address as MAILER-DAEMON, everything up to the last '@' removed (an address without one is
 // its own domain), ".." made ".", then one leading and one trailing dot removed.
 func qshapeDomain(a string) string {
-	a = asciiLower(a)
+	a = asciiLower(mqsql.AddrSpec(a))
 	if a == "" {
 		a = "MAILER-DAEMON"
 	}

@@ -95,6 +95,10 @@ func TestFunctions(t *testing.T) {
 		{"SELECT qshape_domain('')", "MAILER-DAEMON"},
 		{"SELECT qshape_domain('User@Mail.Example.COM.')", "mail.example.com"},
 		{"SELECT qshape_domain('root')", "root"},
+		// Sendmail keeps a recipient as written: the address's own domain and local part.
+		{"SELECT qshape_domain('Donkey <admin@DockerDonkey.com>')", "dockerdonkey.com"},
+		{"SELECT domain('Donkey <admin@DockerDonkey.com>')", "dockerdonkey.com"},
+		{"SELECT localpart('Donkey <admin@DockerDonkey.com>')", "admin"},
 	}
 	for _, tt := range tests {
 		got, err := queryValue(t, db, tt.query)

@@ -82,19 +82,20 @@ func checkSpool(d mqsql.Driver, dir string) error {
 
 // openQueue opens the run's one queue directory: --spool, or the one the MTA's configuration
 // names, saying so (through warnf) when that configuration could not be read. warn receives
-// the spool's own warnings.
+// the spool's own warnings. With --spool the configuration is not asked where the queue is,
+// so that no missing MTA binary is warned about when nothing needs it.
 func openQueue(ctx context.Context, o *options, warnf func(format string, args ...any), warn func(error)) (mqsql.QueueDir, error) {
 	if o.driver == nil {
 		if err := chooseDriver(o); err != nil {
 			return nil, err
 		}
 	}
+	if o.spool != "" {
+		return o.driver.Open(ctx, o.spool, warn)
+	}
 	dir, err := o.driver.Locate(ctx)
 	if err != nil {
 		warnf("warning: %v; using %s's defaults", err, mtaTitle(o.driver))
-	}
-	if o.spool != "" {
-		dir = o.spool
 	}
 	return o.driver.Open(ctx, dir, warn)
 }

@@ -10,12 +10,17 @@ import (
 type Message struct {
 	Age, Size, ID, Sender string
 	Frozen                bool
+	// FormatError is the "*** spool format error: size=N ***" line Exim prints under a
+	// message whose header section it cannot read, "" for others.
+	FormatError string
 	// Recipients are "D addr" for delivered ones, "  addr" for pending ones, in -H order.
 	Recipients []string
 }
 
 // ParseBP parses exim -bp output: a line per message ("age size ID <sender>[ *** frozen
-// ***]"), its recipients indented by 8 (with "D " for delivered), a blank line.
+// ***]"), for a message whose header section Exim cannot read a line "    *** spool format
+// error: size=N ***[ *** frozen ***]", its recipients indented by 8 (with "D " for
+// delivered), a blank line.
 func ParseBP(out string) ([]Message, error) {
 	var msgs []Message
 	sc := bufio.NewScanner(strings.NewReader(out))
@@ -24,6 +29,9 @@ func ParseBP(out string) ([]Message, error) {
 		line := sc.Text()
 		switch {
 		case line == "":
+		case strings.HasPrefix(line, "    ***") && len(msgs) > 0:
+			m := &msgs[len(msgs)-1]
+			m.FormatError, m.Frozen = strings.CutSuffix(strings.TrimSpace(line), " *** frozen ***")
 		case strings.HasPrefix(line, "        "):
 			if len(msgs) == 0 {
 				return nil, fmt.Errorf("recipient before any message: %q", line)

@@ -189,11 +189,17 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // returns its ID.
 func (e *Exim) Submit(t testing.TB, sender string, rcpts ...string) string {
 	t.Helper()
+	return e.SubmitMessage(t, []byte("Subject: test message\n\nbody\n"), sender, rcpts...)
+}
+
+// SubmitMessage is Submit of the message msg (headers, blank line, body).
+func (e *Exim) SubmitMessage(t testing.TB, msg []byte, sender string, rcpts ...string) string {
+	t.Helper()
 	before := map[string]bool{}
 	for _, id := range e.IDs(t) {
 		before[id] = true
 	}
-	e.MustRun(t, []byte("Subject: test message\n\nbody\n"), append([]string{"-odq", "-f", sender}, rcpts...)...)
+	e.MustRun(t, msg, append([]string{"-odq", "-f", sender}, rcpts...)...)
 	for _, id := range e.IDs(t) {
 		if !before[id] {
 			return id

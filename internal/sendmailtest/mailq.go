@@ -51,7 +51,7 @@ func ParseMailq(out string, verbose bool) ([]Listed, int, error) {
 				return nil, 0, fmt.Errorf("mailq line %d: %w", n, err)
 			}
 			total += c
-		case line[0] != ' ' && line[0] != '\t':
+		case isHead(line):
 			m, err := parseHead(line, verbose)
 			if err != nil {
 				return nil, 0, fmt.Errorf("mailq line %d: %w", n, err)
@@ -64,6 +64,22 @@ func ParseMailq(out string, verbose bool) ([]Listed, int, error) {
 		}
 	}
 	return msgs, total, sc.Err()
+}
+
+// isHead reports whether line is a message's first line. mailq right-aligns an ID shorter
+// than its column (Sendmail before 8.12 wrote IDs like AAA06703), so such a line starts with
+// spaces, as the envelope's detail lines do; those are a status in parentheses or have no
+// size after their first word.
+func isHead(line string) bool {
+	if line[0] != ' ' && line[0] != '\t' {
+		return true
+	}
+	f := strings.Fields(line)
+	if line[0] != ' ' || len(f) < 4 || strings.HasPrefix(f[0], "(") {
+		return false
+	}
+	_, err := strconv.ParseInt(f[1], 10, 64)
+	return err == nil
 }
 
 // requestCount reads "/path (N requests)".

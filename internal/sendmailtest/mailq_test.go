@@ -29,17 +29,23 @@ func TestParseMailq(t *testing.T) {
 	if err != nil || total != 2 || !reflect.DeepEqual(got, want) {
 		t.Errorf("plain: %+v, %d, %v", got, total, err)
 	}
-	verbose := "\t\t/q (1 request)\n" +
+	verbose := "\t\t/q (2 requests)\n" +
 		"-----Q-ID----- --Size-- -Priority- ---Q-Time--- --------Sender/Recipient--------\n" +
 		"6B1Ju6in008058       15     180171 Dec  1 19:56 alice@sender.example\n" +
 		"                 (User unknown)\n" +
 		"\t\t\t\t\t\ttemp@dest.example\n" +
 		"\t\t (Deferred: 452 4.2.2 <temp@dest.example>: mailbox full, try later)\n" +
-		"\t\tTotal requests: 1\n"
+		"     AAA06703        5      30029 Dec  7 23:18 s1@x.example\n" +
+		"                 (Deferred: 452 4.2.2 full)\n" +
+		"\t\t\t\t\t\tr@remote.example\n" +
+		"\t\tTotal requests: 2\n"
 	got, total, err = ParseMailq(verbose, true)
 	want = []Listed{{ID: "6B1Ju6in008058", Status: ' ', Size: 15, Priority: 180171, Time: "Dec  1 19:56", Sender: "alice@sender.example",
-		Message: "User unknown", Recipients: []ListedRecipient{{Address: "temp@dest.example", Message: "Deferred: 452 4.2.2 <temp@dest.example>: mailbox full, try later"}}}}
-	if err != nil || total != 1 || !reflect.DeepEqual(got, want) {
+		Message: "User unknown", Recipients: []ListedRecipient{{Address: "temp@dest.example", Message: "Deferred: 452 4.2.2 <temp@dest.example>: mailbox full, try later"}}},
+		// A pre-8.12 ID, right-aligned in its column.
+		{ID: "AAA06703", Status: ' ', Size: 5, Priority: 30029, Time: "Dec  7 23:18", Sender: "s1@x.example",
+			Message: "Deferred: 452 4.2.2 full", Recipients: []ListedRecipient{{Address: "r@remote.example"}}}}
+	if err != nil || total != 2 || !reflect.DeepEqual(got, want) {
 		t.Errorf("verbose: %+v, %d, %v", got, total, err)
 	}
 	if got, total, err := ParseMailq("/var/spool/mqueue is empty\n\t\tTotal requests: 0\n", false); err != nil || len(got) != 0 || total != 0 {

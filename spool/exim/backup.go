@@ -87,7 +87,7 @@ func (b *Backup) Save(t mqsql.Target) error {
 	if st.Ino != t.Inode {
 		return fmt.Errorf("back up %s: now inode %d, planned %d", t.Path, st.Ino, t.Inode)
 	}
-	if p, err := parseH(data, t.QueueID); err == nil {
+	if p, _ := parseH(data, t.QueueID); p != nil { // a damaged header section keeps its envelope
 		entry.Recipients = pendingOf(p)
 	}
 	if err := b.w.Add(t.QueueID+"/"+t.Path, data); err != nil {

@@ -11,7 +11,9 @@ import (
 	"github.com/mqsql/mqsql"
 )
 
-// locate finds message id's -H in every place Exim may keep it, and reads it.
+// locate finds message id's -H in every place Exim may keep it, and reads it. When the -H
+// does not parse, it returns its path with the error matching mqsql.ErrDamaged, and the hfile
+// too when only the header section is damaged.
 func (s *Spool) locate(id string) (hpath, *hfile, error) {
 	if !ValidQueueID(id) {
 		return "", nil, mqsql.ErrNoMessage
@@ -23,7 +25,7 @@ func (s *Spool) locate(id string) (hpath, *hfile, error) {
 		}
 		h, err := parseH(data, id)
 		if err != nil {
-			return hpath(p.Path), nil, fmt.Errorf("%s: %w: %w", p.Path, mqsql.ErrDamaged, err)
+			return hpath(p.Path), h, fmt.Errorf("%s: %w: %w", p.Path, mqsql.ErrDamaged, err)
 		}
 		return hpath(p.Path), h, nil
 	}
@@ -56,10 +58,11 @@ func (s *Spool) Header(id, name string, limit int) (string, bool, error) {
 }
 
 // Body returns the start of message id's body (the -D after its ID line), at most limit
-// bytes; more reports that it goes on. Encodings are left as they are.
+// bytes; more reports that it goes on. Encodings are left as they are. The body is the -D's
+// alone: a -H that does not parse does not hide an intact body (Exim keeps the two apart).
 func (s *Spool) Body(id string, limit int) ([]byte, bool, error) {
 	hp, _, err := s.locate(id)
-	if err != nil {
+	if hp == "" {
 		return nil, false, err
 	}
 	f, err := s.root.Open(hp.sibling("D"), false)

@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
 // ErrFormat is what a -H that Exim itself would reject matches: its "spool format error".
 var ErrFormat = errors.New("spool format error")
+
+// ErrHeaderSection is what a -H matches (besides ErrFormat) when only its header section is
+// damaged: Exim read the envelope before it (spool_read_hdrerror), and exim -bp still lists
+// the message's age, sender, frozen state and recipients, with the format error.
+var ErrHeaderSection = errors.New("in the header section")
 
 // hfile is what mqsql takes from one -H file (exim-spool.md §3).
 type hfile struct {
@@ -21,6 +27,10 @@ type hfile struct {
 	recipients  []hrcpt
 	headers     []hheader
 	headerStart int // offset of the first header record
+	// headerSize is the sum of the lengths the header records declare, but for records
+	// flagged '*', as Exim sums it for exim -bp's size (the declared length, even of the
+	// record where reading failed).
+	headerSize int64
 }
 
 // hrcpt is one recipient line.
@@ -38,7 +48,14 @@ func formatErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrFormat, fmt.Sprintf(format, args...))
 }
 
-// parseH parses the -H file data of message id.
+func headerErr(format string, args ...any) error {
+	return fmt.Errorf("%w %w: %s", ErrFormat, ErrHeaderSection, fmt.Sprintf(format, args...))
+}
+
+// parseH parses the -H file data of message id. It returns no hfile when the envelope does
+// not parse, and the hfile with the envelope and the headers read before the damage, and an
+// error matching ErrHeaderSection, when only the header section does not (Exim lists such a
+// message; it does not deliver it).
 func parseH(data []byte, id string) (*hfile, error) {
 	p := &lines{data: data}
 	h := &hfile{options: map[string]string{}}
@@ -59,10 +76,13 @@ func parseH(data []byte, id string) (*hfile, error) {
 		return nil, err
 	}
 	if blank, ok := p.next(); !ok || len(blank) != 0 {
-		return nil, formatErr("no empty line after the recipients")
+		return h, headerErr("no empty line after the recipients")
 	}
 	h.headerStart = p.off
-	return h, h.parseHeaders(data[p.off:])
+	if err := h.parseHeaders(data, p.off); err != nil {
+		return h, err
+	}
+	return h, nil
 }
 
 // parseFixed reads lines 2-4: login uid gid, <sender>, received time and warning count.
@@ -192,25 +212,61 @@ func (h *hfile) parseRecipients(p *lines) error {
 	return nil
 }
 
-// parseHeaders reads the header records "NNNf text", NNN counting the text's bytes.
-func (h *hfile) parseHeaders(data []byte) error {
-	for off := 0; off < len(data); {
-		i := off
-		for i < len(data) && '0' <= data[i] && data[i] <= '9' {
+// parseHeaders reads the header records "NNNf text" from off to the end of data as Exim's
+// spool_read_header does (fscanf "%d%c " then NNN bytes): a record starts with a digit, its
+// length is the digits, its flag the byte after them, any white space after the flag is
+// skipped, and the text is the next NNN bytes, none of them NUL. A declared length a few
+// bytes off therefore is not always an error: when the bytes left over scan as a record of
+// their own (a text ending "+0000\n" read two bytes short leaves "0\n", a record of length 0),
+// Exim is back in step and reads the message as sound, and so does this.
+func (h *hfile) parseHeaders(data []byte, off int) error {
+	for off < len(data) {
+		if !isDigit(data[off]) {
+			return headerErr("header record at offset %d does not start with its length (the record before it is longer than it declares?)", off)
+		}
+		n, i := scanLength(data, off)
+		var flag byte
+		if i < len(data) {
+			flag, i = data[i], i+1
+		}
+		for i < len(data) && isCSpace(data[i]) {
 			i++
 		}
-		n, err := strconv.Atoi(string(data[off:i]))
-		if err != nil || i-off < 3 || i+2 > len(data) || data[i+1] != ' ' {
-			return formatErr("bad header record at offset %d", off)
+		if flag != '*' {
+			h.headerSize += int64(n)
 		}
-		start := i + 2
-		if n < 0 || n > len(data)-start || bytes.IndexByte(data[start:start+n], 0) >= 0 {
-			return formatErr("header record at offset %d runs past the end", off)
+		n = max(n, 0)
+		if n > len(data)-i {
+			return headerErr("header record at offset %d declares %d bytes, the file ends after %d", off, n, len(data)-i)
 		}
-		h.headers = append(h.headers, hheader{flag: data[i], text: data[start : start+n]})
-		off = start + n
+		if k := bytes.IndexByte(data[i:i+n], 0); k >= 0 {
+			return headerErr("header record at offset %d has a NUL byte at offset %d", off, i+k)
+		}
+		h.headers = append(h.headers, hheader{flag: flag, text: data[i : i+n]})
+		off = i + n
 	}
 	return nil
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isCSpace is C's isspace in the C locale, what a blank in a scanf format skips.
+func isCSpace(c byte) bool { return c == ' ' || ('\t' <= c && c <= '\r') }
+
+// scanLength scans the digits at off as glibc's scanf %d does on a 64-bit system: the value
+// saturates at the largest long and is then cut to an int (so a huge length is -1). It
+// returns the value and the offset after the digits.
+func scanLength(data []byte, off int) (int, int) {
+	var v int64
+	for ; off < len(data) && isDigit(data[off]); off++ {
+		d := int64(data[off] - '0')
+		if v > (math.MaxInt64-d)/10 {
+			v = math.MaxInt64
+		} else {
+			v = v*10 + d
+		}
+	}
+	return int(int32(v)), off
 }
 
 // lines reads a byte slice line by line (LF only), without copying.

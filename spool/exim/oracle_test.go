@@ -62,9 +62,9 @@ func TestAgreesWithEximBP(t *testing.T) {
 			}
 			compareIDs(t, "exipick -i", picked, inDefault, func(*mqsql.Message) bool { return true })
 			compareIDs(t, "exipick -i -z", pickedFrozen, inDefault, func(m *mqsql.Message) bool { return m.Queue == mqsql.Hold })
-			compareListing(t, "exim -bpu", bpu, pendingOnly(inDefault), before, after)
-			compareListing(t, "exim -bp", bp, inDefault, before, after)
-			compareListing(t, "exim -qGslowq -bp", slowq, inSlowq, before, after)
+			compareListing(t, e.Spool, "exim -bpu", bpu, pendingOnly(inDefault), before, after)
+			compareListing(t, e.Spool, "exim -bp", bp, inDefault, before, after)
+			compareListing(t, e.Spool, "exim -qGslowq -bp", slowq, inSlowq, before, after)
 			checkAuth(t, msgs)
 			checkVariety(t, msgs)
 			checkFrozenReasons(t, openSpool(t, e.Spool))
@@ -136,9 +136,9 @@ func splitByQueue(msgs []*mqsql.Message) (def, slowq map[string]*mqsql.Message) 
 	return def, slowq
 }
 
-// compareListing checks that listing and read hold the same messages, equal in every field
-// exim -bp shows.
-func compareListing(t *testing.T, what string, listing []eximtest.Message, read map[string]*mqsql.Message, before, after int64) {
+// compareListing checks that listing and read (of the spool in dir) hold the same messages,
+// equal in every field exim -bp shows.
+func compareListing(t *testing.T, dir, what string, listing []eximtest.Message, read map[string]*mqsql.Message, before, after int64) {
 	t.Helper()
 	bad := 0
 	for _, want := range listing {
@@ -149,7 +149,7 @@ func compareListing(t *testing.T, what string, listing []eximtest.Message, read 
 			continue
 		}
 		delete(read, want.ID)
-		if got := fromDriver(m, want.Age, before, after); fmt.Sprint(got) != fmt.Sprint(want) {
+		if got := fromDriver(t, dir, m, want.Age, before, after); fmt.Sprint(got) != fmt.Sprint(want) {
 			if bad++; bad <= 10 {
 				t.Errorf("%s:\n driver %v\n   exim %v", what, got, want)
 			}
@@ -163,14 +163,22 @@ func compareListing(t *testing.T, what string, listing []eximtest.Message, read 
 	}
 }
 
-// fromDriver renders m as exim -bp lists it; the age is the listing's when m's arrival time
-// gives that age at some moment while exim -bp ran.
-func fromDriver(m *mqsql.Message, listedAge string, before, after int64) eximtest.Message {
+// fromDriver renders m, of the spool in dir, as exim -bp lists it; the age is the listing's
+// when m's arrival time gives that age at some moment while exim -bp ran. A message with an
+// error gets Exim's spool format error line, with its -H's size.
+func fromDriver(t *testing.T, dir string, m *mqsql.Message, listedAge string, before, after int64) eximtest.Message {
 	age := eximtest.FormatAge(before - m.ArrivalTime)
 	if eximtest.FormatAge(after-m.ArrivalTime) == listedAge {
 		age = listedAge
 	}
 	got := eximtest.Message{Age: age, Size: eximtest.FormatSize(m.Size), ID: m.QueueID, Sender: m.Sender, Frozen: m.Queue == mqsql.Hold}
+	if m.Error != "" {
+		st, err := os.Stat(filepath.Join(dir, m.File.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.FormatError = fmt.Sprintf("*** spool format error: size=%d ***", st.Size())
+	}
 	for _, r := range m.Recipients {
 		mark := "  "
 		if r.Status == mqsql.Done {

@@ -110,9 +110,6 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 	}
 	st := &hstate{path: h, id: id, hst: hst, dsize: -1}
 	st.h, st.err = parseH(data, id)
-	if st.err != nil {
-		st.h = nil
-	}
 	locked, dsize, derr := s.dataFile(h)
 	if derr != nil && s.vanished(h, hst.Ino) {
 		// Exim removes a finished or deleted message's -D just before its -H: a -H without
@@ -123,7 +120,7 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 	switch {
 	case derr != nil:
 		st.queue, st.err = mqsql.Corrupt, derr
-	case st.err != nil:
+	case st.h == nil:
 		st.queue = mqsql.Corrupt
 	case locked:
 		st.queue = mqsql.Active
@@ -222,15 +219,10 @@ func (st *hstate) message() *mqsql.Message {
 	return m
 }
 
-// size is the size exim -bp prints: the headers Exim would send, the body, and the blank
-// line between them.
+// size is the size exim -bp prints: the header lengths Exim summed as it read them, the
+// body, and the blank line between them.
 func (h *hfile) size(dsize int64, id string) int64 {
-	var n int64
-	for _, hd := range h.headers {
-		if hd.flag != '*' {
-			n += int64(len(hd.text))
-		}
-	}
+	n := h.headerSize
 	if dsize >= 0 {
 		n += dsize - dataStart(id)
 	}

@@ -65,7 +65,8 @@ func only(t *testing.T, dir string) (mqsql.Entry, *mqsql.Message) {
 const plainID = "1xYTuW-00009O-26"
 
 // TestQueueStates checks the queue column for each state §11.3 maps, on changed copies of a
-// real message: damaged or missing files are corrupt with an error, a -J's addresses are done,
+// real message: damaged or missing files are corrupt with an error (but a damaged header
+// section, which Exim lists, keeps its state), a -J's addresses are done,
 // a -D lock held elsewhere is active.
 func TestQueueStates(t *testing.T) {
 	tests := []struct {
@@ -88,10 +89,11 @@ func TestQueueStates(t *testing.T) {
 			os.Remove(filepath.Join(dir, "input", plainID+"-D"))
 		}, mqsql.Corrupt, "does not exist"},
 		{"truncated -H", func(t *testing.T, dir string) {
+			// The envelope is whole: exim -bp lists the message with its spool format error.
 			p := filepath.Join(dir, "input", plainID+"-H")
 			data, _ := os.ReadFile(p)
 			os.WriteFile(p, data[:len(data)-20], 0o640)
-		}, mqsql.Corrupt, "spool format error"},
+		}, mqsql.Incoming, "spool format error in the header section"},
 		{"-H of another message", func(t *testing.T, dir string) {
 			editH(t, dir, plainID+"-H\n", "1xYTuW-00009V-2B-H\n")
 		}, mqsql.Corrupt, "spool format error"},

@@ -92,7 +92,7 @@ func (x *Executor) Apply(ctx context.Context, op mqsql.Op, queue mqsql.Queue, ta
 	out := make([]mqsql.Outcome, 0, len(targets))
 	var long []string
 	if op != mqsql.OpDelete {
-		long = x.Spool.longIDs()
+		long = x.Spool.longIDs(shortestID(targets))
 	}
 	for i, t := range targets {
 		if err := ctx.Err(); err != nil {
@@ -184,18 +184,28 @@ func (s *Spool) find(id string) mqsql.Queue {
 	return ""
 }
 
-// longIDs lists the queue IDs of control files longer than the shortest valid ID: only those
-// can contain another ID, which sendmail -qI would then select too. (15-character IDs come
-// from process IDs of a million or more, so the list is usually empty.)
-func (s *Spool) longIDs() []string {
+// longIDs lists the queue IDs of control files longer than n: only those can contain an ID
+// of n characters, which sendmail -qI would then select too. (With today's 14-character IDs,
+// 15-character ones come from process IDs of a million or more, so the list is usually
+// empty; an old short ID can be in any longer one.)
+func (s *Spool) longIDs(n int) []string {
 	var out []string
 	_ = s.walkControl(context.Background(), false, func(_ byte, id, _ string, _ *unix.Stat_t) error {
-		if len(id) > minIDLen {
+		if len(id) > n {
 			out = append(out, id)
 		}
 		return nil
 	})
 	return out
+}
+
+// shortestID is the length of the shortest queue ID among targets.
+func shortestID(targets []mqsql.Target) int {
+	n := maxIDLen
+	for _, t := range targets {
+		n = min(n, len(t.QueueID))
+	}
+	return n
 }
 
 // containing returns an ID of ids that contains id and is not id, "" when none does.

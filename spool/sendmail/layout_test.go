@@ -104,9 +104,14 @@ func TestClassify(t *testing.T) {
 		{"qf/Qf" + id, mqsql.Change{ID: id, Hint: "qf/Qf" + id}, true},
 		{"qf/tf" + id, mqsql.Change{ID: id}, true},
 		{"df/df" + id, mqsql.Change{ID: id}, true},
-		{"qfjunk", mqsql.Change{}, true},
+		// mailq lists every qf of a name shorter than MAXQFNAME (Sendmail 8.17's gatherq):
+		// pre-8.12 IDs, and a qfjunk as an unreadable message.
+		{"qfjunk", mqsql.Change{ID: "junk", Hint: "qfjunk"}, true},
+		{"qfAAA06703", mqsql.Change{ID: "AAA06703", Hint: "qfAAA06703"}, true},
+		{"qf/qf6B1Jtw3U00762x", mqsql.Change{ID: "6B1Jtw3U00762x", Hint: "qf/qf6B1Jtw3U00762x"}, true},
+		{"qfABCDEFGHIJKLMNOPQRS", mqsql.Change{}, true}, // 21 bytes: gatherq says "too long"
+		{"qf-a.b", mqsql.Change{}, true},                // no Sendmail writes one; never a path
 		{"qf/sendmail.pid", mqsql.Change{}, true},
-		{"qf/qf6B1Jtw3U00762x", mqsql.Change{}, true},
 		{"other/qf" + id, mqsql.Change{}, false},
 	}
 	for _, tt := range tests {
@@ -120,7 +125,7 @@ func TestClassify(t *testing.T) {
 	if !reflect.DeepEqual(places, want) {
 		t.Errorf("Locations = %v, want %v", places, want)
 	}
-	if sp.Locations("../etc/passwd") != nil || sp.ValidQueueID("6B1Jtw3U00762") || !sp.ValidQueueID("6B1Jtw3U1234567") {
+	if sp.Locations("../etc/passwd") != nil || !sp.ValidQueueID("AAA06703") || !sp.ValidQueueID("6B1Jtw3U1234567") || sp.ValidQueueID("ABCDEFGHIJKLMNOPQRS") || sp.ValidQueueID("../x") {
 		t.Error("queue ID validation")
 	}
 }
