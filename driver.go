@@ -53,21 +53,26 @@ type Entry struct {
 	// NoLog marks a file the driver never joins a log to (see LogStamp): whatever log
 	// stamp its row holds means nothing.
 	NoLog bool
+	// LogTaken says File.Log is the log's stamp, taken by the walk (a LogWalker's) or the
+	// look (Stat) that found the file; otherwise the log's stamp comes from
+	// EachDelayLogStamp or StatLog.
+	LogTaken bool
 	// Lazy marks an entry of WalkForRead: File has only Path, and the driver's read checks
 	// whether the file is complete (ErrIncomplete when not).
 	Lazy bool
-	// Log is the stamp of the message's log in the entries of a LogWalker's walk, which
-	// takes it as it goes; zero (no log) in every other walk's.
-	Log LogStamp
 }
 
 // LogStamp is the size and mtime of a message's log file (Postfix's defer log, Exim's
 // msglog): a new delay reason changes the message without touching its queue file, so the
-// log's stamp is part of whether a message changed. The zero value means no log.
+// log's stamp is part of its Stamp. NoLog means none.
 type LogStamp struct {
 	Size         int64
 	ModTimeNanos int64
 }
+
+// NoLog is the LogStamp of a message without a log, as every driver, walk and the index's
+// rows (log_size, log_mtime_ns) say it.
+var NoLog = LogStamp{Size: -1, ModTimeNanos: -1}
 
 // Place is a path (relative to the spool) where a queue ID might be, with its queue.
 type Place struct {
@@ -155,7 +160,10 @@ type Spool interface {
 	Content
 	// Dir is the queue directory, for messages and the audit log.
 	Dir() string
-	// Walk lists every message file, stat'ed.
+	// Walk lists every message file, stat'ed. It goes on past a place it cannot open, list
+	// or stat for a reason other than its absence, and returns an *UnreadableError for each
+	// such place at its end (errors.Join), as every walk below does: what it could not see
+	// is never taken for empty.
 	Walk(ctx context.Context, fn func(Entry) error) error
 	// WalkParallel is Walk with the directories listed in parallel, where that is faster;
 	// fn may then be called from several goroutines at once.
@@ -168,8 +176,10 @@ type Spool interface {
 	// DelayLogStamps is EachDelayLogStamp into a map.
 	DelayLogStamps(ctx context.Context) (map[string]LogStamp, error)
 	// Stat looks at one place where file id of queue q may be, and returns it as a walk
-	// would list it; false when no message file is there.
-	Stat(q Queue, id, rel string) (Entry, bool)
+	// would list it; false when no message file is there (or a link stands there: see
+	// Absent). It returns an *UnreadableError when it could not look (too many open files,
+	// an I/O error, permission): whether the file is there is then not known.
+	Stat(q Queue, id, rel string) (Entry, bool, error)
 	// StatLog returns the stamp of id's log; false when it has none.
 	StatLog(id string) (LogStamp, bool)
 	// ReadWithin reads the message of e. Problems with the file's content go in
@@ -180,6 +190,20 @@ type Spool interface {
 	ListDir(rel string) ([]fs.DirEntry, error)
 	// IsDir reports whether rel is a directory, reached without following a link.
 	IsDir(rel string) bool
+	// Meaning is what this queue means to its MTA: its queue names, the operations a
+	// statement can ask for, what its own listing shows. The same value for the life of the
+	// spool; callers never change it.
+	Meaning() *Meaning
+}
+
+// QueueWalker is a Spool whose queues are places: a file's queue follows from where it is,
+// so an entry's Queue is the queue a read of it gives, and one queue's files can be listed
+// without walking the others. A statement about one queue (queue = 'hold') then lists only
+// that queue's files. Drivers whose queue depends on a file's content or lock (Sendmail's
+// quarantine, Exim's frozen mark) do not implement it.
+type QueueWalker interface {
+	// WalkQueue is Walk for the files of queue q alone, stat'ed.
+	WalkQueue(ctx context.Context, q Queue, fn func(Entry) error) error
 }
 
 // LogWalker is a Spool that can take each message's log stamp during its parallel walk,
@@ -187,8 +211,8 @@ type Spool interface {
 // the logs before it can compare: on a big queue that listing is a second walk, of nearly as
 // many files, that the comparison had to wait for.
 type LogWalker interface {
-	// WalkParallelWithLogs is WalkParallel with Entry.Log set: the stamp of the log that
-	// EachDelayLogStamp would list for the entry's ID, zero when there is none.
+	// WalkParallelWithLogs is WalkParallel with File.Log set (and LogTaken): the stamp of the
+	// log that EachDelayLogStamp would list for the entry's ID, NoLog when there is none.
 	WalkParallelWithLogs(ctx context.Context, fn func(Entry) error) error
 }
 
@@ -205,6 +229,9 @@ type Operator interface {
 	Check(t Target, includeActive bool) string
 	// BeginBackup creates a new backup folder under base for the statement sqlText.
 	BeginBackup(base, sqlText string, now time.Time) (Backup, error)
+	// Meaning says which operations the MTA has and from which queues (the same value as
+	// Spool's).
+	Meaning() *Meaning
 }
 
 // Backup is one statement's backup folder while it is written. Nothing is deleted unless
@@ -240,26 +267,6 @@ type LockedActive interface {
 	Layout
 	// ActiveIsALock reports whether Active is a lock state.
 	ActiveIsALock() bool
-}
-
-// ImmediateExpirer is an Executor that may say its expire returns mail to its sender at once
-// and removes it from the queue (exim -Mg), where postsuper -e only marks it for the next
-// delivery attempt. For such an executor the one-statement expire and deliver now (SET
-// forced_expire = 1, queue = 'active') is the expire alone: the delivery it asks for has
-// happened, and a flush after it would find the message gone.
-type ImmediateExpirer interface {
-	Executor
-	// ExpiresAtOnce reports whether OpExpire and OpExpireRelease return the mail at once.
-	ExpiresAtOnce() bool
-}
-
-// CorruptExplainer is an Operator that says, in its MTA's words, why a statement leaves a
-// message in corrupt alone: what those files are to the MTA and what an admin can do with
-// them (Postfix's corrupt/ directory, Sendmail's lost Qf files, Exim's unreadable -H).
-type CorruptExplainer interface {
-	Operator
-	// CorruptSkip is the reason the plan and the report give for each corrupt message.
-	CorruptSkip() string
 }
 
 // Driver is one MTA as mqsql's commands see it: how to find its queue, recognise one and open

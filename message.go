@@ -46,6 +46,10 @@ type Message struct {
 	// Error is "" when the file was read cleanly and otherwise says what is wrong with it.
 	// A damaged file is still a message: hiding it would hide mail.
 	Error string
+	// Listed is whether the MTA's own listing (postqueue -j, mailq, exim -bp) shows this
+	// message, as its driver's Meaning.Listed says: the views that count what that listing
+	// counts (qshape) take only these rows. Set by the driver's reader.
+	Listed bool
 
 	Recipients []Recipient
 }
@@ -61,18 +65,27 @@ func (m *Message) PendingCount() int {
 	return n
 }
 
-// FileInfo holds the facts about a queue file that identify it on disk. Path is relative to
-// the spool. ModTimeNanos and Mode let an index tell whether a file changed since it was read,
-// and Inode lets a later action check it still has the same file.
+// FileInfo is a queue file as a driver saw it: its path, relative to the spool, and its Stamp.
+// Inode lets a later action check it still has the same file.
 type FileInfo struct {
-	Path         string
+	Path string
+	Stamp
+}
+
+// Stamp is what the index keeps of a message to tell, on the next look, whether it changed,
+// so that it reads again only what did. The driver fills it from its own files and state, each
+// in a field of its own, and the index only compares two stamps: the file the row names (its
+// size, inode, mode and mtime), the message's log, and its lock.
+type Stamp struct {
 	Size         int64
 	Inode        uint64
-	Mode         uint32
 	ModTimeNanos int64
-
-	// The defer log's size and mtime as read with the message, -1 when it had none: a new
-	// delay reason changes the message without touching its queue file.
-	LogSize         int64
-	LogModTimeNanos int64
+	// Log is the stamp of the message's log (Postfix's defer log, Exim's msglog), NoLog when
+	// it has none: a new delay reason changes the message without touching its file.
+	Log  LogStamp
+	Mode uint32
+	// Locked reports that a delivery holds the message's lock (Exim's -D lock, a Sendmail
+	// queue runner's flock on its qf): taking or releasing it changes no file, but changes
+	// the message (it is active while locked).
+	Locked bool
 }

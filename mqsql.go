@@ -17,6 +17,6 @@ var Schema string
 // Tables and Views name what users query, for help texts and completion: the schema also
 // holds the tables behind the views (queue_files, queue_recipients), which are mqsql's own.
 var (
-	Tables = []string{"messages", "recipients", "events"}
-	Views  = []string{"qshape", "qshape_senders", "reasons", "senders"}
+	Tables = []string{"messages", "recipients", "events", "deliveries", "log_messages"}
+	Views  = []string{"qshape", "qshape_senders", "reasons", "senders", "timeline", "delivered"}
 )

@@ -1,11 +1,14 @@
 package mqsql
 
-// Queue names one of Postfix's queue directories. The values are the directory names, which
-// are also what postqueue -j reports as queue_name and what the messages.queue column holds.
+// Queue is the state of a queued message in the words every driver uses, which the
+// messages.queue column holds (Postfix's directory names, which postqueue -j reports as
+// queue_name). Which of them an MTA has, what it lists and which moves between them it
+// offers is its driver's Meaning, never a list here.
 type Queue string
 
-// The queues mqsql reads. Corrupt is not a message queue to Postfix (showq never lists it), but
-// admins need to see what landed there, so its files are rows too.
+// The queue values. Corrupt holds files that are not mail to their MTA (Postfix's corrupt/,
+// Sendmail's lost Qf, Exim's unreadable -H), which admins need to see, so its files are rows
+// too.
 const (
 	Maildrop Queue = "maildrop"
 	Incoming Queue = "incoming"
@@ -15,11 +18,8 @@ const (
 	Corrupt  Queue = "corrupt"
 )
 
-// MessageQueues lists the queues that hold live mail, in the order showq scans them, so that
-// anything listing the queue the way postqueue does can follow the same order.
-var MessageQueues = []Queue{Maildrop, Active, Incoming, Deferred, Hold}
-
-// AllQueues is MessageQueues plus Corrupt: every directory whose files become messages rows.
+// AllQueues is every queue value, the vocabulary Valid checks against. An MTA has some of
+// them, in its own order: see Meaning.Queues.
 var AllQueues = []Queue{Maildrop, Active, Incoming, Deferred, Hold, Corrupt}
 
 // Valid reports whether q is one of the queue names above; anything else must never be used to

@@ -1,4 +1,7 @@
--- The mqsql index: a mirror of the Postfix queue, rebuilt from the spool whenever in doubt.
+-- The mqsql index: a mirror of an MTA's queue (Postfix, Sendmail or Exim), rebuilt from the
+-- spool whenever in doubt. No rule of one MTA is written here: what differs between them
+-- (which queues there are, which files the MTA's own listing shows) is in the rows and in
+-- the queues table, which the MTA's driver fills (mqsql.Meaning).
 -- Users and scripts query the views messages and recipients; their names and columns are the
 -- interface. The tables behind them also keep what the indexer needs to notice a changed file.
 
@@ -22,17 +25,31 @@ CREATE TABLE queue_files (
 	inode           INTEGER NOT NULL,
 	path            TEXT    NOT NULL,  -- relative to the spool; unique (queue_files_path)
 	error           TEXT,              -- NULL when the file was read cleanly
-	-- Not shown in messages: what tells the indexer a file or its defer log changed.
+	-- Not shown in messages: the message's stamp (mqsql.Stamp), which tells the indexer that
+	-- its file, its log or its lock changed. The driver says what each means for its MTA.
 	mode            INTEGER NOT NULL,
 	mtime_ns        INTEGER NOT NULL,
-	log_size        INTEGER NOT NULL DEFAULT -1,
+	log_size        INTEGER NOT NULL DEFAULT -1,  -- -1: no log (mqsql.NoLog)
 	log_mtime_ns    INTEGER NOT NULL DEFAULT -1,
+	locked          INTEGER NOT NULL DEFAULT 0,   -- 1 while a delivery holds its lock (Exim, Sendmail)
 	-- Not shown either: the log_ident attribute (NULL when absent), which pickup keeps in the
 	-- new file of requeued or restored mail, so that events can say why that ID arrived.
 	log_ident       TEXT,
 	-- Shown: what other MTAs keep and Postfix does not; NULL for Postfix.
 	hold_reason     TEXT,              -- why a held message is held (Sendmail quarantine, Exim frozen)
-	queue_name      TEXT               -- Exim's named queue, Sendmail's queue group; NULL for the default
+	queue_name      TEXT,              -- Exim's named queue, Sendmail's queue group; NULL for the default
+	-- Not shown: 1 when the MTA's own listing (postqueue -j, mailq, exim -bp) lists the
+	-- message, as its driver says (mqsql.Meaning.Listed); what qshape counts.
+	listed          INTEGER NOT NULL DEFAULT 0
+);
+
+-- The queues of the MTA whose spool the index mirrors, as its driver declares them: every value
+-- queue_files.queue takes there, in the order its own listing shows them, listed = 1 for those
+-- whose mail that listing shows (all but corrupt). Written by each load of the index.
+CREATE TABLE queues (
+	queue    TEXT    PRIMARY KEY,
+	position INTEGER NOT NULL,
+	listed   INTEGER NOT NULL
 );
 
 CREATE TABLE queue_recipients (
@@ -120,6 +137,56 @@ CREATE TABLE events (
 	audit_id   TEXT               -- the audit record of the statement that did it
 );
 
+-- Delivery history, from the MTA's mail log (package maillog, through each driver's log
+-- parser): what already left, where, and why the rest is stuck. Kept for --history-days
+-- (default 7). deliveries: one row per delivery attempt result the MTA logged. time is unix
+-- seconds (REAL: fractional where the log has it); status is sent, deferred, bounced or
+-- expired; response is the text the MTA logged for it. NULL where the log says nothing
+-- (Postfix logs an expiry for the message: its row has no recipient).
+CREATE TABLE deliveries (
+	time           REAL    NOT NULL,
+	queue_id       TEXT    NOT NULL,
+	recipient      TEXT,
+	orig_recipient TEXT,              -- NULL when absent
+	relay          TEXT,
+	delay          REAL,              -- seconds
+	dsn            TEXT,
+	status         TEXT    NOT NULL,  -- sent, deferred, bounced, expired
+	response       TEXT,
+	host           TEXT,              -- the host the log line names (syslog), NULL when none
+	instance       TEXT               -- the MTA instance that logged it (Postfix's syslog_name)
+);
+
+-- log_messages: one row per queue ID seen in the log, from the lines about the message as a
+-- whole (Postfix's qmgr, smtpd, cleanup, pickup and postsuper; Exim's <= and Completed;
+-- Sendmail's from=). removed is when it left the queue, NULL while it is queued (and for
+-- Sendmail, which does not log it). sender '' is the null sender; NULL is not logged.
+CREATE TABLE log_messages (
+	queue_id       TEXT    PRIMARY KEY,
+	first_seen     REAL    NOT NULL,
+	sender         TEXT,
+	size           INTEGER,
+	nrcpt          INTEGER,
+	client_address TEXT,
+	sasl_username  TEXT,
+	message_id     TEXT,
+	removed        REAL
+);
+
+-- Not part of the interface: how far each log file was read, so that the next run (or a
+-- restarted watcher) reads on from there, neither twice nor skipping a line. A file is known
+-- by a hash of its first line (head), which a rename (rotation) or compression keeps and a
+-- truncation (copytruncate) changes; offset is the end of the last complete line read,
+-- committed in the transaction of that line's rows.
+CREATE TABLE log_positions (
+	head       TEXT    PRIMARY KEY,
+	path       TEXT    NOT NULL,   -- where it was last read
+	offset     INTEGER NOT NULL,   -- bytes of (uncompressed) content read
+	lines      INTEGER NOT NULL,
+	unreadable INTEGER NOT NULL,   -- lines of the MTA's that did not parse, kept out
+	read_at    REAL    NOT NULL
+);
+
 -- What mqsql's write statements (and restore) are about to do, so that the watcher can say why
 -- the queue IDs it then sees move: one row per planned operation, consumed by the first event
 -- of that queue ID (or pruned after ten minutes). A requeue or restore brings the message back
@@ -142,23 +209,19 @@ CREATE INDEX intents_log_ident ON intents (log_ident) WHERE log_ident IS NOT NUL
 -- minutes) and "1280+" (older). It counts what qshape counts the way qshape counts it, so
 --   SELECT * FROM qshape WHERE queue = 'deferred'
 -- shows the figures of `qshape deferred`; the row whose domain is 'TOTAL' is qshape's first
--- line (there is one for each message queue, even an empty one, so leave it out when summing).
--- Ages are taken when the query runs. Like qshape it reads only files that cleanup wrote
--- (maildrop files from postdrop are left out), that are complete and not expired (mode 0700
--- under the mask 0733), whose names are six or more letters and digits, and that read to the
--- end; it counts only R records, under the domain qshape_domain() gives.
+-- line (there is one for each queue the MTA's listing shows, even an empty one, so leave it out
+-- when summing). Ages are taken when the query runs. It counts the pending recipients of the
+-- messages the MTA's own listing lists (queue_files.listed: on Postfix, qshape's own test of a
+-- file: written by cleanup, complete, not expired, named like a queue ID, read to the end), under
+-- the domain qshape_domain() gives, so that on every MTA it agrees with that listing.
 CREATE VIEW qshape AS
 WITH counted AS (
 	SELECT f.queue AS queue, qshape_domain(r.address) AS domain,
 	       qshape_bucket(now() - f.arrival_time) AS bucket
 	FROM queue_files f JOIN queue_recipients r ON r.file_id = f.id
-	WHERE r.status = 'pending'
-	  AND f.queue IN ('maildrop', 'incoming', 'active', 'deferred', 'hold')
-	  AND length(f.queue_id) >= 6 AND f.queue_id NOT GLOB '*[^A-Za-z0-9]*'
-	  AND (f.mode & 475) = 448 AND f.size < f.file_size
-	  AND (f.error IS NULL OR f.error LIKE 'misplaced:%')
+	WHERE r.status = 'pending' AND f.listed
 ),
-queues(queue) AS (VALUES ('maildrop'), ('incoming'), ('active'), ('deferred'), ('hold')),
+shown(queue) AS (SELECT queue FROM queues WHERE listed),
 shape AS (
 	SELECT q.queue AS queue, 'TOTAL' AS domain, count(c.bucket) AS total,
 	       count(*) FILTER (WHERE c.bucket = '5') AS "5", count(*) FILTER (WHERE c.bucket = '10') AS "10",
@@ -166,7 +229,7 @@ shape AS (
 	       count(*) FILTER (WHERE c.bucket = '80') AS "80", count(*) FILTER (WHERE c.bucket = '160') AS "160",
 	       count(*) FILTER (WHERE c.bucket = '320') AS "320", count(*) FILTER (WHERE c.bucket = '640') AS "640",
 	       count(*) FILTER (WHERE c.bucket = '1280') AS "1280", count(*) FILTER (WHERE c.bucket = '1280+') AS "1280+"
-	FROM queues q LEFT JOIN counted c ON c.queue = q.queue GROUP BY q.queue
+	FROM shown q LEFT JOIN counted c ON c.queue = q.queue GROUP BY q.queue
 	UNION ALL
 	SELECT queue, domain, count(*),
 	       count(*) FILTER (WHERE bucket = '5'), count(*) FILTER (WHERE bucket = '10'),
@@ -185,13 +248,10 @@ WITH counted AS (
 	SELECT f.queue AS queue, qshape_domain(f.sender) AS domain,
 	       qshape_bucket(now() - f.arrival_time) AS bucket
 	FROM queue_files f
-	WHERE f.queue IN ('maildrop', 'incoming', 'active', 'deferred', 'hold')
-	  AND length(f.queue_id) >= 6 AND f.queue_id NOT GLOB '*[^A-Za-z0-9]*'
-	  AND (f.mode & 475) = 448 AND f.size < f.file_size
-	  AND (f.error IS NULL OR f.error LIKE 'misplaced:%')
+	WHERE f.listed
 	  AND EXISTS (SELECT 1 FROM queue_recipients r WHERE r.file_id = f.id AND r.status = 'pending')
 ),
-queues(queue) AS (VALUES ('maildrop'), ('incoming'), ('active'), ('deferred'), ('hold')),
+shown(queue) AS (SELECT queue FROM queues WHERE listed),
 shape AS (
 	SELECT q.queue AS queue, 'TOTAL' AS domain, count(c.bucket) AS total,
 	       count(*) FILTER (WHERE c.bucket = '5') AS "5", count(*) FILTER (WHERE c.bucket = '10') AS "10",
@@ -199,7 +259,7 @@ shape AS (
 	       count(*) FILTER (WHERE c.bucket = '80') AS "80", count(*) FILTER (WHERE c.bucket = '160') AS "160",
 	       count(*) FILTER (WHERE c.bucket = '320') AS "320", count(*) FILTER (WHERE c.bucket = '640') AS "640",
 	       count(*) FILTER (WHERE c.bucket = '1280') AS "1280", count(*) FILTER (WHERE c.bucket = '1280+') AS "1280+"
-	FROM queues q LEFT JOIN counted c ON c.queue = q.queue GROUP BY q.queue
+	FROM shown q LEFT JOIN counted c ON c.queue = q.queue GROUP BY q.queue
 	UNION ALL
 	SELECT queue, domain, count(*),
 	       count(*) FILTER (WHERE bucket = '5'), count(*) FILTER (WHERE bucket = '10'),
@@ -233,6 +293,41 @@ WHERE queue <> 'corrupt'
 GROUP BY sender
 ORDER BY messages DESC, bytes DESC, sender;
 
+-- timeline: a message's history as the log tells it, one row per event in order: received
+-- (detail: the sender, size, client and SASL login), each delivery attempt's result (sent,
+-- deferred, bounced, expired, with its recipient, relay, dsn and response), removed.
+--   SELECT * FROM timeline WHERE queue_id = '4jjygL3Vh3z5cZK'
+CREATE VIEW timeline AS
+SELECT queue_id, time, event, recipient, relay, dsn, detail FROM (
+	SELECT queue_id, first_seen AS time, 0 AS rank, 'received' AS event, NULL AS recipient, NULL AS relay,
+	       NULL AS dsn, concat_ws(', ', 'from=<' || sender || '>', 'size=' || size, 'nrcpt=' || nrcpt,
+	       'client=' || client_address, 'sasl_username=' || sasl_username, 'message-id=' || message_id) AS detail
+	FROM log_messages
+	UNION ALL
+	SELECT queue_id, time, 1, status, recipient, relay, dsn, response FROM deliveries
+	UNION ALL
+	SELECT queue_id, removed, 2, 'removed', NULL, NULL, NULL, NULL FROM log_messages WHERE removed IS NOT NULL
+)
+ORDER BY queue_id, time, rank;
+
+-- delivered: what went out, per minute, envelope sender, SASL login and recipient domain:
+-- messages and recipients delivered (status sent), the relays they went to, and the first
+-- and last delivery's time. minute is unix seconds at the minute's start, so a window is
+-- "minute >= now() - 3600" (the last hour, to the minute); the sender and login are the
+-- log's (log_messages), NULL when the log did not say. A recipient logged as a local part
+-- alone (Exim's "=> a <a@local.test>") counts under its original address's domain.
+CREATE VIEW delivered AS
+SELECT CAST(d.time / 60 AS INTEGER) * 60 AS minute, m.sender AS sender, m.sasl_username AS sasl_username,
+       lower(substr(d.address, instr(d.address, '@') + 1)) AS domain,
+       count(DISTINCT d.queue_id) AS messages, count(*) AS recipients,
+       group_concat(DISTINCT d.relay) AS relays, min(d.time) AS first, max(d.time) AS last
+FROM (SELECT time, queue_id, relay,
+             iif(instr(recipient, '@') > 0, recipient, coalesce(orig_recipient, recipient)) AS address
+      FROM deliveries WHERE status = 'sent') d
+LEFT JOIN log_messages m ON m.queue_id = d.queue_id
+GROUP BY 1, 2, 3, 4
+ORDER BY minute, recipients DESC;
+
 -- @indexes: built after a bulk load, which is faster than maintaining them row by row.
 CREATE UNIQUE INDEX IF NOT EXISTS queue_files_path ON queue_files(path);
 CREATE INDEX IF NOT EXISTS queue_files_queue_id ON queue_files(queue_id);
@@ -244,6 +339,10 @@ CREATE INDEX IF NOT EXISTS queue_recipients_queue_id ON queue_recipients(queue_i
 CREATE INDEX IF NOT EXISTS queue_recipients_domain ON queue_recipients(domain);
 CREATE INDEX IF NOT EXISTS events_time ON events(time);
 CREATE INDEX IF NOT EXISTS events_queue_id ON events(queue_id);
+CREATE INDEX IF NOT EXISTS deliveries_time ON deliveries(time);
+CREATE INDEX IF NOT EXISTS deliveries_queue_id ON deliveries(queue_id);
+CREATE INDEX IF NOT EXISTS log_messages_sasl ON log_messages(sasl_username) WHERE sasl_username IS NOT NULL;
+CREATE INDEX IF NOT EXISTS log_messages_sender ON log_messages(sender);
 -- The stamp cache's triggers, created with the indexes so that a full load does not run them.
 CREATE TRIGGER IF NOT EXISTS stamp_cache_file_in AFTER INSERT ON queue_files
 WHEN EXISTS (SELECT 1 FROM stamp_cache) BEGIN DELETE FROM stamp_cache; END;

@@ -72,10 +72,12 @@ func (w *Watcher) watchSubtree(rel string, depth int, n *int, found map[string]*
 }
 
 // watchNewDirs watches the directories created since the last batch and scans them into
-// batch. Entries that turn out to be files were marked dirty by their own events already.
+// batch. An entry that turns out to be no directory (a link put where the layout has a
+// directory, or a file with such a name) is left to a full pass, which tells what it is.
 func (w *Watcher) watchNewDirs(dirs map[string]bool, batch map[string]*dirtyID) {
 	for rel := range dirs {
 		if !w.sp.IsDir(rel) {
+			w.requestRescan(rel + " was created, and is no directory")
 			continue
 		}
 		depth := strings.Count(rel, "/")

@@ -21,7 +21,12 @@ func openDB(dsn string, content *sqlfuncs.Source, clock mqsql.Clock) (*sql.DB, e
 	if err := sqlfuncs.Register(d, content, clock); err != nil {
 		return nil, fmt.Errorf("register SQL functions: %w", err)
 	}
-	return sql.OpenDB(connector{driver: d, dsn: dsn}), nil
+	return sqlOpen(d, dsn), nil
+}
+
+// sqlOpen opens dsn through d.
+func sqlOpen(d *sqlite.Driver, dsn string) *sql.DB {
+	return sql.OpenDB(connector{driver: d, dsn: dsn})
 }
 
 // connector opens connections to one DSN with one driver.

@@ -268,7 +268,7 @@ func (g *Guard) checkWrite(action sqlite.AuthorizerActionCode, table, column, db
 			return ""
 		case sqlite.AuthUpdate:
 			if !updatableColumns[strings.ToLower(column)] {
-				return fmt.Sprintf("column %s cannot be changed: UPDATE messages may set only queue ('hold', 'deferred', 'maildrop', 'active') or forced_expire (1)", column)
+				return fmt.Sprintf("column %s cannot be changed: UPDATE messages may set only queue (to a value the MTA offers) or forced_expire (1)", column)
 			}
 			g.state.updateColumns = append(g.state.updateColumns, strings.ToLower(column))
 			return ""

@@ -9,6 +9,7 @@ import (
 	"github.com/mqsql/mqsql/index"
 	"github.com/mqsql/mqsql/internal/testindex"
 	"github.com/mqsql/mqsql/internal/testspool"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // guardOn returns a guard on a session connection of an index of the sample spool.
@@ -71,7 +72,7 @@ func TestPlanRunsTheClassifiedStatement(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Classify(%q): %v", sql, err)
 		}
-		actions, err := g.Plan(ctx, st)
+		actions, err := g.Plan(ctx, st, postfix.Meaning)
 		st.Close()
 		if err != nil || len(actions) != 2 {
 			t.Errorf("Plan(%q): %d actions, %v; want 2", sql, len(actions), err)

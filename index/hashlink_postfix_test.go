@@ -171,3 +171,60 @@ func linkedDiff(ctx context.Context, t *testing.T, pf *postfixtest.Postfix, ix *
 	}
 	return diffs
 }
+
+// TestWatchHashDirectoryBecomesLinkUnderPostfix replaces a hash directory of deferred/ by a
+// symbolic link while the watcher runs, as someone who can write to the spool might. The
+// watcher must handle it as a fresh start does: warn about the link, drop the rows of the
+// messages behind it (a link is not the spool) and keep every other message as postqueue -j
+// lists it, with no events row naming the directory as if it were a queue ID.
+func TestWatchHashDirectoryBecomesLinkUnderPostfix(t *testing.T) {
+	pf := postfixtest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := pf.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := sendDeferred(ctx, t, pf)
+	cfg, err := postfix.LoadConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := postfix.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	var warned warnings
+	sp.Warn = warned.add
+	ix, err := index.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	w, err := ix.Watch(ctx, sp, index.WatchOptions{Reconcile: time.Hour, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+
+	target := linkHashDir(ctx, t, pf, h)
+	linked := behindLink(t, target)
+	var diffs []string
+	untilTrue(t, lostAfter, func() (bool, string) {
+		diffs = linkedDiff(ctx, t, pf, ix, linked)
+		return len(diffs) == 0, fmt.Sprintf("index differs from postqueue -j: %v", diffs)
+	})
+	var bogus int
+	if err := ix.DB().QueryRow(`SELECT count(*) FROM events WHERE queue_id = ?`, h).Scan(&bogus); err != nil {
+		t.Fatal(err)
+	}
+	if bogus > 0 {
+		t.Errorf("%d events rows name the hash directory %s as a queue ID", bogus, h)
+	}
+	if st := w.State(); st.LastError != "" {
+		t.Errorf("watcher error %q", st.LastError)
+	}
+	if len(warned.about("deferred/"+h, "symbolic link")) == 0 {
+		t.Errorf("no warning about the link deferred/%s; warnings: %q", h, warned.about())
+	}
+}

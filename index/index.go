@@ -51,6 +51,8 @@ type Index struct {
 	walPending bool
 	// release, when set, is called by Close after the database is closed (the cache's lock).
 	release func() error
+	// direct is set for a database that answers from the spool (OpenDirect).
+	direct bool
 }
 
 // Option configures an index before it opens.

@@ -75,10 +75,18 @@ func (w *Watcher) note(ev fsnotify.Event, now time.Time) bool {
 		}
 		return false
 	}
+	if c.MaybeDir && (ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)) {
+		// A directory of the driver's layout may have gone, or been replaced (by a link,
+		// which is no part of the spool): only a full pass can tell what went with it, and
+		// its name is no queue ID, which would record it as mail that left.
+		w.requestRescan(rel + " was removed or renamed")
+		return false
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if ev.Has(fsnotify.Create) && c.MaybeDir {
 		w.newDirs[rel] = true // maybe a new hash directory: the worker checks
+		return true
 	}
 	if c.ID != "" {
 		d := markDirty(w.pending, c.ID, c.Hint, now)

@@ -12,8 +12,8 @@ import (
 // Plan runs a write statement through the session's plan triggers and returns what it asks
 // for, one action per matched message. Nothing in the index or the spool changes: the
 // triggers only record the matched rows and the new values.
-func (g *Guard) Plan(ctx context.Context, st Statement) ([]mqsql.Action, error) {
-	p, err := g.PlanWrite(ctx, st)
+func (g *Guard) Plan(ctx context.Context, st Statement, m *mqsql.Meaning) ([]mqsql.Action, error) {
+	p, err := g.PlanWrite(ctx, st, m)
 	return p.Actions, err
 }
 
@@ -33,7 +33,8 @@ type Planned struct {
 type newValues struct{ queue, expire any }
 
 // PlanWrite is Plan with the count of eligible messages and the matched messages' recipients.
-func (g *Guard) PlanWrite(ctx context.Context, st Statement) (Planned, error) {
+// m is what the queue means to its MTA: which operations it has, from which queues.
+func (g *Guard) PlanWrite(ctx context.Context, st Statement, m *mqsql.Meaning) (Planned, error) {
 	var p Planned
 	if st.Kind == Read {
 		return p, fmt.Errorf("plan: %q is not a write statement", st.SQL)
@@ -45,11 +46,11 @@ func (g *Guard) PlanWrite(ctx context.Context, st Statement) (Planned, error) {
 	if err := st.exec(ctx); err != nil {
 		return p, err
 	}
-	changes, err := g.planRows(ctx, st, &p)
+	changes, err := g.planRows(ctx, m, st, &p)
 	if err != nil {
 		return p, err
 	}
-	if p.Eligible, err = g.eligible(ctx, st, changes); err != nil {
+	if p.Eligible, err = g.eligible(ctx, m, st, changes); err != nil {
 		return p, err
 	}
 	p.Recipients, err = g.planRecipients(ctx)
@@ -57,7 +58,7 @@ func (g *Guard) PlanWrite(ctx context.Context, st Statement) (Planned, error) {
 }
 
 // planRows reads the plan table into p.Actions and returns the distinct changes asked for.
-func (g *Guard) planRows(ctx context.Context, st Statement, p *Planned) ([]newValues, error) {
+func (g *Guard) planRows(ctx context.Context, m *mqsql.Meaning, st Statement, p *Planned) ([]newValues, error) {
 	rows, err := g.conn.QueryContext(ctx, `SELECT queue_id, queue, inode, arrival_time, path, sender,
 		coalesce(subject, ''), forced_expire, new_queue, new_forced_expire FROM temp.`+planTable+` ORDER BY rowid`)
 	if err != nil {
@@ -75,7 +76,7 @@ func (g *Guard) planRows(ctx context.Context, st Statement, p *Planned) ([]newVa
 			return nil, fmt.Errorf("plan: %w", err)
 		}
 		t.Queue, t.Inode = mqsql.Queue(queue), uint64(inode)
-		as, err := decide(st, t, expired, c.queue, c.expire)
+		as, err := decide(m, st, t, expired, c.queue, c.expire)
 		if err != nil {
 			return nil, err
 		}
@@ -92,7 +93,7 @@ func (g *Guard) planRows(ctx context.Context, st Statement, p *Planned) ([]newVa
 
 // eligible counts the messages of the index that one of the statement's changes would act
 // on, deciding for each queue and expiry state as for a matched row.
-func (g *Guard) eligible(ctx context.Context, st Statement, changes []newValues) (int, error) {
+func (g *Guard) eligible(ctx context.Context, m *mqsql.Meaning, st Statement, changes []newValues) (int, error) {
 	rows, err := g.query(ctx, `SELECT queue, forced_expire, count(*) FROM main.queue_files GROUP BY 1, 2`)
 	if err != nil {
 		return 0, fmt.Errorf("plan: count eligible messages: %w", err)
@@ -107,7 +108,7 @@ func (g *Guard) eligible(ctx context.Context, st Statement, changes []newValues)
 			return 0, fmt.Errorf("plan: count eligible messages: %w", err)
 		}
 		for _, c := range changes {
-			if acts(st, mqsql.Queue(queue), expired, c) {
+			if acts(m, st, mqsql.Queue(queue), expired, c) {
 				n += count
 				break
 			}
@@ -117,8 +118,8 @@ func (g *Guard) eligible(ctx context.Context, st Statement, changes []newValues)
 }
 
 // acts reports whether the statement, asking for c, would act on a message in queue.
-func acts(st Statement, queue mqsql.Queue, expired bool, c newValues) bool {
-	as, err := decide(st, mqsql.Target{Queue: queue}, expired, c.queue, c.expire)
+func acts(m *mqsql.Meaning, st Statement, queue mqsql.Queue, expired bool, c newValues) bool {
+	as, err := decide(m, st, mqsql.Target{Queue: queue}, expired, c.queue, c.expire)
 	if err != nil {
 		return false
 	}
@@ -170,14 +171,14 @@ func (g *Guard) TargetColumns(ctx context.Context) ([]string, error) {
 }
 
 // decide turns one matched row into actions: which operations the statement means for a
-// message in this queue, in the order they are carried out, or why they do not apply. Every
-// statement means one operation, except the one-statement expire (SET forced_expire = 1,
-// queue = 'active'), which means two: expire, then deliver now.
-func decide(st Statement, t mqsql.Target, expired bool, newQueue, newExpire any) ([]mqsql.Action, error) {
+// message in this queue on the MTA m describes, in the order they are carried out, or why
+// they do not apply. Every statement means one operation, except the one-statement expire
+// (SET forced_expire = 1, queue = 'active'), which means two: expire, then deliver now.
+func decide(m *mqsql.Meaning, st Statement, t mqsql.Target, expired bool, newQueue, newExpire any) ([]mqsql.Action, error) {
 	a := mqsql.Action{Target: t}
 	if st.Kind == Delete {
 		a.Op = mqsql.OpDelete
-		a.Skip = notForCorrupt(t.Queue)
+		a.Skip = notForCorrupt(m, t.Queue)
 		return []mqsql.Action{a}, nil
 	}
 	setsQueue, setsExpire := false, false
@@ -188,102 +189,149 @@ func decide(st Statement, t mqsql.Target, expired bool, newQueue, newExpire any)
 	var err error
 	switch {
 	case setsQueue && setsExpire:
-		return decideExpireNow(a, expired, newQueue, newExpire)
+		return decideExpireNow(m, a, expired, newQueue, newExpire)
 	case setsExpire:
-		a, err = decideExpire(a, expired, newExpire)
+		a, err = decideExpire(m, a, expired, newExpire)
 	default:
-		a, err = decideMove(a, newQueue)
+		a, err = decideMove(m, a, newQueue)
 	}
 	return []mqsql.Action{a}, err
 }
 
-// errExpireWith is the refusal of SET forced_expire = 1 with a queue other than 'active'.
-const errExpireWith = "forced_expire = 1 can be set together with queue = 'active' only (expire and deliver now: postsuper -e, or -f for held mail, then postqueue -i), not with queue = %s; set either queue or forced_expire in one statement, not both"
+// errExpireWith is the refusal of SET forced_expire = 1 with a queue other than 'active'; the
+// MTA's words say what the expire and deliver now runs.
+const errExpireWith = "forced_expire = 1 can be set together with queue = 'active' only (expire and deliver now: %s), not with queue = %s; set either queue or forced_expire in one statement, not both"
 
-// decideExpireNow plans the one-statement expire: postsuper -e (held mail: -f, which also
-// releases it) and then postqueue -i, so that the queue manager returns the message to its
-// sender at once instead of at the next retry. Mail already expired is only flushed; mail
-// in active is only expired: it is being delivered, and is returned when that attempt ends.
-func decideExpireNow(a mqsql.Action, expired bool, newQueue, newExpire any) ([]mqsql.Action, error) {
+// decideExpireNow plans the one-statement expire: the MTA's expire (Postfix: postsuper -e,
+// held mail -f, which also releases it) and then its deliver now (postqueue -i), so that the
+// message goes back to its sender at once instead of at the next retry. Mail already expired
+// is only flushed; mail in active is only expired: it is being delivered, and is returned
+// when that attempt ends. Where the expire itself returns the mail at once (Exim, Sendmail)
+// it is the expire alone.
+func decideExpireNow(m *mqsql.Meaning, a mqsql.Action, expired bool, newQueue, newExpire any) ([]mqsql.Action, error) {
 	if q, _ := newQueue.(string); q != string(mqsql.Active) {
-		return nil, fmt.Errorf("%w: "+errExpireWith, ErrDenied, sqlValue(newQueue))
+		return nil, fmt.Errorf("%w: "+errExpireWith, ErrDenied, m.ExpireNowSays, sqlValue(newQueue))
 	}
-	exp, err := decideExpire(a, expired, newExpire)
+	if _, ok := m.MoveTo(mqsql.Active); !ok {
+		return nil, notOffered(m, mqsql.Active, mqsql.OpFlush, "")
+	}
+	exp, err := decideExpire(m, a, expired, newExpire)
 	if err != nil {
 		return nil, err
 	}
+	if m.ExpireReturnsAtOnce && exp.Skip == "" {
+		return []mqsql.Action{exp}, nil // the expire is the delivery: a flush would find it gone
+	}
 	flush := a
 	flush.Op = mqsql.OpFlush
-	switch a.Queue {
-	case mqsql.Active:
+	switch {
+	case a.Queue == mqsql.Active:
 		flush.Skip = "already in active: being delivered, it is returned to its sender when this attempt ends"
-	case mqsql.Maildrop, mqsql.Corrupt:
-		flush.Skip = exp.Skip
+	case exp.Skip != "" && exp.Skip != alreadyExpired:
+		flush.Skip = exp.Skip // not queued yet, or not mail: no delivery either
 	}
 	return []mqsql.Action{exp, flush}, nil
 }
 
-func decideExpire(a mqsql.Action, expired bool, v any) (mqsql.Action, error) {
+// alreadyExpired is why an expire skips mail expired before; the one-statement expire still
+// delivers it now.
+const alreadyExpired = "already expired"
+
+func decideExpire(m *mqsql.Meaning, a mqsql.Action, expired bool, v any) (mqsql.Action, error) {
+	if len(m.Expire) == 0 {
+		return a, notOffered(m, "", mqsql.OpExpire, "")
+	}
 	if n, ok := v.(int64); !ok || n != 1 {
-		return a, fmt.Errorf("%w: forced_expire can only be set to 1 (postsuper -e); got %v", ErrDenied, sqlValue(v))
+		return a, fmt.Errorf("%w: forced_expire can only be set to 1 (%s); got %v", ErrDenied, m.Expire[0].Says, sqlValue(v))
 	}
-	a.Op = mqsql.OpExpire
+	a.Op = m.Expire[0].Op
+	mv, ok := m.ExpireFrom(a.Queue)
 	switch {
-	case a.Queue == mqsql.Hold:
-		a.Op = mqsql.OpExpireRelease
-	case a.Queue == mqsql.Maildrop:
-		a.Skip = "mail in maildrop has not been queued yet and cannot be expired"
-	case expired:
-		a.Skip = "already expired"
+	case ok:
+		a.Op = mv.Op
+		if expired {
+			a.Skip = alreadyExpired
+		}
+	case m.ExpireSkips[a.Queue] != "":
+		a.Skip = m.ExpireSkips[a.Queue]
+	default:
+		a.Skip = fmt.Sprintf("%s does not apply to mail in %s", a.Op, a.Queue)
 	}
-	if s := notForCorrupt(a.Queue); s != "" {
+	if s := notForCorrupt(m, a.Queue); s != "" {
 		a.Skip = s
 	}
 	return a, nil
 }
 
-// moves maps the queue an UPDATE asks for to its operation and the queues it applies to.
-var moves = map[mqsql.Queue]struct {
-	op   mqsql.Op
-	from []mqsql.Queue
-}{
-	mqsql.Hold:     {mqsql.OpHold, []mqsql.Queue{mqsql.Incoming, mqsql.Active, mqsql.Deferred}},
-	mqsql.Deferred: {mqsql.OpRelease, []mqsql.Queue{mqsql.Hold}},
-	mqsql.Maildrop: {mqsql.OpRequeue, []mqsql.Queue{mqsql.Incoming, mqsql.Active, mqsql.Deferred, mqsql.Hold}},
-	mqsql.Active:   {mqsql.OpFlush, []mqsql.Queue{mqsql.Deferred, mqsql.Incoming}},
-}
-
-func decideMove(a mqsql.Action, v any) (mqsql.Action, error) {
+func decideMove(m *mqsql.Meaning, a mqsql.Action, v any) (mqsql.Action, error) {
 	s, _ := v.(string)
 	to := mqsql.Queue(s)
-	m, ok := moves[to]
+	mv, ok := m.MoveTo(to)
 	if !ok {
-		return a, fmt.Errorf("%w: queue can be set to 'hold' (postsuper -h), 'deferred' (release, postsuper -H), 'maildrop' (requeue, postsuper -r) or 'active' (deliver now, postqueue -i); got %v", ErrDenied, sqlValue(v))
+		if l, lacks := m.Lacking(to); lacks {
+			return a, notOffered(m, to, l.Op, l.Why)
+		}
+		return a, fmt.Errorf("%w: queue can be set to %s; got %v", ErrDenied, m.Offers(), sqlValue(v))
 	}
-	a.Op = m.op
+	a.Op = mv.Op
 	switch {
 	case a.Queue == to:
 		a.Skip = "already in " + string(to)
-	case !queueIn(a.Queue, m.from):
-		a.Skip = fmt.Sprintf("%s does not apply to mail in %s", m.op, a.Queue)
+	case !queueIn(a.Queue, mv.From):
+		a.Skip = fmt.Sprintf("%s does not apply to mail in %s", mv.Op, a.Queue)
 	}
-	if s := notForCorrupt(a.Queue); s != "" {
+	if s := notForCorrupt(m, a.Queue); s != "" {
 		a.Skip = s
 	}
 	return a, nil
 }
 
-// SkipCorrupt is why a statement leaves mail in corrupt alone, in words true of every MTA. The
-// write path says it in the driver's own words instead when its Operator is a
-// mqsql.CorruptExplainer: only the driver knows what its corrupt files are and what to do
-// with them.
+// NotOfferedError refuses a statement asking for an operation the MTA does not have, before
+// anything is planned: it names the MTA and what it offers instead. It matches ErrDenied.
+type NotOfferedError struct {
+	MTA string
+	Op  mqsql.Op
+	// To is the queue value the statement asked for, "" for forced_expire.
+	To mqsql.Queue
+	// Why is the MTA's reason, "" when it gives none.
+	Why string
+	// Offers are the queue values the MTA can set, in its words (mqsql.Meaning.Offers).
+	Offers string
+}
+
+func (e *NotOfferedError) Error() string {
+	asked := "forced_expire = 1"
+	if e.To != "" {
+		asked = fmt.Sprintf("queue = '%s'", e.To)
+	}
+	why := ""
+	if e.Why != "" {
+		why = ": " + e.Why
+	}
+	return fmt.Sprintf("%v: %s has no %s (%s)%s; on %s, queue can be set to %s",
+		ErrDenied, e.MTA, e.Op, asked, why, e.MTA, e.Offers)
+}
+
+// Unwrap makes the refusal match ErrDenied, as every statement the planner refuses does.
+func (e *NotOfferedError) Unwrap() error { return ErrDenied }
+
+func notOffered(m *mqsql.Meaning, to mqsql.Queue, op mqsql.Op, why string) error {
+	return &NotOfferedError{MTA: m.MTA, Op: op, To: to, Why: why, Offers: m.Offers()}
+}
+
+// SkipCorrupt is why a statement leaves mail in corrupt alone when the MTA's Meaning gives
+// no words of its own (CorruptSkip): words true of every MTA.
 const SkipCorrupt = "not queued mail: the MTA does not deliver these files, and mqsql leaves them alone (inspect and remove them by hand)"
 
-func notForCorrupt(q mqsql.Queue) string {
-	if q == mqsql.Corrupt {
-		return SkipCorrupt
+// notForCorrupt is why a statement leaves mail in q alone, "" unless q is corrupt.
+func notForCorrupt(m *mqsql.Meaning, q mqsql.Queue) string {
+	switch {
+	case q != mqsql.Corrupt:
+		return ""
+	case m.CorruptSkip != "":
+		return m.CorruptSkip
 	}
-	return ""
+	return SkipCorrupt
 }
 
 func queueIn(q mqsql.Queue, qs []mqsql.Queue) bool {

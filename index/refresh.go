@@ -25,15 +25,14 @@ type dirtyID struct {
 
 // indexedFile is one queue_files row, as a refresh needs it.
 type indexedFile struct {
-	rowID                      int64
-	queueID                    string
-	queue                      mqsql.Queue
-	path                       string
-	inode, fileSize, mode      int64
-	mtimeNs, logSize, logMtime int64
-	sender                     string
-	size                       int64
-	errText                    sql.NullString
+	rowID   int64
+	queueID string
+	queue   mqsql.Queue
+	path    string
+	stamp   mqsql.Stamp
+	sender  string
+	size    int64
+	errText sql.NullString
 }
 
 // onDisk is a file that is a message right now: where it is and, once read, its content.
@@ -41,11 +40,9 @@ type onDisk struct {
 	entry mqsql.Entry
 	msg   *mqsql.Message
 	gone  bool // it was not there any more when it was read
+	// unread is why it could not be read (an *mqsql.UnreadableError), nil when it was.
+	unread error
 }
-
-// logStamp is the size and mtime of a defer log, -1 and -1 when there is none: the values
-// the index stores in log_size and log_mtime_ns.
-type logStamp struct{ size, mtimeNs int64 }
 
 // refreshChunk bounds how many queue IDs one write transaction covers, so that readers of an
 // in-memory index, which wait for the writer, never wait long.
@@ -57,6 +54,11 @@ const refreshChunk = 1000
 // before it was read; rows of files that are gone are dropped, new and changed files are read
 // and stored. Each chunk is one transaction that also records the events rows. It returns the
 // changes recorded.
+//
+// It fails closed: a queue ID whose places could not all be looked at, or whose file could
+// not be read, for a reason other than absence (an *mqsql.UnreadableError) keeps its rows as
+// they are and gets no events row; refresh returns those errors (errors.Join) after the
+// others are stored, so that the caller warns and looks again later.
 func (ix *Index) refresh(ctx context.Context, sp mqsql.Spool, batch map[string]*dirtyID) ([]change, error) {
 	ids := make([]string, 0, len(batch))
 	for id := range batch {
@@ -64,16 +66,18 @@ func (ix *Index) refresh(ctx context.Context, sp mqsql.Spool, batch map[string]*
 	}
 	slices.Sort(ids)
 	var all []change
+	var unseen []error
 	for len(ids) > 0 {
 		n := min(len(ids), refreshChunk)
 		changes, err := ix.refreshChunk(ctx, sp, ids[:n], batch)
 		all = append(all, changes...)
-		if err != nil {
+		if err != nil && !mqsql.OnlyUnreadable(err) {
 			return all, err
 		}
+		unseen = append(unseen, err)
 		ids = ids[n:]
 	}
-	return all, nil
+	return all, errors.Join(unseen...)
 }
 
 // refreshChunk is refresh for at most refreshChunk IDs. The spool is read before the write
@@ -84,10 +88,11 @@ func (ix *Index) refreshChunk(ctx context.Context, sp mqsql.Spool, ids []string,
 		return nil, err
 	}
 	disk := make(map[string][]*onDisk, len(ids))
-	logs := make(map[string]logStamp, len(ids))
+	logs := make(map[string]mqsql.LogStamp, len(ids))
+	unknown := map[string]error{}
 	pending := ids
 	for look := 1; len(pending) > 0; look++ {
-		toRead := lookFor(sp, pending, batch, before, disk, logs, look > 1)
+		toRead := lookFor(sp, pending, batch, before, disk, logs, unknown, look > 1)
 		if err := readAll(sp, toRead); err != nil {
 			return nil, err
 		}
@@ -96,7 +101,28 @@ func (ix *Index) refreshChunk(ctx context.Context, sp mqsql.Spool, ids []string,
 		}
 		pending = movedAway(pending, disk)
 	}
-	return ix.store(ctx, sp, ids, batch, disk, logs)
+	noteUnread(disk, unknown)
+	known := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return unknown[id] != nil })
+	changes, err := ix.store(ctx, sp, known, batch, disk, logs)
+	if err != nil {
+		return changes, err
+	}
+	var unseen []error
+	for _, id := range ids {
+		unseen = append(unseen, unknown[id])
+	}
+	return changes, errors.Join(unseen...)
+}
+
+// noteUnread adds to unknown the IDs with a file that could not be read.
+func noteUnread(disk map[string][]*onDisk, unknown map[string]error) {
+	for id, files := range disk {
+		for _, f := range files {
+			if f.unread != nil && unknown[id] == nil {
+				unknown[id] = f.unread
+			}
+		}
+	}
 }
 
 // maxLooks bounds how often a refresh looks again for a queue ID whose file moved between
@@ -105,18 +131,20 @@ const maxLooks = 3
 
 // lookFor finds the files of ids (in parallel; again says the last look found a file gone by
 // the time it was read, so every queue is looked at) into disk and logs, and returns those
-// that must be read: new or changed files, not mere renames of an indexed file.
+// that must be read: new or changed files, not mere renames of an indexed file. An ID one of
+// whose places could not be looked at goes in unknown instead, with why.
 func lookFor(sp mqsql.Spool, ids []string, batch map[string]*dirtyID, before map[string][]indexedFile,
-	disk map[string][]*onDisk, logs map[string]logStamp, again bool) []*onDisk {
+	disk map[string][]*onDisk, logs map[string]mqsql.LogStamp, unknown map[string]error, again bool) []*onDisk {
 	found := make([][]*onDisk, len(ids))
-	foundLogs := make([]logStamp, len(ids))
+	foundLogs := make([]mqsql.LogStamp, len(ids))
+	errs := make([]error, len(ids))
 	parallel(len(ids), func(i int) error {
 		id := ids[i]
 		d := batch[id]
 		if again {
 			d = &dirtyID{hints: d.hints, since: d.since, anywhere: true}
 		}
-		found[i] = findFiles(sp, id, d, before[id])
+		found[i], errs[i] = findFiles(sp, id, d, before[id])
 		if len(found[i]) > 0 {
 			foundLogs[i] = statLog(sp, id)
 		}
@@ -124,6 +152,10 @@ func lookFor(sp mqsql.Spool, ids []string, batch map[string]*dirtyID, before map
 	})
 	var toRead []*onDisk
 	for i, id := range ids {
+		if errs[i] != nil {
+			unknown[id], disk[id] = errs[i], nil
+			continue
+		}
 		disk[id], logs[id] = found[i], foundLogs[i]
 		for _, f := range found[i] {
 			old := byPath(before[id], f.entry.File.Path)
@@ -162,7 +194,7 @@ func indexedFiles(ctx context.Context, q querier, ids []string) (map[string][]in
 		return nil, fmt.Errorf("read index rows: %w", err)
 	}
 	rows, err := q.QueryContext(ctx, `SELECT id, queue_id, queue, path, inode, file_size, mode, mtime_ns,
-		log_size, log_mtime_ns, sender, size, error FROM queue_files
+		log_size, log_mtime_ns, locked, sender, size, error FROM queue_files
 		WHERE queue_id IN (SELECT value FROM json_each(?))`, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("read index rows: %w", err)
@@ -171,8 +203,9 @@ func indexedFiles(ctx context.Context, q querier, ids []string) (map[string][]in
 	out := make(map[string][]indexedFile, len(ids))
 	for rows.Next() {
 		var r indexedFile
-		if err := rows.Scan(&r.rowID, &r.queueID, &r.queue, &r.path, &r.inode, &r.fileSize, &r.mode,
-			&r.mtimeNs, &r.logSize, &r.logMtime, &r.sender, &r.size, &r.errText); err != nil {
+		st := &r.stamp
+		if err := rows.Scan(&r.rowID, &r.queueID, &r.queue, &r.path, &st.Inode, &st.Size, &st.Mode,
+			&st.ModTimeNanos, &st.Log.Size, &st.Log.ModTimeNanos, &st.Locked, &r.sender, &r.size, &r.errText); err != nil {
 			return nil, fmt.Errorf("read index rows: %w", err)
 		}
 		out[r.queueID] = append(out[r.queueID], r)
@@ -192,8 +225,12 @@ func indexedFiles(ctx context.Context, q querier, ids []string) (map[string][]in
 // cleanup is still writing, is looked for only where events say unless it was renamed:
 // lookups of names that do not exist are what waits longest in directories Postfix is busy
 // in, and whatever it becomes will have events.
-func findFiles(sp mqsql.Spool, id string, d *dirtyID, rows []indexedFile) []*onDisk {
+//
+// A place it could not look at (an *mqsql.UnreadableError) makes the answer unknown: it
+// returns that error, and the ID's rows stay as they are.
+func findFiles(sp mqsql.Spool, id string, d *dirtyID, rows []indexedFile) ([]*onDisk, error) {
 	var files []*onDisk
+	var unseen error
 	seen := map[string]bool{}
 	look := func(cs []mqsql.Place) {
 		for _, c := range cs {
@@ -201,33 +238,43 @@ func findFiles(sp mqsql.Spool, id string, d *dirtyID, rows []indexedFile) []*onD
 				continue
 			}
 			seen[c.Path] = true
-			if e, ok := sp.Stat(c.Queue, id, c.Path); ok {
+			e, ok, err := sp.Stat(c.Queue, id, c.Path)
+			if err != nil && unseen == nil {
+				unseen = err
+			}
+			if ok {
 				files = append(files, &onDisk{entry: e})
 			}
 		}
 	}
 	near := known(sp, d.hints, rows)
 	look(near)
+	if unseen != nil {
+		return nil, unseen
+	}
 	if len(files) > 0 {
-		return files
+		return files, nil
 	}
 	// Not finding a message that was indexed, or that events saw in a queue only complete
 	// mail reaches, records that it left: that needs looking everywhere, twice.
 	_, wasComplete := lastCompleteQueue(sp, d.hints)
 	mustBeSure := len(rows) > 0 || wasComplete
 	if !mustBeSure && !d.anywhere && len(near) > 0 {
-		return nil
+		return nil, nil
 	}
 	everywhere := sp.Locations(id)
 	look(everywhere)
-	if len(files) == 0 && mustBeSure {
+	if len(files) == 0 && mustBeSure && unseen == nil {
 		// A release from hold into deferred or a retry into active can slip between two
 		// lstats; renames are atomic, so a message still queued is found the second time.
 		clear(seen)
 		look(near)
 		look(everywhere)
 	}
-	return files
+	if unseen != nil {
+		return nil, unseen
+	}
+	return files, nil
 }
 
 // known lists the paths events named for an ID and the paths the index has for it (a
@@ -245,14 +292,13 @@ func known(l mqsql.Layout, hints []string, rows []indexedFile) []mqsql.Place {
 	return out
 }
 
-// statLog returns the stamp of id's defer log, {-1, -1} when it has none: the values the
-// index stores in log_size and log_mtime_ns.
-func statLog(sp mqsql.Spool, id string) logStamp {
+// statLog returns the stamp of id's log, mqsql.NoLog when it has none.
+func statLog(sp mqsql.Spool, id string) mqsql.LogStamp {
 	st, ok := sp.StatLog(id)
 	if !ok {
-		return logStamp{-1, -1}
+		return mqsql.NoLog
 	}
-	return logStamp{st.Size, st.ModTimeNanos}
+	return st
 }
 
 // ioWorkers is how many lstats and reads a refresh runs at once. They mostly wait, not
@@ -295,11 +341,16 @@ func parallel(n int, fn func(i int) error) error {
 }
 
 // readOne reads one file into f.msg. A file that vanished or was replaced since it was
-// stat'ed is left unread and marked gone.
+// stat'ed is left unread and marked gone; one that could not be read is left unread with why
+// in f.unread.
 func readOne(sp mqsql.Spool, f *onDisk) error {
 	m, err := sp.ReadWithin(f.entry, nil)
 	if errors.Is(err, mqsql.ErrGone) {
 		f.gone = true
+		return nil
+	}
+	if ue := (*mqsql.UnreadableError)(nil); errors.As(err, &ue) {
+		f.unread = err
 		return nil
 	}
 	if err != nil {

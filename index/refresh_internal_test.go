@@ -55,7 +55,7 @@ func TestFindFilesWhileMessageMoves(t *testing.T) {
 			if moved {
 				move()
 			}
-			hooked := statHook{sp, func(q mqsql.Queue, id, rel string) (mqsql.Entry, bool) {
+			hooked := statHook{sp, func(q mqsql.Queue, id, rel string) (mqsql.Entry, bool, error) {
 				if !moved && filepath.Join(dir, rel) == at(tt.when) {
 					moved = true
 					move()
@@ -71,7 +71,10 @@ func TestFindFilesWhileMessageMoves(t *testing.T) {
 			for _, h := range tt.hints {
 				d.hints = append(d.hints, h+id)
 			}
-			files := findFiles(hooked, id, d, rows)
+			files, err := findFiles(hooked, id, d, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !moved {
 				t.Fatal("the message was never moved: the test proves nothing")
 			}
@@ -113,15 +116,15 @@ func TestRefreshFileMovesBeforeRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	moved := false
-	hooked := statHook{sp, func(q mqsql.Queue, id, rel string) (mqsql.Entry, bool) {
-		e, ok := sp.Stat(q, id, rel)
+	hooked := statHook{sp, func(q mqsql.Queue, id, rel string) (mqsql.Entry, bool, error) {
+		e, ok, err := sp.Stat(q, id, rel)
 		if ok && !moved && filepath.Join(dir, rel) == at(mqsql.Active) {
 			moved = true
 			if err := os.Rename(at(mqsql.Active), at(mqsql.Deferred)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		return e, ok
+		return e, ok, err
 	}}
 
 	d := &dirtyID{since: time.Now(), hints: []string{"incoming/" + id, cfg.RelPath("active", id)}}
@@ -144,7 +147,9 @@ func TestRefreshFileMovesBeforeRead(t *testing.T) {
 // statHook is a spool whose Stat runs a test's code, to move files between two looks.
 type statHook struct {
 	mqsql.Spool
-	stat func(q mqsql.Queue, id, rel string) (mqsql.Entry, bool)
+	stat func(q mqsql.Queue, id, rel string) (mqsql.Entry, bool, error)
 }
 
-func (h statHook) Stat(q mqsql.Queue, id, rel string) (mqsql.Entry, bool) { return h.stat(q, id, rel) }
+func (h statHook) Stat(q mqsql.Queue, id, rel string) (mqsql.Entry, bool, error) {
+	return h.stat(q, id, rel)
+}

@@ -2,58 +2,36 @@ package index
 
 import "github.com/mqsql/mqsql"
 
-// fileStamp is what the index keeps of a file to tell whether it changed: the file's inode,
-// size, mode and mtime, and the stamp of the delay log the spool joins to it ({-1, -1} when
-// it has none). Sync, the full pass and the watcher's refresh all ask it the same two
+// The index keeps each message's mqsql.Stamp in its row (inode, file_size, mode, mtime_ns,
+// log_size, log_mtime_ns, locked) and compares it with the stamp the driver gives the file on
+// the next look. The load, the full pass and the watcher's refresh all ask these two
 // questions, so they cannot disagree about whether a row still describes a file.
-type fileStamp struct {
-	inode, size, mode, mtimeNs int64
-	log                        logStamp
-	// unlogged marks a file the spool never joins a log to (corrupt/): whatever log stamp
-	// its row holds means nothing.
-	unlogged bool
-}
 
-// noLog is the log stamp of a file without a delay log.
-var noLog = logStamp{-1, -1}
-
-// diskStamp is the stamp of a file found in the spool, whose queue ID's delay log has stamp
-// log.
-func diskStamp(e mqsql.Entry, log logStamp) fileStamp {
-	return fileStamp{int64(e.File.Inode), e.File.Size, int64(e.File.Mode), e.File.ModTimeNanos, log, e.NoLog}
-}
-
-// unchanged reports whether a row with stamp s still describes the file with stamp now.
-func (s fileStamp) unchanged(now fileStamp) bool {
-	if now.unlogged {
-		s.log, now.log = noLog, noLog
+// unchanged reports whether a row with stamp row still describes the file with stamp now. A
+// file the driver never joins a log to (Entry.NoLog) is compared without its log: whatever
+// log stamp its row holds means nothing.
+func unchanged(row, now mqsql.Stamp, unlogged bool) bool {
+	if unlogged {
+		row.Log, now.Log = mqsql.NoLog, mqsql.NoLog
 	}
-	s.unlogged = now.unlogged
-	return s == now
+	return row == now
 }
 
 // sameContent reports whether the file with stamp now has the row's content although its
-// mode may differ: a rename (or chmod) of the file the row was read from, which needs no
-// reading.
-func (s fileStamp) sameContent(now fileStamp) bool {
-	s.mode = now.mode
-	return s.unchanged(now)
+// mode may differ: a rename or chmod of the file the row was read from, which needs no
+// reading. A lock taken or released is read again: what it means (the queue a read gives)
+// is the driver's to say.
+func sameContent(row, now mqsql.Stamp, unlogged bool) bool {
+	row.Mode = now.Mode
+	return unchanged(row, now, unlogged)
 }
 
-// stamp returns the stamp of an indexed file.
-func (r *indexedFile) stamp() fileStamp {
-	return fileStamp{r.inode, r.fileSize, r.mode, r.mtimeNs, logStamp{r.logSize, r.logMtime}, false}
-}
-
-// fileStamp returns the stamp Sync loaded for a row.
-func (s stamp) fileStamp() fileStamp {
-	return fileStamp{s.inode, s.size, s.mode, s.mtimeNs, logStamp{s.logSize, s.logMtimeNs}, false}
-}
-
-// walkLogStamp turns the spool's log stamp, zero for none, into a logStamp.
-func walkLogStamp(st mqsql.LogStamp) logStamp {
-	if st == (mqsql.LogStamp{}) {
-		return noLog
+// diskStamp is the stamp of a file found in the spool: the driver's, with the log stamp the
+// walk or look took (Entry.LogTaken), else log (from EachDelayLogStamp or StatLog).
+func diskStamp(e mqsql.Entry, log mqsql.LogStamp) mqsql.Stamp {
+	s := e.File.Stamp
+	if !e.LogTaken {
+		s.Log = log
 	}
-	return logStamp{st.Size, st.ModTimeNanos}
+	return s
 }

@@ -25,9 +25,9 @@ import (
 // of the paths is not used) and the number of entries; chunks 1.. hold the entries.
 
 const (
-	cacheMagic        = "MQSTAMP1"
+	cacheMagic        = "MQSTAMP2"
 	cacheProbe        = "mqsql stamp cache"
-	cacheEntrySize    = 8 * 8 // key, id, inode, size, mode, mtime, log size, log mtime
+	cacheEntrySize    = 9 * 8 // key, id, inode, size, mode, mtime, log size, log mtime, locked
 	cacheHeaderSize   = 3 * 8
 	cacheChunkEntries = 4096 // entries per chunk: 256 KB blobs
 )
@@ -92,13 +92,19 @@ func decodeEntry(b []byte) cacheEntry {
 	v := func(i int) int64 { return int64(binary.LittleEndian.Uint64(b[8*i:])) }
 	return cacheEntry{
 		key: binary.LittleEndian.Uint64(b),
-		s:   stamp{id: v(1), inode: v(2), size: v(3), mode: v(4), mtimeNs: v(5), logSize: v(6), logMtimeNs: v(7)},
+		s: stamp{id: v(1), st: mqsql.Stamp{Inode: uint64(v(2)), Size: v(3), Mode: uint32(v(4)), ModTimeNanos: v(5),
+			Log: mqsql.LogStamp{Size: v(6), ModTimeNanos: v(7)}, Locked: v(8) != 0}},
 	}
 }
 
 func appendEntry(b []byte, e cacheEntry) []byte {
-	for _, v := range [...]uint64{e.key, uint64(e.s.id), uint64(e.s.inode), uint64(e.s.size), uint64(e.s.mode),
-		uint64(e.s.mtimeNs), uint64(e.s.logSize), uint64(e.s.logMtimeNs)} {
+	st := e.s.st
+	locked := uint64(0)
+	if st.Locked {
+		locked = 1
+	}
+	for _, v := range [...]uint64{e.key, uint64(e.s.id), st.Inode, uint64(st.Size), uint64(st.Mode),
+		uint64(st.ModTimeNanos), uint64(st.Log.Size), uint64(st.Log.ModTimeNanos), locked} {
 		b = binary.LittleEndian.AppendUint64(b, v)
 	}
 	return b
@@ -172,10 +178,7 @@ func (k *knownFiles) noteInserted(msgs []*mqsql.Message, rows []rowValues) {
 	}
 	for i, m := range msgs {
 		f := m.File
-		k.inserted = append(k.inserted, cacheEntry{key: keyOf(f.Path), s: stamp{
-			id: rows[i].file[0].(int64), inode: int64(f.Inode), size: f.Size, mode: int64(f.Mode),
-			mtimeNs: f.ModTimeNanos, logSize: f.LogSize, logMtimeNs: f.LogModTimeNanos,
-		}})
+		k.inserted = append(k.inserted, cacheEntry{key: keyOf(f.Path), s: stamp{id: rows[i].file[0].(int64), st: f.Stamp}})
 	}
 }
 

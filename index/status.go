@@ -20,7 +20,20 @@ func (w *Watcher) Status(ctx context.Context) (string, error) {
 	if st.LastError != "" {
 		lines = append(lines, [2]string{"last error", fmt.Sprintf("%s (%s)", st.LastError, clock(st.LastErrorAt))})
 	}
+	if st.Unreadable > 0 || st.Stale != "" {
+		lines = append(lines, [2]string{"unreadable", unreadableLine(st)})
+	}
 	return statusReport(ctx, w.ix, w.sp.Dir(), lines)
+}
+
+// unreadableLine says how many places of the spool passes could not see, and whether the index
+// is current now.
+func unreadableLine(st WatchState) string {
+	s := fmt.Sprintf("%d places of the spool could not be read since the start (their messages were kept)", st.Unreadable)
+	if st.Stale == "" {
+		return s + "; the last full pass read everything"
+	}
+	return s + fmt.Sprintf("; NOT CURRENT since %s: %s", clock(st.StaleSince), st.Stale)
 }
 
 func watcherLine(st WatchState) string {
@@ -84,30 +97,30 @@ func statusReport(ctx context.Context, ix *Index, spoolDir string, extra [][2]st
 	return b.String(), nil
 }
 
-// queueCounts returns "maildrop 0, incoming 3, ..." in showq's order, and the total.
+// queueCounts returns "maildrop 0, incoming 3, ..." for the driver's queues in its listing's
+// order (the queues table), then any other queue a row is in, and the total.
 func queueCounts(ctx context.Context, db *sql.DB) (string, int64, error) {
-	rows, err := db.QueryContext(ctx, `SELECT queue, count(*) FROM queue_files GROUP BY queue`)
+	rows, err := db.QueryContext(ctx, `SELECT queue, sum(n) FROM (
+			SELECT queue, 0 AS n, position FROM queues
+			UNION ALL SELECT queue, count(*), NULL FROM queue_files GROUP BY queue)
+		GROUP BY queue ORDER BY coalesce(min(position), 1000000), queue`)
 	if err != nil {
 		return "", 0, fmt.Errorf("count messages: %w", err)
 	}
 	defer rows.Close()
-	n := map[string]int64{}
+	var parts []string
+	var total int64
 	for rows.Next() {
 		var q string
 		var c int64
 		if err := rows.Scan(&q, &c); err != nil {
 			return "", 0, fmt.Errorf("count messages: %w", err)
 		}
-		n[q] = c
+		parts = append(parts, fmt.Sprintf("%s %d", q, c))
+		total += c
 	}
 	if err := rows.Err(); err != nil {
 		return "", 0, fmt.Errorf("count messages: %w", err)
-	}
-	var parts []string
-	var total int64
-	for _, q := range mqsql.AllQueues {
-		parts = append(parts, fmt.Sprintf("%s %d", q, n[string(q)]))
-		total += n[string(q)]
 	}
 	return strings.Join(parts, ", "), total, nil
 }
@@ -125,7 +138,7 @@ func NewFollower(ix *Index, sp mqsql.Spool) *Follower { return &Follower{ix: ix,
 
 // Rescan reconciles the index with the spool in this process; the owner's watcher goes on.
 func (f *Follower) Rescan(ctx context.Context) error {
-	_, err := f.ix.Reconcile(ctx, f.sp)
+	_, err := f.ix.Update(ctx, f.sp, Whole(true))
 	return err
 }
 

@@ -13,7 +13,7 @@ import (
 // store writes the files found for each ID in one transaction. It reads the rows again inside
 // the transaction, so that a concurrent writer (another mqsql syncing the same file) cannot
 // make it drop or duplicate rows.
-func (ix *Index) store(ctx context.Context, sp mqsql.Spool, ids []string, batch map[string]*dirtyID, disk map[string][]*onDisk, logs map[string]logStamp) ([]change, error) {
+func (ix *Index) store(ctx context.Context, sp mqsql.Spool, ids []string, batch map[string]*dirtyID, disk map[string][]*onDisk, logs map[string]mqsql.LogStamp) ([]change, error) {
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin index refresh: %w", err)
@@ -39,7 +39,7 @@ func (ix *Index) store(ctx context.Context, sp mqsql.Spool, ids []string, batch 
 		if err != nil {
 			return nil, err
 		}
-		if c, ok := classify(sp, id, batch[id], primary(now[id]), after, touched); ok {
+		if c, ok := classify(sp, id, batch[id], primary(now[id], sp.Meaning()), after, touched); ok {
 			changes = append(changes, c)
 		}
 	}
@@ -71,7 +71,7 @@ func (s *storer) close() {
 // state afterwards, and whether any row was rewritten. A row is kept when its file did not
 // change, moved in place when only the file's queue or mode changed (a rename keeps the
 // inode, size and mtime, so the content is the same), and rewritten from the file otherwise.
-func (s *storer) storeOne(ctx context.Context, rows []indexedFile, files []*onDisk, log logStamp) (state, bool, error) {
+func (s *storer) storeOne(ctx context.Context, rows []indexedFile, files []*onDisk, log mqsql.LogStamp) (state, bool, error) {
 	touched := false
 	used := map[int64]bool{} // rows that now describe a file, or were dropped
 	var after []state
@@ -94,6 +94,9 @@ func (s *storer) storeOne(ctx context.Context, rows []indexedFile, files []*onDi
 		if f.msg == nil {
 			if err := readOne(s.sp, f); err != nil {
 				return state{}, false, err
+			}
+			if f.unread != nil {
+				return state{}, false, f.unread // the transaction changes nothing
 			}
 			if f.msg == nil {
 				continue // gone meanwhile
@@ -119,13 +122,13 @@ func (s *storer) storeOne(ctx context.Context, rows []indexedFile, files []*onDi
 			touched = true
 		}
 	}
-	return primaryState(after), touched, nil
+	return primaryState(after, s.sp.Meaning()), touched, nil
 }
 
 // movable returns the row of a file that was only renamed (or chmod'ed) into e: same inode,
 // size and mtime, same defer log. Files involving corrupt/ or a misplaced path are re-read,
 // since their error text depends on where they are.
-func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log logStamp) *indexedFile {
+func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log mqsql.LogStamp) *indexedFile {
 	if e.Queue == mqsql.Corrupt || e.Misplaced != "" {
 		return nil
 	}
@@ -134,7 +137,7 @@ func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log logStam
 		if used[r.rowID] || r.queue == mqsql.Corrupt || strings.HasPrefix(r.errText.String, "misplaced") {
 			continue
 		}
-		if r.stamp().sameContent(diskStamp(e, log)) {
+		if sameContent(r.stamp, diskStamp(e, log), e.NoLog) {
 			return r
 		}
 	}
@@ -142,36 +145,36 @@ func movable(rows []indexedFile, used map[int64]bool, e mqsql.Entry, log logStam
 }
 
 // move points row r at the file e now is: its queue, path and mode (and so forced_expire),
-// and the named queue its new place is in.
+// the named queue its new place is in, and whether the MTA's listing shows it there.
 func (s *storer) move(ctx context.Context, r *indexedFile, e mqsql.Entry) error {
 	if s.relocate == nil {
-		st, err := s.tx.PrepareContext(ctx, `UPDATE queue_files SET queue = ?, path = ?, mode = ?, forced_expire = ?, queue_name = ? WHERE id = ?`)
+		st, err := s.tx.PrepareContext(ctx, `UPDATE queue_files SET queue = ?, path = ?, mode = ?, locked = ?, forced_expire = ?, queue_name = ?, listed = ? WHERE id = ?`)
 		if err != nil {
 			return fmt.Errorf("prepare index move: %w", err)
 		}
 		s.relocate = st
 	}
-	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.ForcedExpire, null(e.QueueName), r.rowID); err != nil {
+	if _, err := s.relocate.ExecContext(ctx, string(e.Queue), e.File.Path, int64(e.File.Mode), e.File.Locked, e.ForcedExpire, null(e.QueueName), movedListed(s.sp, r, e), r.rowID); err != nil {
 		return fmt.Errorf("index %s: %w", e.File.Path, err)
 	}
 	return nil
 }
 
-// primary is the state of the first of an ID's rows in showq's queue order: normally an ID
-// has one file, and during a rename Postfix briefly gives it two.
-func primary(rows []indexedFile) state {
+// primary is the state of the first of an ID's rows in the order of the MTA's listing (m):
+// normally an ID has one file, and during a rename Postfix briefly gives it two.
+func primary(rows []indexedFile, m *mqsql.Meaning) state {
 	states := make([]state, len(rows))
 	for i, r := range rows {
 		states[i] = state{r.queue, r.sender, r.size}
 	}
-	return primaryState(states)
+	return primaryState(states, m)
 }
 
-func primaryState(states []state) state {
+func primaryState(states []state, m *mqsql.Meaning) state {
 	best := state{}
-	rank := len(mqsql.AllQueues)
+	rank := len(m.Queues)
 	for _, s := range states {
-		if r := slices.Index(mqsql.AllQueues, s.queue); r >= 0 && r < rank {
+		if r := slices.IndexFunc(m.Queues, func(q mqsql.QueueMeaning) bool { return q.Queue == s.queue }); r >= 0 && r < rank {
 			best, rank = s, r
 		}
 	}
@@ -180,8 +183,8 @@ func primaryState(states []state) state {
 
 // same reports whether the row still describes the file found on disk: same inode, size,
 // mode and mtime, and the same defer log.
-func (r *indexedFile) same(e mqsql.Entry, log logStamp) bool {
-	return r.stamp().unchanged(diskStamp(e, log))
+func (r *indexedFile) same(e mqsql.Entry, log mqsql.LogStamp) bool {
+	return unchanged(r.stamp, diskStamp(e, log), e.NoLog)
 }
 
 func byPath(rows []indexedFile, path string) *indexedFile {

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -15,22 +16,29 @@ import (
 	"github.com/mqsql/mqsql"
 )
 
-// Stats describes one pass of Sync, for progress displays and logs.
+// Stats describes one Update, for progress displays, logs and the watcher's state.
 type Stats struct {
 	Files     int // message files seen in the spool
-	Read      int // of those, read because they were new or changed
-	Unchanged int
-	Removed   int // rows dropped because their file is gone
-	Damaged   int // files read with an error
-	Elapsed   time.Duration
+	Read      int // of those, read because they were new or changed (a load)
+	Unchanged int // of those, unchanged (a load)
+	Removed   int // rows dropped because their file is gone (a load)
+	Damaged   int // files read with an error (a load)
+	Dirty     int // queue IDs whose files or rows differed, and were refreshed (with events)
+	Changes   int // events rows written (with events)
+	// Unreadable is how many places (directories or files) the pass could not see for a
+	// reason other than their absence; the rows at or below them were kept as they were.
+	Unreadable int
+	Elapsed    time.Duration
 }
 
-// stamp is what the index remembers of a file to tell whether it changed.
+// ReconcileStats is what Reconcile returned before Update served every pass.
+type ReconcileStats = Stats
+
+// stamp is what a load remembers of a row to tell whether its file changed: the row's id and
+// mqsql.Stamp.
 type stamp struct {
-	id                  int64
-	inode, size, mode   int64
-	mtimeNs             int64
-	logSize, logMtimeNs int64
+	id int64
+	st mqsql.Stamp
 	// seen is set (atomically: walkers whose paths share a key may set it at once) when
 	// the walk finds the file still there; ambiguous marks a path whose hash another row's
 	// path shares (see knownFiles).
@@ -38,13 +46,23 @@ type stamp struct {
 	ambiguous bool
 }
 
-// Sync makes the index equal to the spool: it reads the files that are new or whose inode,
+// syncAll is Update over the whole spool without events (Sync). It makes the index equal to
+// the spool: it reads the files that are new or whose inode,
 // size, mode, mtime or defer log changed, and drops rows whose files are gone. On an empty
 // index that is a full load. Files are read in parallel; all writes go through one
 // transaction, so readers of a file index see either the old state or the new one.
-func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
+//
+// It fails closed: a place the walk or a reader could not see for a reason other than its
+// absence (an *mqsql.UnreadableError: too many open files, an I/O error, permission) keeps
+// every row at or below it as it was. Sync then commits the rest and returns those errors
+// (errors.Join), with Stats.Unreadable counting them, so that its caller warns and tries
+// again.
+func (ix *Index) syncAll(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	start := time.Now()
 	var st Stats
+	if ix.direct {
+		return st, ErrDirect
+	}
 	defer debug.SetGCPercent(debug.SetGCPercent(warmGCPercent))
 	walk, logsInEntries := stampWalk(sp)
 	known, err := ix.known(ctx, sp, logsInEntries)
@@ -78,6 +96,9 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 		return st, err
 	}
 	defer w.close()
+	if err := declareQueues(ctx, tx, sp.Meaning()); err != nil {
+		return st, err
+	}
 	var tracked *knownFiles // what a warm Sync changes, for its stamp cache
 	if !cold {
 		tracked = known
@@ -101,10 +122,12 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	})
 	st.Files, st.Unchanged = int(files.Load()), int(unchanged.Load())
 	st.Files -= incomplete // files the walk left for the readers to find still being written
+	unseen, err := splitUnreadable(err)
 	if err != nil {
 		return st, err
 	}
-	if st.Removed, err = known.removeUnseen(ctx, w); err != nil {
+	st.Unreadable = len(mqsql.UnreadablePlaces(unseen))
+	if st.Removed, err = known.removeUnseen(ctx, w, mqsql.UnreadablePlaces(unseen)); err != nil {
 		return st, err
 	}
 	_, indexes := schemaParts()
@@ -134,7 +157,16 @@ func (ix *Index) Sync(ctx context.Context, sp mqsql.Spool) (Stats, error) {
 	if ix.OnProgress != nil {
 		ix.OnProgress(st)
 	}
-	return st, nil
+	return st, unseen
+}
+
+// splitUnreadable separates what a pass could not see (every error of err an
+// *mqsql.UnreadableError) from a failure of the pass.
+func splitUnreadable(err error) (unseen, failed error) {
+	if mqsql.OnlyUnreadable(err) {
+		return err, nil
+	}
+	return nil, err
 }
 
 // storeBatch replaces the rows of the files in batch by what was read, and counts them; a
@@ -170,10 +202,10 @@ func (ix *Index) storeBatch(ctx context.Context, w *writer, batch []result, st *
 // progressEvery is how many files Sync reads between progress reports.
 const progressEvery = 5000
 
-// matches reports whether the row still describes e, whose delay log has stamp log (zero for
-// none).
+// matches reports whether the row still describes e, whose log has stamp log (unless the walk
+// took it).
 func (s stamp) matches(e mqsql.Entry, log mqsql.LogStamp) bool {
-	return s.fileStamp().unchanged(diskStamp(e, walkLogStamp(log)))
+	return unchanged(s.st, diskStamp(e, log), e.NoLog)
 }
 
 // batchSize is how many files travel together between the walk, the readers and the writer:
@@ -213,9 +245,10 @@ func (ix *Index) load(ctx context.Context, sp mqsql.Spool, walk spoolWalk, want 
 	var readErr error
 	var once sync.Once
 	var skipped atomic.Int64
+	var unread mqsql.Unreadables
 	fail := func(err error) { once.Do(func() { readErr = err; cancel() }) }
 	for range readers() {
-		wg.Go(func() { readBatches(ctx, sp, budget, batches, results, &skipped, fail) })
+		wg.Go(func() { readBatches(ctx, sp, budget, batches, results, &skipped, &unread, fail) })
 	}
 	go func() { wg.Wait(); close(results) }()
 	var storeErr error
@@ -229,7 +262,7 @@ func (ix *Index) load(ctx context.Context, sp mqsql.Spool, walk spoolWalk, want 
 			budget.Release(r.msg)
 		}
 	}
-	return int(skipped.Load()), errors.Join(storeErr, readErr, ignoreCanceled(walkErr, storeErr != nil || readErr != nil))
+	return int(skipped.Load()), errors.Join(storeErr, readErr, ignoreCanceled(walkErr, storeErr != nil || readErr != nil), unread.Err())
 }
 
 // spoolWalk is one of a Spool's parallel walks.
@@ -273,18 +306,20 @@ func walkBatches(ctx context.Context, walk spoolWalk, want func(mqsql.Entry) (bo
 		}
 		return nil
 	})
-	if err == nil && len(batch) > 0 {
-		err = send()
+	if (err == nil || mqsql.OnlyUnreadable(err)) && len(batch) > 0 {
+		// A walk that could not see some places still listed the rest.
+		return errors.Join(err, send())
 	}
 	return err
 }
 
 // readBatches reads the files of each batch within budget and sends the messages on; files
 // gone since the walk are dropped, files still being written dropped and counted in skipped,
-// and any other error stops the load through fail. A message that holds the budget's
+// files that could not be read (an *mqsql.UnreadableError) left as their rows are and noted
+// in unread, and any other error stops the load through fail. A message that holds the budget's
 // allowance for big messages goes to the writer at once, with the messages read before it,
 // since no other big message can be read until it is stored.
-func readBatches(ctx context.Context, sp mqsql.Spool, budget *mqsql.RecipientBudget, in <-chan []work, out chan<- []result, skipped *atomic.Int64, fail func(error)) {
+func readBatches(ctx context.Context, sp mqsql.Spool, budget *mqsql.RecipientBudget, in <-chan []work, out chan<- []result, skipped *atomic.Int64, unread *mqsql.Unreadables, fail func(error)) {
 	send := func(msgs []result) {
 		select {
 		case out <- msgs:
@@ -303,6 +338,10 @@ func readBatches(ctx context.Context, sp mqsql.Spool, budget *mqsql.RecipientBud
 			}
 			if errors.Is(err, mqsql.ErrIncomplete) {
 				skipped.Add(1)
+				continue
+			}
+			if ue := (*mqsql.UnreadableError)(nil); errors.As(err, &ue) {
+				unread.Add(w.entry.File.Path, err)
 				continue
 			}
 			if err != nil {
@@ -379,11 +418,11 @@ type knownFiles struct {
 	inserted  []cacheEntry
 }
 
-// knownLog is a defer log's stamp in knownFiles; a Size of ambiguousLog marks an ambiguous
-// key.
-type knownLog = mqsql.LogStamp
-
-const ambiguousLog = -2
+// knownLog is a log's stamp in knownFiles, or a mark that its key is ambiguous.
+type knownLog struct {
+	st        mqsql.LogStamp
+	ambiguous bool
+}
 
 // keyOf hashes a path or queue ID for knownFiles; tests replace it to force collisions. The
 // hash is the same in every process (64-bit FNV-1a), since the stamp cache keeps the keys of
@@ -441,8 +480,8 @@ func (k *knownFiles) load(ctx context.Context, ix *Index, rows int) error {
 
 // loadFiles reads the stamps of the index's files.
 func (k *knownFiles) loadFiles(ctx context.Context, ix *Index) error {
-	const q = "SELECT id, path, inode, file_size, mode, mtime_ns, log_size, log_mtime_ns FROM queue_files"
-	err := ix.eachDriverRow(ctx, q, 8, func(vals []driver.Value) error {
+	const q = "SELECT id, path, inode, file_size, mode, mtime_ns, log_size, log_mtime_ns, locked FROM queue_files"
+	err := ix.eachDriverRow(ctx, q, 9, func(vals []driver.Value) error {
 		s, path, err := stampOf(vals)
 		if err == nil {
 			k.add(path, s)
@@ -489,22 +528,20 @@ func (ix *Index) eachDriverRow(ctx context.Context, query string, columns int, f
 }
 
 // stampOf takes a stamp from the values of a row of loadFiles's query: id, path, inode,
-// file_size, mode, mtime_ns, log_size, log_mtime_ns.
+// file_size, mode, mtime_ns, log_size, log_mtime_ns, locked.
 func stampOf(vals []driver.Value) (stamp, string, error) {
-	var s stamp
 	path, ok := vals[1].(string)
-	for _, c := range [...]struct {
-		col int
-		dst *int64
-	}{{0, &s.id}, {2, &s.inode}, {3, &s.size}, {4, &s.mode}, {5, &s.mtimeNs}, {6, &s.logSize}, {7, &s.logMtimeNs}} {
-		v, isInt := vals[c.col].(int64)
+	var n [9]int64
+	for _, col := range [...]int{0, 2, 3, 4, 5, 6, 7, 8} {
+		v, isInt := vals[col].(int64)
 		ok = ok && isInt
-		*c.dst = v
+		n[col] = v
 	}
 	if !ok {
-		return s, "", fmt.Errorf("unexpected column types in %v", vals)
+		return stamp{}, "", fmt.Errorf("unexpected column types in %v", vals)
 	}
-	return s, path, nil
+	return stamp{id: n[0], st: mqsql.Stamp{Inode: uint64(n[2]), Size: n[3], Mode: uint32(n[4]), ModTimeNanos: n[5],
+		Log: mqsql.LogStamp{Size: n[6], ModTimeNanos: n[7]}, Locked: n[8] != 0}}, path, nil
 }
 
 // add records the stamp of the file at path, marking both rows ambiguous should another
@@ -534,10 +571,10 @@ func (k *knownFiles) loadLogs(ctx context.Context, sp mqsql.Spool, hint int) err
 		mu.Lock()
 		defer mu.Unlock()
 		if _, dup := k.logs[key]; dup {
-			k.logs[key] = knownLog{Size: ambiguousLog}
+			k.logs[key] = knownLog{ambiguous: true}
 			return
 		}
-		k.logs[key] = st
+		k.logs[key] = knownLog{st: st}
 	})
 }
 
@@ -553,39 +590,78 @@ func (k *knownFiles) want(e mqsql.Entry) (bool, int64) {
 	if old.ambiguous {
 		return true, 0 // its rows were dropped up front
 	}
-	if log := k.logOf(e); log.Size != ambiguousLog && old.matches(e, log) {
+	if log, ok := k.logOf(e); ok && old.matches(e, log) {
 		return false, 0
 	}
 	return true, old.id
 }
 
-// logOf is the stamp of e's log: the walk's, or the listing's.
-func (k *knownFiles) logOf(e mqsql.Entry) knownLog {
-	if k.logsInEntries {
-		return e.Log
+// logOf is the stamp of e's log from the listing (mqsql.NoLog when it lists none), unless the
+// walk took it; false when the listing's key for it is ambiguous.
+func (k *knownFiles) logOf(e mqsql.Entry) (mqsql.LogStamp, bool) {
+	if k.logsInEntries || e.LogTaken || e.NoLog {
+		return e.File.Log, true
 	}
-	return k.logs[keyOf(e.QueueID)]
+	l, listed := k.logs[keyOf(e.QueueID)]
+	if !listed {
+		return mqsql.NoLog, true
+	}
+	return l.st, !l.ambiguous
 }
 
 // unseen lists the ids of the rows whose file the walk did not find, leaving out the rows
 // whose key is ambiguous (whether the walk found their files is not known; see ambiguous).
 func (k *knownFiles) unseen() []int64 {
 	var ids []int64
-	for _, old := range k.stamps {
-		if old.seen == 0 && !old.ambiguous {
-			ids = append(ids, old.id)
-		}
+	for _, i := range k.unseenAt() {
+		ids = append(ids, k.stamps[i].id)
 	}
 	return ids
 }
 
-// removeUnseen drops the rows of files the walk did not find.
-func (k *knownFiles) removeUnseen(ctx context.Context, w *writer) (int, error) {
-	ids := k.unseen()
-	for n, id := range ids {
-		if err := w.remove(ctx, id); err != nil {
-			return n, err
+// unseenAt is unseen as indexes into stamps.
+func (k *knownFiles) unseenAt() []int {
+	var out []int
+	for i, old := range k.stamps {
+		if old.seen == 0 && !old.ambiguous {
+			out = append(out, i)
 		}
 	}
-	return len(ids), nil
+	return out
+}
+
+// removeUnseen drops the rows of files the walk did not find, except those at or below a
+// place it could not see (unreadable), which it marks seen: they stay as they were, in the
+// index and in its stamp cache.
+func (k *knownFiles) removeUnseen(ctx context.Context, w *writer, unreadable []string) (int, error) {
+	n := 0
+	for _, i := range k.unseenAt() {
+		old := &k.stamps[i]
+		if len(unreadable) > 0 {
+			path, err := rowPath(ctx, w.tx, old.id)
+			if err != nil {
+				return n, err
+			}
+			if mqsql.Covers(unreadable, path) {
+				old.seen = 1
+				continue
+			}
+		}
+		if err := w.remove(ctx, old.id); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// rowPath is the path of the queue_files row id.
+func rowPath(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id int64) (string, error) {
+	var path string
+	if err := q.QueryRowContext(ctx, `SELECT path FROM queue_files WHERE id = ?`, id).Scan(&path); err != nil {
+		return "", fmt.Errorf("read index: %w", err)
+	}
+	return path, nil
 }

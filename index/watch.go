@@ -116,11 +116,20 @@ type WatchState struct {
 
 	LastError   string
 	LastErrorAt time.Time
+
+	// Unreadable counts the places (directories, files) the watcher's passes could not see
+	// for a reason other than their absence (too many open files, an I/O error, permission):
+	// their rows were kept as they were, and the pass was tried again.
+	Unreadable int64
+	// Stale says why the index may differ from the spool now: the last pass could not see
+	// part of it. It is "" once a full pass saw everything; StaleSince is when it was set.
+	Stale      string
+	StaleSince time.Time
 }
 
 // Watch starts keeping ix equal to the spool sp and returns once the index matches it. An
-// index that never held anything is loaded with Sync (no events for mail already queued);
-// otherwise the first pass is a Reconcile, whose differences become events. Watches are added
+// index that never held anything is loaded (Update without events: none for mail already
+// queued); otherwise the first pass is a full pass, whose differences become events. Watches are added
 // before that pass, so nothing falls between the pass and the watching. Close stops it; so
 // does cancelling ctx.
 func (ix *Index) Watch(ctx context.Context, sp mqsql.Spool, opt WatchOptions) (*Watcher, error) {
@@ -181,13 +190,13 @@ func (w *Watcher) initialPass(ctx context.Context) error {
 		return err
 	}
 	if !loaded {
-		if _, err := w.ix.Sync(ctx, w.sp); err != nil {
+		if _, err := w.ix.Update(ctx, w.sp, Whole(false)); err != nil && !w.unseen(err) {
 			return fmt.Errorf("load index: %w", err)
 		}
 		return nil
 	}
-	st, err := w.ix.Reconcile(ctx, w.sp)
-	if err != nil {
+	st, err := w.ix.Update(ctx, w.sp, Whole(true))
+	if err != nil && !w.unseen(err) {
 		return fmt.Errorf("reconcile index: %w", err)
 	}
 	w.noteRescan("start", st)

@@ -2,6 +2,8 @@ package index
 
 import (
 	"time"
+
+	"github.com/mqsql/mqsql"
 )
 
 // pruneEvery is how often the worker deletes events rows past the retention period.
@@ -88,17 +90,21 @@ func (w *Watcher) runPending() {
 	} else {
 		w.watchNewDirs(p.dirs, p.batch)
 		if len(p.batch) > 0 {
-			var changes []change
-			changes, err = w.ix.refresh(w.ctx, w.sp, p.batch)
-			w.noteChanges(len(changes))
+			var st Stats
+			st, err = w.ix.Update(w.ctx, w.sp, Scope{ids: p.batch})
+			w.noteChanges(st.Changes)
 		}
 	}
 	for _, c := range p.waiters {
 		c <- err
 	}
-	if err != nil && w.ctx.Err() == nil {
+	switch {
+	case w.ctx.Err() != nil:
+	case err == nil && p.rescan != "":
+		w.current()
+	case err != nil && !w.unseen(err):
 		w.noteError(err)
-		w.retryLater()
+		w.retryLater(retryDelay)
 	}
 }
 
@@ -109,7 +115,7 @@ func (w *Watcher) fullPass(reason string) error {
 			w.fallBack(err)
 		}
 	}
-	st, err := w.ix.Reconcile(w.ctx, w.sp)
+	st, err := w.ix.Update(w.ctx, w.sp, Whole(true))
 	w.noteChanges(st.Changes)
 	w.noteRescan(reason, st)
 	return err
@@ -123,7 +129,7 @@ func (w *Watcher) watching() bool {
 
 // noteRescan records a full pass, and tells the operator when it found the index behind,
 // which means the watcher missed something (polling finds differences by design).
-func (w *Watcher) noteRescan(reason string, st ReconcileStats) {
+func (w *Watcher) noteRescan(reason string, st Stats) {
 	w.mu.Lock()
 	w.st.LastRescan = w.ix.Now()
 	w.st.LastRescanReason = reason
@@ -154,15 +160,48 @@ func (w *Watcher) noteError(err error) {
 	w.opt.Logf("error: %v", err)
 }
 
-// retryLater schedules one full pass after retryDelay; further failures meanwhile share it.
-func (w *Watcher) retryLater() {
+// unseenRetryDelay is how long the worker waits before a full pass after one that could not see
+// part of the spool: what stops it (descriptors exhausted by idle connections, a failing disk)
+// rarely ends within a second, and a full pass over a big queue is seconds of work.
+const unseenRetryDelay = 10 * time.Second
+
+// unseen handles err from a pass when it holds only places the pass could not see
+// (*mqsql.UnreadableError), and reports whether it did: it warns, counts them, marks the index
+// not current and schedules a full pass. Their rows were kept.
+func (w *Watcher) unseen(err error) bool {
+	if !mqsql.OnlyUnreadable(err) {
+		return false
+	}
+	places := mqsql.UnreadablePlaces(err)
+	w.mu.Lock()
+	w.st.Unreadable += int64(len(places))
+	if w.st.Stale == "" {
+		w.st.StaleSince = w.ix.Now()
+	}
+	w.st.Stale = err.Error()
+	w.mu.Unlock()
+	w.opt.Logf("warning: the index may not be current: %d places of the spool could not be read, their messages are kept as they were and read again in %v: %v",
+		len(places), unseenRetryDelay, err)
+	w.retryLater(unseenRetryDelay)
+	return true
+}
+
+// current records that a full pass saw the whole spool: the index is current again.
+func (w *Watcher) current() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.st.Stale, w.st.StaleSince = "", time.Time{}
+}
+
+// retryLater schedules one full pass after delay; further failures meanwhile share it.
+func (w *Watcher) retryLater(delay time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.retrying {
 		return
 	}
 	w.retrying = true
-	time.AfterFunc(retryDelay, func() {
+	time.AfterFunc(delay, func() {
 		w.mu.Lock()
 		w.retrying = false
 		w.mu.Unlock()

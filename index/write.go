@@ -14,8 +14,8 @@ const (
 	fileColumns = `id, queue_id, queue, arrival_time, size, sender, forced_expire, recipient_count,
 		next_attempt, subject, from_header, message_id, client_address, helo_name, sasl_username,
 		file_size, inode, path, error, mode, mtime_ns, log_size, log_mtime_ns, log_ident,
-		hold_reason, queue_name`
-	fileColumnCount = 26
+		hold_reason, queue_name, locked, listed`
+	fileColumnCount = 28
 	rcptColumns     = `file_id, queue_id, address, orig_address, domain, status, delay_reason, dsn_status,
 		diag_text, offset`
 	rcptColumnCount = 10
@@ -208,8 +208,8 @@ func appendFileRow(args []any, id int64, m *mqsql.Message) []any {
 		m.ForcedExpire, m.PendingCount(), m.NextAttempt, null(m.Subject), null(m.FromHeader),
 		null(m.MessageID), null(m.ClientAddress), null(m.HeloName), null(m.SASLUsername),
 		m.File.Size, int64(m.File.Inode), m.File.Path, null(m.Error), int64(m.File.Mode),
-		m.File.ModTimeNanos, m.File.LogSize, m.File.LogModTimeNanos, null(m.LogIdent),
-		null(m.HoldReason), null(m.QueueName))
+		m.File.ModTimeNanos, m.File.Log.Size, m.File.Log.ModTimeNanos, null(m.LogIdent),
+		null(m.HoldReason), null(m.QueueName), m.File.Locked, m.Listed)
 }
 
 func appendRecipientRows(args []any, id int64, m *mqsql.Message) []any {

@@ -73,7 +73,8 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect reads the index and sends the built-in metrics. When the index cannot be read,
-// mqsql_index_up is 0 and the queue metrics are missing from this scrape.
+// mqsql_index_up is 0 and the queue metrics are missing from this scrape; while the watcher's
+// last pass could not read part of the spool, mqsql_index_up is 0 too.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	defer recovered(c.failed)
 	ctx, cancel := context.WithTimeout(c.ctx, c.opt.Timeout)
@@ -85,6 +86,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		c.opt.Logf("metrics: %v", err)
 	} else {
 		snap.send(ch, c.failed)
+	}
+	if c.opt.Watcher != nil && c.opt.Watcher.State().Stale != "" {
+		up = 0 // what the index says of the places it could not read may be out of date
 	}
 	ch <- prometheus.MustNewConstMetric(indexUp, prometheus.GaugeValue, up)
 	c.sendEvents(ch)

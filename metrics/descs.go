@@ -20,7 +20,9 @@ var (
 	eventsTotal = prometheus.NewDesc("mqsql_events_total",
 		"Events rows this mqsql recorded since it started: arrived, moved, left, changed.", []string{"event"}, nil)
 	indexUp = prometheus.NewDesc("mqsql_index_up",
-		"1 when this scrape read the index, 0 when its queries failed (the queue metrics are then missing).", nil, nil)
+		"1 when this scrape read the index and the index is current; 0 when its queries failed (the queue metrics are then missing) or the watcher's last pass could not read part of the spool (the metrics then count the messages last seen there).", nil, nil)
+	indexUnreadable = prometheus.NewDesc("mqsql_index_unreadable_total",
+		"Places of the spool (directories, files) the watcher's passes could not read for a reason other than their absence (EMFILE, EIO, EACCES); their messages were kept and read again later.", nil, nil)
 	indexLastChange = prometheus.NewDesc("mqsql_index_last_change_timestamp_seconds",
 		"When the watcher last saw the queue change (the newest events row), unix seconds; 0 when never.", nil, nil)
 	watcherOverflows = prometheus.NewDesc("mqsql_watcher_overflows_total",
@@ -38,7 +40,7 @@ var (
 var builtinDescs = []*prometheus.Desc{
 	queueMessages, queueRecipients, queueSize, queueOldest, queueAge, deferredRecipients,
 	eventsTotal, indexUp, indexLastChange,
-	watcherOverflows, watcherReconciles, watcherReconcileDuration, watcherLastReconcile, watcherReconcileInterval,
+	indexUnreadable, watcherOverflows, watcherReconciles, watcherReconcileDuration, watcherLastReconcile, watcherReconcileInterval,
 }
 
 // builtinNames are the metric names an SQL-defined metric may not take, with the series
@@ -49,7 +51,7 @@ var builtinNames = map[string]bool{
 	"mqsql_queue_message_age_seconds_bucket": true, "mqsql_queue_message_age_seconds_sum": true,
 	"mqsql_queue_message_age_seconds_count": true, "mqsql_deferred_recipients": true,
 	"mqsql_events_total": true, "mqsql_index_up": true, "mqsql_index_last_change_timestamp_seconds": true,
-	"mqsql_watcher_overflows_total": true, "mqsql_watcher_reconciles_total": true,
+	"mqsql_index_unreadable_total": true, "mqsql_watcher_overflows_total": true, "mqsql_watcher_reconciles_total": true,
 	"mqsql_watcher_reconcile_duration_seconds": true, "mqsql_watcher_last_reconcile_timestamp_seconds": true,
 	"mqsql_watcher_reconcile_interval_seconds": true,
 	"mqsql_metric_series_dropped":              true, "mqsql_metric_errors_total": true, "mqsql_metric_duration_seconds": true,

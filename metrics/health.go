@@ -30,6 +30,7 @@ func sendWatcher(ch chan<- prometheus.Metric, st index.WatchState) {
 	if st.Mode == "poll" && st.Poll > 0 && st.Poll < interval {
 		interval = st.Poll
 	}
+	ch <- prometheus.MustNewConstMetric(indexUnreadable, prometheus.CounterValue, float64(st.Unreadable))
 	ch <- prometheus.MustNewConstMetric(watcherOverflows, prometheus.CounterValue, float64(st.Overflows))
 	ch <- prometheus.MustNewConstMetric(watcherReconciles, prometheus.CounterValue, float64(st.Rescans))
 	ch <- prometheus.MustNewConstMetric(watcherReconcileDuration, prometheus.GaugeValue, st.LastRescanTook.Seconds())

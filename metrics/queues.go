@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,9 +87,14 @@ func floorDiv(x, d int64) int64 {
 	return q
 }
 
-// readQueues returns the figures of every queue mqsql knows, in showq's order, an empty queue
-// with zeros.
+// readQueues returns the figures of every queue of the MTA the index mirrors (its queues
+// table, which the driver fills), in its listing's order, an empty queue with zeros, then any
+// other queue a row is in.
 func readQueues(ctx context.Context, tx *sql.Tx, now time.Time) ([]queueStats, error) {
+	names, err := queueNames(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := tx.QueryContext(ctx, queueQuery, queueArgs(now.Unix())...)
 	if err != nil {
 		return nil, fmt.Errorf("count queues: %w", err)
@@ -101,12 +107,15 @@ func readQueues(ctx context.Context, tx *sql.Tx, now time.Time) ([]queueStats, e
 			return nil, fmt.Errorf("count queues: %w", err)
 		}
 		found[q.queue] = q
+		if !slices.Contains(names, q.queue) {
+			names = append(names, q.queue)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count queues: %w", err)
 	}
-	out := make([]queueStats, 0, len(mqsql.AllQueues))
-	for _, name := range mqsql.AllQueues {
+	out := make([]queueStats, 0, len(names))
+	for _, name := range names {
 		q, ok := found[name]
 		if !ok {
 			q = queueStats{queue: name, buckets: map[float64]uint64{}}
@@ -117,6 +126,24 @@ func readQueues(ctx context.Context, tx *sql.Tx, now time.Time) ([]queueStats, e
 		out = append(out, q)
 	}
 	return out, nil
+}
+
+// queueNames are the driver's queues, in its listing's order.
+func queueNames(ctx context.Context, tx *sql.Tx) ([]mqsql.Queue, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT queue FROM queues ORDER BY position`)
+	if err != nil {
+		return nil, fmt.Errorf("read the queues: %w", err)
+	}
+	defer rows.Close()
+	var names []mqsql.Queue
+	for rows.Next() {
+		var q string
+		if err := rows.Scan(&q); err != nil {
+			return nil, fmt.Errorf("read the queues: %w", err)
+		}
+		names = append(names, mqsql.Queue(q))
+	}
+	return names, rows.Err()
 }
 
 func scanQueue(rows *sql.Rows) (queueStats, error) {

@@ -177,7 +177,7 @@ func (c *completer) quoted(toks []token, prefix string) []string {
 	var values []string
 	switch column {
 	case "queue", "from_queue", "to_queue":
-		values = withPrefix([]string{"maildrop", "incoming", "active", "deferred", "hold", "corrupt"}, prefix, false)
+		values = withPrefix(c.queueNames(), prefix, false)
 	case "queue_id":
 		values = c.queueIDs(prefix)
 	}
@@ -194,6 +194,26 @@ func trailingWord(before string) string {
 		i--
 	}
 	return before[i:]
+}
+
+// queueNames are the queues of the MTA the index mirrors, as its driver declares them (the
+// queues table), in its listing's order.
+func (c *completer) queueNames() []string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	rows, err := c.s.Conn.QueryContext(ctx, `SELECT queue FROM queues ORDER BY position`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var q string
+		if rows.Scan(&q) == nil {
+			names = append(names, q)
+		}
+	}
+	return names
 }
 
 // queueIDs lists queue IDs starting with prefix, at most 200.

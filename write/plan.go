@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/mqsql/mqsql"
-	"github.com/mqsql/mqsql/index"
 )
 
 // Plan is a statement's actions grouped the way they are carried out: one group per
@@ -55,47 +54,6 @@ func newPlan(actions []mqsql.Action) *Plan {
 		return p.Groups[i].Queue < p.Groups[j].Queue
 	})
 	return p
-}
-
-// inDriversWords says why the plan leaves corrupt mail alone in the driver's own words
-// (mqsql.CorruptExplainer) instead of the index's, which are true of every MTA.
-func (w *Writer) inDriversWords(actions []mqsql.Action) []mqsql.Action {
-	ce, ok := w.Spool.(mqsql.CorruptExplainer)
-	if !ok {
-		return actions
-	}
-	why := ce.CorruptSkip()
-	for i := range actions {
-		if actions[i].Skip == index.SkipCorrupt {
-			actions[i].Skip = why
-		}
-	}
-	return actions
-}
-
-// withoutRedundantFlush drops, when the executor's expire returns mail at once
-// (mqsql.ImmediateExpirer), the flush that the one-statement expire plans after each expire
-// that applies: that expire already is the delivery the statement asks for, so the plan,
-// the report and the audit record have one operation for the message, not a flush that can
-// only find it gone.
-func (w *Writer) withoutRedundantFlush(actions []mqsql.Action) []mqsql.Action {
-	ie, ok := w.Executor.(mqsql.ImmediateExpirer)
-	if !ok || !ie.ExpiresAtOnce() {
-		return actions
-	}
-	expired := map[targetKey]bool{}
-	for _, a := range actions {
-		if (a.Op == mqsql.OpExpire || a.Op == mqsql.OpExpireRelease) && a.Skip == "" {
-			expired[keyOf(a.Target)] = true
-		}
-	}
-	out := make([]mqsql.Action, 0, len(actions))
-	for _, a := range actions {
-		if a.Op != mqsql.OpFlush || !expired[keyOf(a.Target)] {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 // Runnable is how many messages the plan acts on.

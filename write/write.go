@@ -71,11 +71,11 @@ func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
 	if !w.Force && !HasWhere(st.SQL) {
 		return nil, ErrNoWhere
 	}
-	planned, err := w.Guard.PlanWrite(ctx, st)
+	planned, err := w.Guard.PlanWrite(ctx, st, w.Spool.Meaning())
 	if err != nil {
 		return nil, err
 	}
-	p := newPlan(w.withoutRedundantFlush(w.inDriversWords(planned.Actions)))
+	p := newPlan(planned.Actions)
 	p.SQL, p.Eligible, p.Recipients = st.SQL, planned.Eligible, planned.Recipients
 	n := p.messages()
 	p.All = n > 0 && n >= p.Eligible

@@ -43,7 +43,7 @@ func (a *arena) add(m *mqsql.Message) error {
 		expire = 1
 	}
 	for _, v := range []int64{m.ArrivalTime, m.Size, expire, m.NextAttempt, m.File.Size, int64(m.File.Inode),
-		int64(m.File.Mode), m.File.ModTimeNanos, m.File.LogSize, m.File.LogModTimeNanos, int64(len(m.Recipients))} {
+		int64(m.File.Mode), m.File.ModTimeNanos, m.File.Log.Size, m.File.Log.ModTimeNanos, int64(len(m.Recipients))} {
 		num(v)
 	}
 	for _, r := range m.Recipients {
@@ -86,7 +86,7 @@ func (a *arena) message(i int) *mqsql.Message {
 	}
 	m.ArrivalTime, m.Size, m.ForcedExpire, m.NextAttempt = num(), num(), num() == 1, num()
 	m.File.Size, m.File.Inode, m.File.Mode, m.File.ModTimeNanos = num(), uint64(num()), uint32(num()), num()
-	m.File.LogSize, m.File.LogModTimeNanos = num(), num()
+	m.File.Log.Size, m.File.Log.ModTimeNanos = num(), num()
 	m.Recipients = make([]mqsql.Recipient, num())
 	for j := range m.Recipients {
 		r := &m.Recipients[j]

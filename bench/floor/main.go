@@ -252,7 +252,7 @@ type memorySpool struct {
 
 func (m *memorySpool) WalkForRead(ctx context.Context, fn func(mqsql.Entry) error) error {
 	for i := range m.arena.len() {
-		if err := fn(mqsql.Entry{File: mqsql.FileInfo{Size: int64(i)}, Lazy: true}); err != nil {
+		if err := fn(mqsql.Entry{File: mqsql.FileInfo{Stamp: mqsql.Stamp{Size: int64(i)}}, Lazy: true}); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv("XDG_CACHE_HOME", dir)
+	// The machine's mail log is shared by every test and grows to hundreds of thousands of
+	// lines: only the history tests (which pass --history-days) read it.
+	os.Setenv(historyDaysEnv, "0")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

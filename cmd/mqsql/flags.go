@@ -40,6 +40,12 @@ type options struct {
 
 	// Serving Prometheus metrics (mqsql watch --listen).
 	metrics metricsFlags
+
+	// The mail log read into the history tables.
+	history historyFlags
+
+	// Running the statement on many hosts (--hosts).
+	fleet fleetFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -48,12 +54,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	addSpoolFlag(fs, o)
 	fs.StringVar(&o.db, "db", "", "keep the index in this file and re-read only changed queue files next time (default: a cache index per queue, see --no-cache)")
-	fs.BoolVar(&o.noCache, "no-cache", false, "index the queue afresh into a temporary file removed at exit, instead of updating the cache index kept in "+cacheDirHelp)
+	fs.BoolVar(&o.noCache, "no-cache", false, "answer a read-only statement straight from the queue files, and index anything else afresh into a temporary file removed at exit, instead of using the cache index kept in "+cacheDirHelp)
 	fs.StringVar(&o.format, "format", "", "output format: table, csv, tsv, json, jsonl, line, markdown, list (default: table on a terminal, csv otherwise)")
 	fs.BoolVar(&o.header, "header", true, "print column names in csv, tsv and list output")
 	fs.BoolVar(&o.bail, "bail", false, "stop at the first failing statement")
 	addLiveFlags(fs, o)
 	addWriteFlags(fs, o)
+	addHistoryFlags(fs, &o.history)
+	addFleetFlags(fs, &o.fleet)
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -98,7 +106,8 @@ Examples:
 Restore: mqsql restore BACKUP_FOLDER puts what a DELETE saved back (Postfix: through maildrop,
   new queue IDs; Sendmail: qf/hf, df and xf in place, held mail still quarantined).
 
-Tables: messages, recipients, events. Views: qshape, qshape_senders, reasons, senders.
+Tables: messages, recipients, events, deliveries, log_messages. Views: qshape, qshape_senders,
+  reasons, senders, timeline, delivered (the mail log: see --log).
 Exim (--mta exim): queue is incoming (never tried), deferred, active (a delivery holds the -D
   lock), hold (frozen) or corrupt; queue_name is the named queue, hold_reason why Exim froze
   it. DELETE, hold, release, flush and expire run exim -Mrm, -Mf, -Mt, -M and -Mg.

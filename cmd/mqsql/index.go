@@ -17,7 +17,7 @@ import (
 // the file (mqsql watch, or a REPL), the index is current already and is read as it is, and
 // the watcher is returned (nil otherwise); without one this process reconciles it with the
 // spool.
-func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
+func openIndex(ctx context.Context, o *options, sp mqsql.QueueDir, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
 	ix, err := openIndexFile(ctx, o, sp.Dir(), stderr)
 	if err != nil {
 		return nil, nil, indexAccessError(o.db, err)
@@ -38,7 +38,20 @@ func openIndex(ctx context.Context, o *options, sp mqsql.Spool, warnings *capped
 		ix.Close()
 		return nil, nil, err
 	}
+	readHistory(ctx, o, ix, sp, stderr)
 	return ix, nil, nil
+}
+
+// openAnswering opens what answers the statements of this run: with --no-cache, for read-only
+// statements given as the argument that use no table only an index keeps (events), a direct
+// database that reads the spool as the statement asks (no index file of any kind); otherwise
+// the index (openIndex).
+func openAnswering(ctx context.Context, o *options, sp mqsql.QueueDir, warnings *cappedWarnings, stderr io.Writer) (*index.Index, *index.OwnerInfo, error) {
+	if o.noCache && o.db == "" && o.sql != "" && index.DirectReadable(o.sql) {
+		ix, err := index.OpenDirect(ctx, sp, index.WithClock(clock))
+		return ix, nil, err
+	}
+	return openIndex(ctx, o, sp, warnings, stderr)
 }
 
 // openIndexFile opens --db FILE, or without it the cache index of this queue (see

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mqsql/mqsql"
 	"github.com/mqsql/mqsql/internal/postfixtest"
+	"github.com/mqsql/mqsql/spool/postfix"
 )
 
 // requirePrometheus returns the path of a Prometheus program, skipping the test when it is not
@@ -129,8 +129,10 @@ func seriesKey(labels map[string]string) string {
 // present.
 func queueCounts(entries []postfixtest.Entry) (messages, recipients map[string]float64) {
 	messages, recipients = map[string]float64{}, map[string]float64{}
-	for _, q := range mqsql.MessageQueues {
-		messages["queue="+string(q)], recipients["queue="+string(q)] = 0, 0
+	for _, q := range postfix.Meaning.Queues {
+		if q.Listed {
+			messages["queue="+string(q.Queue)], recipients["queue="+string(q.Queue)] = 0, 0
+		}
 	}
 	for _, e := range entries {
 		messages["queue="+e.QueueName]++

@@ -71,6 +71,9 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintf(stderr, "mqsql: %v\n", err)
 		return exitUsage
 	}
+	if o.fleet.hosts != "" || o.fleet.merge != "" {
+		return runFleet(ctx, o, opt, stdout, stderr)
+	}
 	// Ctrl-C stops indexing and scripts between steps, so a delete ends between messages
 	// with its report and audit record. The REPL handles Ctrl-C itself, per statement.
 	replCtx := ctx
@@ -83,7 +86,7 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return exitError
 	}
 	defer sp.Close()
-	ix, followed, err := openIndex(ctx, o, sp, warnings, stderr)
+	ix, followed, err := openAnswering(ctx, o, sp, warnings, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "mqsql: %v\n", err)
 		return exitError

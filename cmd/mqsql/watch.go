@@ -57,6 +57,7 @@ func parseWatchFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.db, "db", "", "the index file to keep current (default: the queue's cache index, which mqsql runs without --db read)")
 	addLiveFlags(fs, o)
 	addMetricsFlags(fs, &o.metrics)
+	addHistoryFlags(fs, &o.history)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: mqsql watch [--db FILE] [--listen ADDR] [flags]
 
@@ -114,6 +115,10 @@ func watchIndex(ctx context.Context, o *options, logger *log.Logger) error {
 	}
 	st := w.State()
 	logger.Printf("ready: %s; full pass every %v; events kept %v", describeMode(st), st.Reconcile, st.Retention)
+	histCtx, stopHistory := context.WithCancel(ctx)
+	historyDone := followHistory(histCtx, o, ix, sp, logger)
+	defer historyDone()
+	defer stopHistory()
 	var served <-chan error
 	if ms != nil {
 		served = ms.serve(ctx, ix, w, logger)

@@ -29,12 +29,6 @@ type Executor struct {
 	IncludeActive bool
 }
 
-var _ mqsql.ImmediateExpirer = (*Executor)(nil)
-
-// ExpiresAtOnce is true: exim -Mg cancels the pending recipients, sends the bounce and
-// removes the message in one command, so an expire-and-deliver-now statement is -Mg alone.
-func (x *Executor) ExpiresAtOnce() bool { return true }
-
 // eximOps maps operations to exim's option and what it prints for a message it did, "" when
 // it prints nothing on success.
 var eximOps = map[mqsql.Op]struct{ flag, done string }{

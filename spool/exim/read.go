@@ -60,12 +60,13 @@ func (s *Spool) ReadDetails(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsq
 	}
 	reason := s.joinMsglog(m, h)
 	if d.FrozenSince > 0 || m.Queue == mqsql.Hold {
-		d.FrozenReason = currentFreeze(reason, d.FrozenSince, m.File.LogModTimeNanos)
+		d.FrozenReason = currentFreeze(reason, d.FrozenSince, m.File.Log.ModTimeNanos)
 	}
 	m.QueueName = d.NamedQueue
 	if m.Queue == mqsql.Hold {
 		m.HoldReason = d.FrozenReason
 	}
+	m.Listed = listed(m)
 	return m, d, nil
 }
 
@@ -103,14 +104,14 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 	}
 	data, hst, err := readFile(s.root, string(h))
 	if err != nil {
-		if errors.Is(err, saferoot.ErrSymlink) {
-			s.warn(fmt.Errorf("skip %s: %w", h, err))
-		}
-		return nil, openErr(string(h), err)
+		return nil, s.hfileErr(h, err)
 	}
 	st := &hstate{path: h, id: id, hst: hst, dsize: -1}
 	st.h, st.err = parseH(data, id)
 	locked, dsize, derr := s.dataFile(h)
+	if ue := (*mqsql.UnreadableError)(nil); errors.As(derr, &ue) {
+		return nil, derr // whether the -D is there is not known: the message is not corrupt
+	}
 	if derr != nil && s.vanished(h, hst.Ino) {
 		// Exim removes a finished or deleted message's -D just before its -H: a -H without
 		// -D that is gone a moment later was a message leaving, not a corrupt one.
@@ -134,10 +135,31 @@ func (s *Spool) state(h hpath) (*hstate, error) {
 	return st, nil
 }
 
-// vanished reports whether the -H at h is no longer the file with inode ino.
+// hfileErr is what a failure to read the -H at h means to a walk and a reader: ErrGone when
+// it is not there (a link in its place is warned about, and no part of the spool), the error
+// itself for a file that is no regular file, and an *mqsql.UnreadableError when it could not
+// be read (too many open files, an I/O error, permission), which keeps its row.
+func (s *Spool) hfileErr(h hpath, err error) error {
+	switch {
+	case errors.Is(err, saferoot.ErrSymlink):
+		s.warn(fmt.Errorf("skip %s: %w", h, err))
+		return mqsql.ErrGone
+	case mqsql.Absent(err):
+		return mqsql.ErrGone
+	case errors.Is(err, errNotRegular):
+		return err
+	}
+	return mqsql.Unreadable(string(h), openErr(string(h), err))
+}
+
+// vanished reports whether the -H at h is no longer the file with inode ino. A -H that could
+// not be looked at has not vanished.
 func (s *Spool) vanished(h hpath, ino uint64) bool {
 	st, err := s.root.Lstat(string(h))
-	return err != nil || st.Ino != ino
+	if err != nil {
+		return mqsql.Absent(err)
+	}
+	return st.Ino != ino
 }
 
 // has reports whether the -H has the option line name.
@@ -150,6 +172,9 @@ func (s *Spool) dataFile(h hpath) (locked bool, size int64, err error) {
 	fd, err := s.root.OpenReadFD(rel, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, -1, fmt.Errorf("spool data file %s does not exist", rel)
+	}
+	if err != nil && !mqsql.Absent(err) {
+		return false, -1, mqsql.Unreadable(rel, openErr(rel, err))
 	}
 	if err != nil {
 		return false, -1, fmt.Errorf("open %s: %w", rel, err)
@@ -166,28 +191,19 @@ func (s *Spool) dataFile(h hpath) (locked bool, size int64, err error) {
 	return lk.Type != unix.F_UNLCK, st.Size, nil
 }
 
-// lockedMode is the mode bit a message's FileInfo carries while a delivery holds its lock.
-// Exim's spool files never have it (they are 0640), and a file's stamp includes its mode, so
-// an index sees a delivery start and end as a change of the message (queue active) although
-// no file changed.
-const lockedMode = unix.S_ISVTX
-
 // fileInfo is the FileInfo of a message: its -H's path, inode, mode and mtime (the -H is
 // replaced by rename on every change, so these change with the message), the size of -H
-// and -D together, and lockedMode in the mode while a delivery holds the lock.
+// and -D together, and whether a delivery holds the -D's lock (Stamp.Locked), which changes
+// the message (it is active) although no file changed.
 func (st *hstate) fileInfo() mqsql.FileInfo {
 	size := st.hst.Size
 	if st.dsize > 0 {
 		size += st.dsize
 	}
-	mode := st.hst.Mode & 0o7777 &^ lockedMode
-	if st.locked {
-		mode |= lockedMode
-	}
-	return mqsql.FileInfo{
-		Path: string(st.path), Size: size, Inode: st.hst.Ino, Mode: mode,
-		ModTimeNanos: nanos(st.hst.Mtim), LogSize: -1, LogModTimeNanos: -1,
-	}
+	return mqsql.FileInfo{Path: string(st.path), Stamp: mqsql.Stamp{
+		Size: size, Inode: st.hst.Ino, Mode: st.hst.Mode & 0o7777,
+		ModTimeNanos: nanos(st.hst.Mtim), Log: mqsql.NoLog, Locked: st.locked,
+	}}
 }
 
 // entry is the walk's Entry of the message.
@@ -278,7 +294,7 @@ func (s *Spool) joinMsglog(m *mqsql.Message, h hpath) string {
 	if err != nil {
 		return ""
 	}
-	m.File.LogSize, m.File.LogModTimeNanos = st.Size, nanos(st.Mtim)
+	m.File.Log = mqsql.LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}
 	pending := map[string]int{}
 	for i, r := range m.Recipients {
 		if r.Status == mqsql.Pending {

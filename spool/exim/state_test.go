@@ -181,18 +181,18 @@ func TestStampChanges(t *testing.T) {
 	dir := copyMessage(t, "testdata/exim/spool", plainID)
 	sp := openSpool(t, dir)
 	rel := "input/" + plainID + "-H"
-	before, ok := sp.Stat(mqsql.Incoming, plainID, rel)
+	before, ok, _ := sp.Stat(mqsql.Incoming, plainID, rel)
 	logBefore, logOK := sp.StatLog(plainID)
 	if !ok || !logOK {
 		t.Fatalf("Stat %v, StatLog %v", ok, logOK)
 	}
 	editH(t, dir, "-deliver_firsttime\n", "")
-	after, ok := sp.Stat(mqsql.Incoming, plainID, rel)
+	after, ok, _ := sp.Stat(mqsql.Incoming, plainID, rel)
 	if !ok || after.File.Inode == before.File.Inode || after.Queue != mqsql.Deferred {
 		t.Errorf("after rename: ok %v inode %d (was %d) queue %s", ok, after.File.Inode, before.File.Inode, after.Queue)
 	}
 	lockData(t, filepath.Join(dir, "input", plainID+"-D"))
-	locked, ok := sp.Stat(mqsql.Incoming, plainID, rel)
+	locked, ok, _ := sp.Stat(mqsql.Incoming, plainID, rel)
 	if !ok || locked.Queue != mqsql.Active || locked.File == after.File {
 		t.Errorf("while locked: ok %v queue %s, file %+v (unlocked %+v)", ok, locked.Queue, locked.File, after.File)
 	}
@@ -211,7 +211,7 @@ func TestStampChanges(t *testing.T) {
 		t.Errorf("DelayLogStamps %v (%v), want %s: %v", stamps, err, plainID, logAfter)
 	}
 	m, err := sp.Read(after)
-	if err != nil || m.Recipients[0].DelayReason != "Connection refused" || m.File.LogSize != logAfter.Size {
+	if err != nil || m.Recipients[0].DelayReason != "Connection refused" || m.File.Log.Size != logAfter.Size {
 		t.Errorf("read after append: %v %+v", err, m)
 	}
 }
@@ -245,7 +245,7 @@ func TestLinksNotFollowed(t *testing.T) {
 	if err == nil {
 		t.Errorf("read through a linked directory: %v", err)
 	}
-	if _, ok := sp.Stat(mqsql.Incoming, plainID, "input/"+plainID+"-H"); ok {
+	if _, ok, _ := sp.Stat(mqsql.Incoming, plainID, "input/"+plainID+"-H"); ok {
 		t.Errorf("Stat accepted a link")
 	}
 }

@@ -42,12 +42,3 @@ func (s *Spool) find(id string) string {
 	}
 	return ""
 }
-
-// An Exim spool says why its corrupt mail is left alone (mqsql.CorruptExplainer).
-var _ mqsql.CorruptExplainer = (*Spool)(nil)
-
-// CorruptSkip is why a statement leaves a corrupt message alone: a -H Exim cannot read, or one
-// without its -D, is a spool format error to Exim, which delivers none of it.
-func (s *Spool) CorruptSkip() string {
-	return "a -H that Exim cannot read, or whose -D is missing, is not mail Exim delivers (its queue runs log a spool format error); inspect its files in input/ and remove them by hand"
-}

@@ -15,22 +15,25 @@ import (
 
 // Walk lists every message: each -H in every input directory (and its split
 // subdirectories), in name order as exim -bp lists them, with the queue its -H and -D make.
+//
+// A directory or -H it cannot list or read for a reason other than its absence does not stop
+// it: it goes on, and returns an *mqsql.UnreadableError for each at its end (errors.Join).
 func (s *Spool) Walk(ctx context.Context, fn func(mqsql.Entry) error) error {
-	return s.eachH(ctx, func(h hpath) error {
+	var u mqsql.Unreadables
+	err := s.eachH(ctx, &u, func(h hpath) error {
 		st, err := s.state(h)
-		if errors.Is(err, mqsql.ErrGone) {
+		switch {
+		case errors.Is(err, mqsql.ErrGone):
 			return nil
-		}
-		if err != nil {
-			var pe *PermissionError
-			if errors.As(err, &pe) {
-				return err
+		case err != nil:
+			if !u.Add(string(h), err) {
+				s.warn(err)
 			}
-			s.warn(err)
 			return nil
 		}
 		return fn(st.entry())
 	})
+	return errors.Join(err, u.Err())
 }
 
 // WalkParallel is Walk: Exim's spools are read a -H at a time either way, so fn is simply
@@ -42,16 +45,19 @@ func (s *Spool) WalkParallel(ctx context.Context, fn func(mqsql.Entry) error) er
 // WalkForRead lists every -H without reading it (Entry.Lazy, with only the path and a
 // nominal queue); Read finds the real queue.
 func (s *Spool) WalkForRead(ctx context.Context, fn func(mqsql.Entry) error) error {
-	return s.eachH(ctx, func(h hpath) error {
+	var u mqsql.Unreadables
+	err := s.eachH(ctx, &u, func(h hpath) error {
 		q, _ := s.QueueOfPath(string(h))
 		return fn(mqsql.Entry{Queue: q, QueueID: h.id(), File: mqsql.FileInfo{Path: string(h)}, Lazy: true})
 	})
+	return errors.Join(err, u.Err())
 }
 
-// eachH calls fn for the path of every -H in every input directory.
-func (s *Spool) eachH(ctx context.Context, fn func(hpath) error) error {
+// eachH calls fn for the path of every -H in every input directory; what it cannot list goes
+// to u.
+func (s *Spool) eachH(ctx context.Context, u *mqsql.Unreadables, fn func(hpath) error) error {
 	for _, d := range s.inputDirs() {
-		err := s.eachFile(ctx, d, func(rel, name string) error {
+		err := s.eachFile(ctx, d, u, func(rel, name string) error {
 			// Like Exim's queue listing, any one-character subdirectory counts, not only the
 			// one split_spool_directory would pick for the ID.
 			if _, suffix, ok := idFromName(name); ok && suffix == 'H' {
@@ -67,17 +73,11 @@ func (s *Spool) eachH(ctx context.Context, fn func(hpath) error) error {
 }
 
 // eachFile calls fn for every regular file in dir and its one-character subdirectories, in
-// name order. A missing dir has no files; links and other non-files are warned about.
-func (s *Spool) eachFile(ctx context.Context, dir string, fn func(rel, name string) error) error {
-	entries, err := s.ListDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if errors.Is(err, fs.ErrPermission) {
-		return &PermissionError{Path: dir, Err: err}
-	}
-	if err != nil {
-		s.warn(fmt.Errorf("skip %s: %w", dir, err))
+// name order. A missing dir has no files; links and other non-files are warned about; a dir
+// it cannot list for another reason goes to u.
+func (s *Spool) eachFile(ctx context.Context, dir string, u *mqsql.Unreadables, fn func(rel, name string) error) error {
+	entries, ok := s.listDir(dir, u)
+	if !ok {
 		return nil
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
@@ -86,11 +86,12 @@ func (s *Spool) eachFile(ctx context.Context, dir string, fn func(rel, name stri
 			return err
 		}
 		rel, name := dir+"/"+e.Name(), e.Name()
+		var err error
 		switch {
 		case e.Type().IsRegular():
 			err = fn(rel, name)
 		case e.IsDir() && len(name) == 1 && isBase62(name[0]):
-			err = s.eachFileFlat(ctx, rel, fn)
+			err = s.eachFileFlat(ctx, rel, u, fn)
 		case e.Type()&fs.ModeSymlink != 0:
 			s.warn(fmt.Errorf("skip %s: symbolic link", rel))
 		}
@@ -102,12 +103,9 @@ func (s *Spool) eachFile(ctx context.Context, dir string, fn func(rel, name stri
 }
 
 // eachFileFlat is eachFile for a split subdirectory, which has no subdirectories of its own.
-func (s *Spool) eachFileFlat(ctx context.Context, dir string, fn func(rel, name string) error) error {
-	entries, err := s.ListDir(dir)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			s.warn(fmt.Errorf("skip %s: %w", dir, err))
-		}
+func (s *Spool) eachFileFlat(ctx context.Context, dir string, u *mqsql.Unreadables, fn func(rel, name string) error) error {
+	entries, ok := s.listDir(dir, u)
+	if !ok {
 		return nil
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
@@ -124,10 +122,29 @@ func (s *Spool) eachFileFlat(ctx context.Context, dir string, fn func(rel, name 
 	return nil
 }
 
+// listDir lists dir for a walk: false when it does not exist (or a link stands there, warned
+// about) or could not be listed, which goes to u.
+func (s *Spool) listDir(dir string, u *mqsql.Unreadables) ([]fs.DirEntry, bool) {
+	entries, err := s.ListDir(dir)
+	switch {
+	case err == nil:
+		return entries, true
+	case errors.Is(err, fs.ErrNotExist):
+	case mqsql.Absent(err): // a link, or no directory
+		s.warn(fmt.Errorf("skip %s: %w", dir, err))
+	case errors.Is(err, fs.ErrPermission):
+		u.Add(dir, &PermissionError{Path: dir, Err: err})
+	default:
+		u.Add(dir, err)
+	}
+	return nil, false
+}
+
 // EachDelayLogStamp calls fn with the stamp of every msglog file, by message ID.
 func (s *Spool) EachDelayLogStamp(ctx context.Context, fn func(id string, st mqsql.LogStamp)) error {
+	var u mqsql.Unreadables
 	for _, d := range s.msglogDirs() {
-		err := s.eachFile(ctx, d, func(rel, name string) error {
+		err := s.eachFile(ctx, d, &u, func(rel, name string) error {
 			if !ValidQueueID(name) {
 				return nil
 			}
@@ -140,7 +157,7 @@ func (s *Spool) EachDelayLogStamp(ctx context.Context, fn func(id string, st mqs
 			return err
 		}
 	}
-	return nil
+	return u.Err()
 }
 
 // DelayLogStamps is EachDelayLogStamp into a map.
@@ -156,22 +173,26 @@ func (s *Spool) DelayLogStamps(ctx context.Context) (map[string]mqsql.LogStamp, 
 }
 
 // Stat looks at the -H at rel and returns it as a walk lists it, with the queue its content
-// and -D make (q is ignored: the path cannot tell it); false when no message is there.
-func (s *Spool) Stat(_ mqsql.Queue, id, rel string) (mqsql.Entry, bool) {
+// and -D make (q is ignored: the path cannot tell it); false when no message is there, and an
+// *mqsql.UnreadableError when it could not look.
+func (s *Spool) Stat(_ mqsql.Queue, id, rel string) (mqsql.Entry, bool, error) {
 	if path.Base(rel) != id+"-H" || !ValidQueueID(id) {
-		return mqsql.Entry{}, false
+		return mqsql.Entry{}, false, nil
 	}
 	st, err := s.state(hpath(rel))
-	if err != nil {
-		return mqsql.Entry{}, false
+	if ue := (*mqsql.UnreadableError)(nil); errors.As(err, &ue) {
+		return mqsql.Entry{}, false, err
 	}
-	return st.entry(), true
+	if err != nil {
+		return mqsql.Entry{}, false, nil
+	}
+	return st.entry(), true, nil
 }
 
 // StatLog returns the stamp of id's msglog, wherever its -H's queue keeps it.
 func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
 	if !ValidQueueID(id) {
-		return mqsql.LogStamp{}, false
+		return mqsql.NoLog, false
 	}
 	for _, d := range s.msglogDirs() {
 		for _, rel := range []string{d + "/" + id, d + "/" + splitDir(id) + "/" + id} {
@@ -181,7 +202,7 @@ func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
 			}
 		}
 	}
-	return mqsql.LogStamp{}, false
+	return mqsql.NoLog, false
 }
 
 // ListDir lists the directory rel (relative to the spool, "." for the spool itself) through

@@ -21,19 +21,28 @@ import (
 // second walk of nearly as many files, and one that cannot start comparing until it ends.
 // It finds exactly the logs EachDelayLogStamp lists: regular files at the path Postfix
 // gives the ID's log.
+//
+// A message whose log it cannot look at for a reason other than the log's absence is not
+// passed on: its stamp is unknown, so its row must stay as it is. The walk reports it at its
+// end, as an *mqsql.UnreadableError for the message's file, with what it could not see of its
+// own.
 func (s *Spool) WalkParallelWithLogs(ctx context.Context, fn func(Entry) error) error {
 	p := &logProbe{s: s}
 	defer p.close()
-	return s.walkQueuesParallel(ctx, true, func(e Entry) error {
+	err := s.walkQueuesParallel(ctx, true, func(e Entry) error {
 		if !e.NoLog {
 			st, err := p.stamp(e.QueueID)
-			if err != nil {
-				return err
+			if p.unseen.Add(e.File.Path, err) {
+				return nil
 			}
-			e.Log = st
+			e.File.Log, e.LogTaken = st, true
 		}
 		return fn(e)
 	})
+	if err != nil && !mqsql.OnlyUnreadable(err) {
+		return err
+	}
+	return errors.Join(err, p.unseen.Err())
 }
 
 // logProbe looks up defer logs for one walk. It keeps the log directories it opened (one
@@ -41,39 +50,49 @@ func (s *Spool) WalkParallelWithLogs(ctx context.Context, fn func(Entry) error) 
 // are opened through the link-safe root, as a listing would open them. Walkers look them up
 // without a lock: the map is replaced, never changed, when a directory is added.
 type logProbe struct {
-	s    *Spool
-	dirs atomic.Pointer[map[string]*os.File] // by path relative to the spool; nil: not there, or a link
-	mu   sync.Mutex                          // held while a directory is added
+	s      *Spool
+	dirs   atomic.Pointer[map[string]logDir] // by path relative to the spool
+	mu     sync.Mutex                        // held while a directory is added
+	unseen mqsql.Unreadables                 // messages whose log could not be looked at
 }
 
-// stamp returns the stamp of id's defer log, zero when it has none.
+// logDir is a log directory a probe opened: f is nil when there is none (or a link stands
+// there), and err says why it could not be opened when that is not known.
+type logDir struct {
+	f   *os.File
+	err error
+}
+
+// stamp returns the stamp of id's defer log, mqsql.NoLog when it has none; an error when it
+// could not be looked at (too many open files, an I/O error, permission).
 func (p *logProbe) stamp(id string) (LogStamp, error) {
 	var buf [64]byte
-	dir, err := p.dir(p.s.cfg.appendDir(buf[:0], delayLogDir, id))
-	if dir == nil {
-		return LogStamp{}, err
+	dir := p.dir(p.s.cfg.appendDir(buf[:0], delayLogDir, id))
+	if dir.f == nil {
+		return mqsql.NoLog, dir.err
 	}
-	st, err := lstatAt(dir, id)
+	st, err := lstatAt(dir.f, id)
 	if err != nil {
-		if !errors.Is(err, unix.ENOENT) {
-			p.s.warn(fmt.Errorf("skip %s: %w", p.s.cfg.RelPath(delayLogDir, id), err))
+		if errors.Is(err, unix.ENOENT) {
+			return mqsql.NoLog, nil
 		}
-		return LogStamp{}, nil
+		return mqsql.NoLog, fmt.Errorf("lstat %s: %w", p.s.cfg.RelPath(delayLogDir, id), err)
 	}
 	ls, ok := logStamp(&st)
 	if !ok {
 		p.s.warn(fmt.Errorf("skip %s: not a regular file (%s)", p.s.cfg.RelPath(delayLogDir, id), saferoot.FileType(st.Mode)))
+		return mqsql.NoLog, nil
 	}
 	return ls, nil
 }
 
-// dir returns the open log directory rel, opening it on first use; nil when there is none.
-// A directory that cannot be read for lack of permission fails the walk, as it would fail
-// a listing.
-func (p *logProbe) dir(rel []byte) (*os.File, error) {
+// dir returns the log directory rel, opening it on first use. One that does not exist has no
+// logs (none was ever written there, or Postfix pruned it), and a link in its place is none
+// of the spool's; any other failure is kept in err for every log looked up there.
+func (p *logProbe) dir(rel []byte) logDir {
 	if m := p.dirs.Load(); m != nil {
 		if d, seen := (*m)[string(rel)]; seen {
-			return d, nil
+			return d
 		}
 	}
 	p.mu.Lock()
@@ -81,34 +100,36 @@ func (p *logProbe) dir(rel []byte) (*os.File, error) {
 	old := p.dirs.Load()
 	if old != nil {
 		if d, seen := (*old)[string(rel)]; seen {
-			return d, nil
+			return d
 		}
 	}
-	d, err := p.s.root.Open(string(rel), true)
+	var d logDir
+	var err error
+	d.f, err = p.s.root.Open(string(rel), true)
 	switch {
-	case err == nil:
-	case errors.Is(err, fs.ErrNotExist):
-		// no log was ever written there, or Postfix pruned the directory
-	case errors.Is(err, fs.ErrPermission):
-		return nil, &PermissionError{Path: string(rel), Err: err}
-	default:
+	case err == nil, errors.Is(err, fs.ErrNotExist):
+	case mqsql.Absent(err): // a link, or no directory
 		p.s.warn(fmt.Errorf("skip %s: %w", rel, err))
+	case errors.Is(err, fs.ErrPermission):
+		d.err = &PermissionError{Path: string(rel), Err: err}
+	default:
+		d.err = err
 	}
-	m := make(map[string]*os.File, 1)
+	m := make(map[string]logDir, 1)
 	if old != nil {
 		m = maps.Clone(*old)
 	}
 	m[string(rel)] = d
 	p.dirs.Store(&m)
-	return d, nil
+	return d
 }
 
 // close closes the directories the probe opened.
 func (p *logProbe) close() {
 	if m := p.dirs.Load(); m != nil {
 		for _, d := range *m {
-			if d != nil {
-				d.Close()
+			if d.f != nil {
+				d.f.Close()
 			}
 		}
 	}

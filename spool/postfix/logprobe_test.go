@@ -70,10 +70,14 @@ func TestWalkWithLogsMatchesListing(t *testing.T) {
 			}
 			found := 0
 			for id, got := range taken {
-				if got != listed[id] {
-					t.Errorf("%s: the walk took log stamp %+v, the listing gives %+v", id, got, listed[id])
+				want, ok := listed[id]
+				if !ok {
+					want = mqsql.NoLog
 				}
-				if got != (mqsql.LogStamp{}) {
+				if got != want {
+					t.Errorf("%s: the walk took log stamp %+v, the listing gives %+v", id, got, want)
+				}
+				if got != mqsql.NoLog {
 					found++
 				}
 			}
@@ -108,8 +112,8 @@ func listLogs(t *testing.T, cfg postfix.Config) (map[string]mqsql.LogStamp, []st
 	return logs, warns()
 }
 
-// walkLogs walks the spool cfg names with walk and returns each message's Entry.Log, with
-// the warnings.
+// walkLogs walks the spool cfg names with walk and returns the log stamp of each message's
+// entry (File.Log), with the warnings.
 func walkLogs(t *testing.T, cfg postfix.Config, walk func(*postfix.Spool, context.Context, func(postfix.Entry) error) error) (map[string]mqsql.LogStamp, []string) {
 	t.Helper()
 	sp, warns := openWarning(t, cfg)
@@ -119,7 +123,7 @@ func walkLogs(t *testing.T, cfg postfix.Config, walk func(*postfix.Spool, contex
 		mu.Lock()
 		defer mu.Unlock()
 		if !e.NoLog {
-			logs[e.QueueID] = e.Log
+			logs[e.QueueID] = e.File.Log
 		}
 		return nil
 	})

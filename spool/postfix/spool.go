@@ -26,6 +26,7 @@ var (
 
 // Spool is the Postfix driver of mqsql.Spool.
 var _ mqsql.Spool = (*Spool)(nil)
+var _ mqsql.QueueWalker = (*Spool)(nil)
 
 // PermissionError reports a queue directory or file mqsql may not read. It is an error, not
 // a warning: going on without it would hide the mail in it.
@@ -120,6 +121,7 @@ func (s *Spool) ReadWithin(e Entry, budget *mqsql.RecipientBudget) (*mqsql.Messa
 		m.Error = fmt.Sprintf("misplaced: Postfix looks for this file at %s (postsuper -s moves it there)", e.Misplaced)
 	}
 	s.finish(m)
+	m.Listed = listed(m)
 	return m, nil
 }
 
@@ -138,10 +140,9 @@ func (s *Spool) finish(m *mqsql.Message) {
 	if m.Queue == mqsql.Corrupt || !ValidQueueID(m.QueueID) {
 		return
 	}
-	m.File.LogSize, m.File.LogModTimeNanos = -1, -1
 	entries, st, err := s.readLog("defer", m.QueueID, len(m.Recipients)+orphanLogEntries)
 	if st != nil {
-		m.File.LogSize, m.File.LogModTimeNanos = st.Size, st.ModTimeNanos
+		m.File.Log = *st
 	}
 	if err != nil {
 		if m.Error == "" {
@@ -232,13 +233,13 @@ func (r *sizedReader) Read(p []byte) (int, error) {
 }
 
 func fileInfo(path string, st *unix.Stat_t) mqsql.FileInfo {
-	return mqsql.FileInfo{
-		Path:         path,
+	return mqsql.FileInfo{Path: path, Stamp: mqsql.Stamp{
 		Size:         st.Size,
 		Inode:        st.Ino,
 		Mode:         st.Mode & 0o7777,
 		ModTimeNanos: nanos(st.Mtim),
-	}
+		Log:          mqsql.NoLog, // Read joins the defer log, Stat and WalkParallelWithLogs its stamp
+	}}
 }
 
 // MessageQueues are the queue directories Postfix creates in every queue_directory for mail

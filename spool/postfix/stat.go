@@ -22,7 +22,7 @@ func nanos(ts unix.Timespec) int64 { return ts.Sec*1e9 + ts.Nsec }
 // stamp here, so that what a warm start compares is what a read stored.
 func logStamp(st *unix.Stat_t) (LogStamp, bool) {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return LogStamp{}, false
+		return mqsql.NoLog, false
 	}
 	return LogStamp{Size: st.Size, ModTimeNanos: nanos(st.Mtim)}, true
 }
@@ -31,30 +31,31 @@ func logStamp(st *unix.Stat_t) (LogStamp, bool) {
 // an event or the index named) and returns it as a walk would list it: a regular file that,
 // outside corrupt/, is complete. It opens nothing but directories, and those only through the
 // link-safe root: a directory on the way that is a symbolic link is warned about and the file
-// taken as not there, so a refresh of the other messages goes on.
-func (s *Spool) Stat(q mqsql.Queue, id, rel string) (Entry, bool) {
+// taken as not there, so a refresh of the other messages goes on. A failure to look for any
+// other reason than the file's absence is an *mqsql.UnreadableError.
+func (s *Spool) Stat(q mqsql.Queue, id, rel string) (Entry, bool, error) {
 	st, err := s.root.Lstat(rel)
 	if err != nil {
 		if errors.Is(err, saferoot.ErrSymlink) {
 			s.warn(fmt.Errorf("skip %s: %w", rel, err))
 		}
-		return Entry{}, false
+		return Entry{}, false, mqsql.Unreadable(rel, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || (q != mqsql.Corrupt && !complete(st.Mode)) {
-		return Entry{}, false
+		return Entry{}, false, nil
 	}
 	e := Entry{Queue: q, QueueID: id, File: fileInfo(rel, &st), ForcedExpire: forcedExpire(st.Mode), NoLog: !HasDelayLog(q, id)}
 	if q != mqsql.Corrupt && !s.cfg.isRelPath(string(q), id, rel) {
 		e.Misplaced = s.cfg.RelPath(string(q), id)
 	}
-	return e, true
+	return e, true, nil
 }
 
 // StatLog returns the stamp of id's defer log, and false when it has none (or id is no name
 // Postfix would give a log).
 func (s *Spool) StatLog(id string) (LogStamp, bool) {
 	if !ValidQueueID(id) {
-		return LogStamp{}, false
+		return mqsql.NoLog, false
 	}
 	rel := s.cfg.RelPath("defer", id)
 	st, err := s.root.Lstat(rel)
@@ -62,7 +63,7 @@ func (s *Spool) StatLog(id string) (LogStamp, bool) {
 		if errors.Is(err, saferoot.ErrSymlink) {
 			s.warn(fmt.Errorf("skip %s: %w", rel, err))
 		}
-		return LogStamp{}, false
+		return mqsql.NoLog, false
 	}
 	return logStamp(&st)
 }

@@ -77,7 +77,7 @@ func firstTime(r io.ReaderAt, size int64) int64 {
 
 // find returns the message queue that holds a complete file named id, or "".
 func (s *Spool) find(id string) mqsql.Queue {
-	for _, q := range mqsql.MessageQueues {
+	for _, q := range showqQueues {
 		f, err := s.root.Open(s.cfg.RelPath(string(q), id), false)
 		if err != nil {
 			continue
@@ -90,13 +90,4 @@ func (s *Spool) find(id string) mqsql.Queue {
 		}
 	}
 	return ""
-}
-
-// A Postfix queue says why its corrupt mail is left alone (mqsql.CorruptExplainer).
-var _ mqsql.CorruptExplainer = (*Spool)(nil)
-
-// CorruptSkip is why a statement leaves a file in corrupt/ alone: Postfix moved it there as
-// damaged, and none of its tools act on it.
-func (s *Spool) CorruptSkip() string {
-	return "files in corrupt/ are not queued mail; Postfix's tools do not touch them (inspect and remove by hand)"
 }

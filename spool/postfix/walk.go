@@ -26,13 +26,21 @@ const maxHashDepth = 16
 // IDs whose owner rwx bits are set (Postfix's "complete" flag); files being written are not
 // messages yet. In corrupt it lists every regular file. Symbolic links and other non-files
 // are skipped with a warning and never followed.
+//
+// A directory or file it cannot open, list or lstat for a reason other than its absence
+// (mqsql.Absent) does not stop it: it goes on, and returns an *mqsql.UnreadableError for each
+// such place at its end (errors.Join), so that no caller takes what it could not see for
+// empty.
 func (s *Spool) Walk(ctx context.Context, fn func(Entry) error) error {
+	var unseen []error
 	for _, q := range mqsql.AllQueues {
-		if err := s.WalkQueue(ctx, q, fn); err != nil {
+		err := s.WalkQueue(ctx, q, fn)
+		if err != nil && !mqsql.OnlyUnreadable(err) {
 			return err
 		}
+		unseen = append(unseen, err)
 	}
-	return nil
+	return errors.Join(unseen...)
 }
 
 // WalkParallel lists what Walk lists, but with several goroutines listing and lstat-ing
@@ -63,14 +71,16 @@ func (s *Spool) walkQueuesParallel(ctx context.Context, stat bool, fn func(Entry
 }
 
 // WalkQueue is Walk for one queue. A queue directory that does not exist has no messages.
+// What it cannot see it reports as Walk does.
 func (s *Spool) WalkQueue(ctx context.Context, q mqsql.Queue, fn func(Entry) error) error {
-	err := s.walkFiles(ctx, string(q), 0, func(path, name string, st *unix.Stat_t) error {
+	var u mqsql.Unreadables
+	err := s.walkFiles(ctx, string(q), 0, &u, func(path, name string, st *unix.Stat_t) error {
 		return s.queueFile(q, path, name, st, fn)
 	})
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if err != nil {
+		return err
 	}
-	return err
+	return u.Err()
 }
 
 // LogStamp is a log file's stamp (mqsql.LogStamp).
@@ -93,43 +103,30 @@ func (s *Spool) LogStamps(ctx context.Context, dir string) (map[string]LogStamp,
 // a map: a caller with a million logs may keep them more compactly. fn may be called from
 // several goroutines at once.
 func (s *Spool) EachLogStamp(ctx context.Context, dir string, fn func(id string, st LogStamp)) error {
-	err := s.walkParallel(ctx, []walkRoot{{rel: dir}}, true, func(_ *walkRoot, path, name string, st *unix.Stat_t) error {
+	return s.walkParallel(ctx, []walkRoot{{rel: dir}}, true, func(_ *walkRoot, path, name string, st *unix.Stat_t) error {
 		if ls, ok := logStamp(st); ok && ValidQueueID(name) && s.cfg.isRelPath(dir, name, path) {
 			fn(name, ls)
 		}
 		return nil
 	})
-	if errors.Is(err, fs.ErrNotExist) {
-		err = nil
-	}
-	return err
 }
 
 // walkFiles calls fn for every regular file below rel, descending into one-character
-// subdirectories as showq does. Other non-files are skipped with a warning.
-func (s *Spool) walkFiles(ctx context.Context, rel string, depth int, fn func(path, name string, st *unix.Stat_t) error) error {
+// subdirectories as showq does. Other non-files are skipped with a warning; what cannot be
+// opened, listed or lstat'ed goes to u (a directory that does not exist has no files).
+func (s *Spool) walkFiles(ctx context.Context, rel string, depth int, u *mqsql.Unreadables, fn func(path, name string, st *unix.Stat_t) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	d, err := s.root.Open(rel, true)
-	if err != nil {
-		if depth == 0 && errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // removed while we walked: Postfix prunes hash directories
-		}
-		if errors.Is(err, fs.ErrPermission) {
-			return &PermissionError{Path: rel, Err: err}
-		}
-		s.warn(fmt.Errorf("skip %s: %w", rel, err))
+	d, ok := s.openDir(rel, u)
+	if !ok {
 		return nil
 	}
 	defer d.Close()
 	for {
 		names, err := d.Readdirnames(1024)
 		for _, name := range names {
-			if err := s.visit(ctx, d, rel, name, depth, fn); err != nil {
+			if err := s.visit(ctx, d, rel, name, depth, u, fn); err != nil {
 				return err
 			}
 		}
@@ -137,17 +134,37 @@ func (s *Spool) walkFiles(ctx context.Context, rel string, depth int, fn func(pa
 			return nil
 		}
 		if err != nil {
-			s.warn(fmt.Errorf("list %s: %w", rel, err))
+			u.Add(rel, err)
 			return nil
 		}
 	}
 }
 
-func (s *Spool) visit(ctx context.Context, d *os.File, rel, name string, depth int, fn func(path, name string, st *unix.Stat_t) error) error {
-	path, st, kind := s.inspect(d, rel, name, depth)
+// openDir opens the directory rel of a walk. A directory that does not exist has no files
+// (Postfix prunes hash directories); a link in its place is no part of the spool and is
+// warned about; any other failure (too many open files, an I/O error, permission) goes to u,
+// since what it holds is unknown.
+func (s *Spool) openDir(rel string, u *mqsql.Unreadables) (*os.File, bool) {
+	d, err := s.root.Open(rel, true)
+	switch {
+	case err == nil:
+		return d, true
+	case errors.Is(err, fs.ErrNotExist):
+	case mqsql.Absent(err): // a link, or no directory
+		s.warn(fmt.Errorf("skip %s: %w", rel, err))
+	case errors.Is(err, fs.ErrPermission):
+		u.Add(rel, &PermissionError{Path: rel, Err: err})
+	default:
+		u.Add(rel, err)
+	}
+	return nil, false
+}
+
+func (s *Spool) visit(ctx context.Context, d *os.File, rel, name string, depth int, u *mqsql.Unreadables, fn func(path, name string, st *unix.Stat_t) error) error {
+	path, st, kind := s.inspect(d, rel, name, depth, u)
 	switch kind {
 	case subdir:
-		return s.walkFiles(ctx, path, depth+1, fn)
+		return s.walkFiles(ctx, path, depth+1, u, fn)
 	case regular:
 		return fn(path, name, &st)
 	}
@@ -164,13 +181,15 @@ const (
 )
 
 // inspect lstats one entry of the directory d (at rel) and says what it is, warning about
-// what the spool should not hold.
-func (s *Spool) inspect(d *os.File, rel, name string, depth int) (string, unix.Stat_t, entryKind) {
+// what the spool should not hold. An entry it cannot lstat for a reason other than its
+// absence goes to u.
+func (s *Spool) inspect(d *os.File, rel, name string, depth int, u *mqsql.Unreadables) (string, unix.Stat_t, entryKind) {
+	path := rel + "/" + name
 	st, err := lstatAt(d, name)
 	if err != nil {
-		return "", st, skip // gone since listing
+		u.Add(path, err) // unless it is gone since listing
+		return "", st, skip
 	}
-	path := rel + "/" + name
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
 		if IsHashDir(name, depth) {
@@ -232,11 +251,13 @@ func walkers() int { return 2 * runtime.GOMAXPROCS(0) }
 // from a shared queue; hash subdirectories found are queued, not descended into. A root that
 // does not exist has no files. fn may be called from several goroutines at once. Without stat,
 // fn gets a nil st for regular files whose name is a queue ID (or that are in corrupt) when
-// the directory listing says what they are.
+// the directory listing says what they are. What it cannot see it returns at its end, as
+// Walk does.
 func (s *Spool) walkParallel(parent context.Context, roots []walkRoot, stat bool, fn func(root *walkRoot, path, name string, st *unix.Stat_t) error) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	q := newDirQueue()
+	q.unseen = &mqsql.Unreadables{}
 	for i := range roots {
 		q.push(dirTask{root: &roots[i], rel: roots[i].rel})
 	}
@@ -257,26 +278,23 @@ func (s *Spool) walkParallel(parent context.Context, roots []walkRoot, stat bool
 		// callers could not tell from a failure.
 		return err
 	}
-	return context.Cause(ctx)
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return q.unseen.Err()
 }
 
 // walkDir lists one directory of a parallel walk, with walkFiles's rules.
 func (s *Spool) walkDir(ctx context.Context, t dirTask, q *dirQueue, stat bool, fn func(root *walkRoot, path, name string, st *unix.Stat_t) error) error {
-	d, err := s.root.Open(t.rel, true)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // no such queue, or a hash directory Postfix pruned meanwhile
-		}
-		if errors.Is(err, fs.ErrPermission) {
-			return &PermissionError{Path: t.rel, Err: err}
-		}
-		s.warn(fmt.Errorf("skip %s: %w", t.rel, err))
+	d, ok := s.openDir(t.rel, q.unseen)
+	if !ok {
 		return nil
 	}
 	defer d.Close()
 	buf := direntBuffers.Get().(*[]byte)
 	defer direntBuffers.Put(buf)
 	var ents []dirent
+	var err error
 	for {
 		ents, err = readDirents(int(d.Fd()), *buf, ents[:0])
 		for _, ent := range ents {
@@ -291,7 +309,7 @@ func (s *Spool) walkDir(ctx context.Context, t dirTask, q *dirQueue, stat bool, 
 			return nil
 		}
 		if err != nil {
-			s.warn(fmt.Errorf("list %s: %w", t.rel, err))
+			q.unseen.Add(t.rel, err)
 			return nil
 		}
 	}
@@ -310,7 +328,7 @@ func (s *Spool) walkEntry(d *os.File, t dirTask, q *dirQueue, ent dirent, stat b
 	if lazy {
 		path, kind = s.inspectType(t.rel, ent.name, t.depth, ent.typ)
 	} else {
-		path, st, kind = s.inspect(d, t.rel, ent.name, t.depth)
+		path, st, kind = s.inspect(d, t.rel, ent.name, t.depth, q.unseen)
 	}
 	switch kind {
 	case subdir:
@@ -391,6 +409,7 @@ func readDirents(fd int, buf []byte, out []dirent) ([]dirent, error) {
 // dirQueue is the unbounded queue of directories of a parallel walk. It knows how many
 // directories are queued or being listed, so that pop can tell "wait" from "all done".
 type dirQueue struct {
+	unseen  *mqsql.Unreadables // what the walk could not see
 	mu      sync.Mutex
 	cond    *sync.Cond
 	tasks   []dirTask

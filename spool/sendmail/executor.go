@@ -40,16 +40,7 @@ type Executor struct {
 	Offline bool
 }
 
-var (
-	_ mqsql.Executor         = (*Executor)(nil)
-	_ mqsql.ImmediateExpirer = (*Executor)(nil)
-)
-
-// ExpiresAtOnce is true: Sendmail's expire is a queue run whose return timeout the message is
-// past, which queues the bounce to the sender and removes the message in that run (verify
-// counts it done only when its control file is gone), so the one-statement expire and deliver
-// now needs no flush after it.
-func (x *Executor) ExpiresAtOnce() bool { return true }
+var _ mqsql.Executor = (*Executor)(nil)
 
 // Refused reports a statement Sendmail has no equivalent for.
 type Refused struct{ Op mqsql.Op }
@@ -177,7 +168,7 @@ func (s *Spool) isControlPath(id, rel string) bool {
 // find returns the queue of id's control file as its letter says, "" when there is none.
 func (s *Spool) find(id string) mqsql.Queue {
 	for _, p := range s.Locations(id) {
-		if _, ok := s.Stat(p.Queue, id, p.Path); ok {
+		if _, ok, _ := s.Stat(p.Queue, id, p.Path); ok {
 			return p.Queue
 		}
 	}
@@ -222,7 +213,7 @@ func containing(ids []string, id string) string {
 func (x *Executor) run(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.Outcome {
 	opts := argsText(op)
 	args := append(opts[:len(opts)-1:len(opts)-1], "-qI"+t.QueueID, "-v")
-	before, _ := x.Spool.Stat(t.Queue, t.QueueID, t.Path)
+	before, _, _ := x.Spool.Stat(t.Queue, t.QueueID, t.Path)
 	sm := x.sendmail()
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), sm[0], append(append([]string{}, sm[1:]...), args...)...)
 	output, runErr := cmd.CombinedOutput()
@@ -237,9 +228,11 @@ func (x *Executor) run(ctx context.Context, op mqsql.Op, t mqsql.Target) mqsql.O
 // nothing when it selects nothing. inode is the control file's before the run.
 func (x *Executor) verify(op mqsql.Op, t mqsql.Target, inode uint64, output []byte, runErr error) mqsql.Outcome {
 	s := x.Spool
-	qf, qfThere := s.Stat(mqsql.Incoming, t.QueueID, s.partRel(t.Path, nil, letterQueue, t.QueueID))
-	_, hfThere := s.Stat(mqsql.Hold, t.QueueID, s.partRel(t.Path, nil, letterHold, t.QueueID))
+	qf, qfThere, qfErr := s.Stat(mqsql.Incoming, t.QueueID, s.partRel(t.Path, nil, letterQueue, t.QueueID))
+	_, hfThere, hfErr := s.Stat(mqsql.Hold, t.QueueID, s.partRel(t.Path, nil, letterHold, t.QueueID))
 	switch {
+	case qfErr != nil || hfErr != nil:
+		return outcome(t, op, mqsql.Failed, fmt.Sprintf("sendmail %s ran (%v), but its result cannot be checked: %v", strings.Join(argsText(op), " "), runErr, errors.Join(qfErr, hfErr)))
 	case op == mqsql.OpHold && hfThere && !qfThere:
 		return outcome(t, op, mqsql.Applied, fmt.Sprintf("quarantined with %q", HoldReason))
 	case op == mqsql.OpRelease && qfThere && !hfThere:
@@ -275,13 +268,4 @@ func argsText(op mqsql.Op) []string {
 func lastLine(out []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-// A Sendmail queue says why its lost mail is left alone (mqsql.CorruptExplainer).
-var _ mqsql.CorruptExplainer = (*Spool)(nil)
-
-// CorruptSkip is why a statement leaves a lost control file (Qf) alone: Sendmail set it aside
-// because it could not use it, and no queue run or Sendmail option acts on it again.
-func (s *Spool) CorruptSkip() string {
-	return "a Qf file is a control file Sendmail set aside as lost and does not deliver (mailq -qL lists it); inspect it, then fix it and rename it to qf, or remove it and its df, by hand"
 }

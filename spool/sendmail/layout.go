@@ -227,13 +227,6 @@ func (s *Spool) Locations(id string) []mqsql.Place {
 	return out
 }
 
-// HasDelayLog reports whether a message's stamp has a second part: for Sendmail that is the
-// lock a queue runner holds on a qf or hf (see LockStamp), since taking it makes the message
-// active without touching the file. Lost (Qf) files are never run.
-func (s *Spool) HasDelayLog(q mqsql.Queue, id string) bool {
-	return q != mqsql.Corrupt && ValidQueueID(id)
-}
-
 // OnlyComplete reports whether only complete files reach queue q: every queue but the qf
 // files not yet read (Incoming), since Sendmail writes a new message's qf in place.
 func (s *Spool) OnlyComplete(q mqsql.Queue) bool { return q != mqsql.Incoming }

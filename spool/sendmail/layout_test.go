@@ -146,26 +146,35 @@ func TestActiveWhileLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := readAll(t, dir)
-	if got[id].Queue != mqsql.Active || got[id].File.LogSize != 1 {
-		t.Errorf("locked: queue %s, log stamp %d", got[id].Queue, got[id].File.LogSize)
+	if got[id].Queue != mqsql.Active || !got[id].File.Locked {
+		t.Errorf("locked: queue %s, stamp %+v", got[id].Queue, got[id].File.Stamp)
 	}
-	stamps, err := sp.DelayLogStamps(context.Background())
-	if err != nil || len(stamps) != 1 || stamps[id] != (mqsql.LogStamp{Size: 1}) {
-		t.Errorf("locked: stamps %v, %v", stamps, err)
+	if e, ok, err := sp.Stat(mqsql.Incoming, id, "qf"+id); err != nil || !ok || !e.File.Locked {
+		t.Errorf("locked: Stat %+v %v %v", e, ok, err)
 	}
-	if st, ok := sp.StatLog(id); !ok || st.Size != 1 {
-		t.Errorf("locked: StatLog %v %v", st, ok)
+	walked := false
+	err = sp.Walk(context.Background(), func(e mqsql.Entry) error {
+		if e.QueueID == id {
+			walked = true
+			if !e.File.Locked {
+				t.Errorf("locked: the walk's stamp %+v", e.File.Stamp)
+			}
+		}
+		return nil
+	})
+	if err != nil || !walked {
+		t.Errorf("locked: walk found it %v, %v", walked, err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_UN); err != nil {
 		t.Fatal(err)
 	}
 	sp.ForgetLocks()
 	m, err := sp.Read(mqsql.Entry{Queue: mqsql.Incoming, QueueID: id, File: mqsql.FileInfo{Path: "qf" + id}})
-	if err != nil || m.Queue != mqsql.Incoming || m.File.LogSize != -1 {
+	if err != nil || m.Queue != mqsql.Incoming || m.File.Locked {
 		t.Errorf("released: %+v, %v", m, err)
 	}
-	if _, ok := sp.StatLog(id); ok {
-		t.Error("released: StatLog still reports the lock")
+	if e, ok, err := sp.Stat(mqsql.Incoming, id, "qf"+id); err != nil || !ok || e.File.Locked {
+		t.Errorf("released: Stat %+v %v %v", e, ok, err)
 	}
 }
 
@@ -175,7 +184,7 @@ func TestRewriteChangesStamp(t *testing.T) {
 	dir := copyQueue(t, false)
 	const rel = "qf6B1Ju3Si007919"
 	sp := open(t, dir)
-	before, ok := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", rel)
+	before, ok, _ := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", rel)
 	if !ok {
 		t.Fatal("Stat found nothing")
 	}
@@ -191,11 +200,11 @@ func TestRewriteChangesStamp(t *testing.T) {
 	if err := os.Rename(tf, filepath.Join(dir, rel)); err != nil {
 		t.Fatal(err)
 	}
-	after, ok := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", rel)
+	after, ok, _ := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", rel)
 	if !ok || after.File == before.File || after.File.Inode == before.File.Inode {
 		t.Errorf("stamp before %+v, after %+v", before.File, after.File)
 	}
-	if _, ok := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", "tf6B1Ju3Si007919"); ok {
+	if _, ok, _ := sp.Stat(mqsql.Incoming, "6B1Ju3Si007919", "tf6B1Ju3Si007919"); ok {
 		t.Error("Stat lists a tf file")
 	}
 }

@@ -108,7 +108,9 @@ func parseLockLine(line []byte) (fileKey, bool) {
 	return fileKey{dev: unix.Mkdev(uint32(major), uint32(minor)), ino: ino}, true
 }
 
-// lockStamp is the second part of a message's stamp (mqsql.LogStamp): a queue runner taking
-// or dropping a qf's lock changes the message's queue (active) without touching its file, so
-// the lock is part of whether the message changed. The zero value means not locked.
-var lockStamp = mqsql.LogStamp{Size: 1, ModTimeNanos: 0}
+// lockedNow reports whether a queue runner holds the lock of the control file st of queue q
+// in the snapshot locks: the Stamp's Locked, since taking or dropping it makes the message
+// active or not without touching the file. Lost (Qf) files are never run.
+func lockedNow(locks lockSet, q mqsql.Queue, st *unix.Stat_t) bool {
+	return q != mqsql.Corrupt && locks[keyOf(st)]
+}

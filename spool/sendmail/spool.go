@@ -151,10 +151,7 @@ func (s *Spool) ReadWithin(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsql
 	}
 	locked := locks[keyOf(st)]
 	m := &mqsql.Message{QueueID: e.QueueID, Queue: e.Queue, File: fileInfo(e.File.Path, st)}
-	m.File.LogSize, m.File.LogModTimeNanos = -1, -1
-	if locked && e.Queue != mqsql.Corrupt {
-		m.File.LogSize, m.File.LogModTimeNanos = lockStamp.Size, lockStamp.ModTimeNanos
-	}
+	m.File.Locked = locked && e.Queue != mqsql.Corrupt
 	var f qfile
 	problem, canceled := parseQF(data, &f, m, budget)
 	if canceled != nil {
@@ -168,6 +165,7 @@ func (s *Spool) ReadWithin(e mqsql.Entry, budget *mqsql.RecipientBudget) (*mqsql
 	}
 	s.fill(m, &f, locked)
 	m.Error = describe(e.Queue, problem)
+	m.Listed = s.Meaning().Listed(m)
 	return m, nil
 }
 
@@ -178,12 +176,17 @@ func (s *Spool) readControl(e mqsql.Entry) ([]byte, *unix.Stat_t, error) {
 		return nil, nil, mqsql.ErrGone
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", e.File.Path, err)
+		// A link in its place is no part of the queue; any other failure (too many open
+		// files, an I/O error) leaves whether it is there unknown.
+		if mqsql.Absent(err) {
+			return nil, nil, mqsql.ErrGone
+		}
+		return nil, nil, mqsql.Unreadable(e.File.Path, err)
 	}
 	defer unix.Close(fd)
 	st := new(unix.Stat_t)
 	if err := unix.Fstat(fd, st); err != nil {
-		return nil, nil, fmt.Errorf("stat %s: %w", e.File.Path, err)
+		return nil, nil, mqsql.Unreadable(e.File.Path, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || (e.File.Inode != 0 && st.Ino != e.File.Inode) {
 		return nil, nil, mqsql.ErrGone
@@ -191,7 +194,7 @@ func (s *Spool) readControl(e mqsql.Entry) ([]byte, *unix.Stat_t, error) {
 	data := make([]byte, min(st.Size, maxControlFile))
 	n, err := readFull(fd, data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", e.File.Path, err)
+		return nil, nil, mqsql.Unreadable(e.File.Path, err)
 	}
 	return data[:n], st, nil
 }
@@ -231,11 +234,11 @@ func describe(q mqsql.Queue, problem error) string {
 }
 
 func fileInfo(rel string, st *unix.Stat_t) mqsql.FileInfo {
-	return mqsql.FileInfo{
-		Path:         rel,
+	return mqsql.FileInfo{Path: rel, Stamp: mqsql.Stamp{
 		Size:         st.Size,
 		Inode:        st.Ino,
 		Mode:         st.Mode & 0o7777,
 		ModTimeNanos: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
-	}
+		Log:          mqsql.NoLog, // Sendmail keeps no per-message log
+	}}
 }

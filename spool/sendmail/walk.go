@@ -20,19 +20,28 @@ import (
 // entries (df, tf, xf files, Sendmail's own files, other queue directories) are skipped;
 // links and other non-files named like control files are skipped with a warning and never
 // followed.
+//
+// A control directory it cannot open or list, or a control file it cannot lstat, for a reason
+// other than its absence does not stop it: it goes on with the other queue directories and
+// returns an *mqsql.UnreadableError for each such place at its end (errors.Join). A control
+// directory that does not exist (or is a link) still fails the walk: Check found it.
 func (s *Spool) walkControl(ctx context.Context, stat bool, fn func(letter byte, id, rel string, st *unix.Stat_t) error) error {
+	var u mqsql.Unreadables
 	for _, qd := range s.dirs {
-		if err := s.walkDir(ctx, qd.controlDir(), stat, fn); err != nil {
+		if err := s.walkDir(ctx, qd.controlDir(), stat, &u, fn); err != nil {
 			return err
 		}
 	}
-	return nil
+	return u.Err()
 }
 
 // walkDir is walkControl of one control directory (spool-relative, "." for the spool's own).
-func (s *Spool) walkDir(ctx context.Context, dir string, stat bool, fn func(letter byte, id, rel string, st *unix.Stat_t) error) error {
+func (s *Spool) walkDir(ctx context.Context, dir string, stat bool, u *mqsql.Unreadables, fn func(letter byte, id, rel string, st *unix.Stat_t) error) error {
 	d, err := s.root.Open(dir, true)
 	if err != nil {
+		if u.Add(dir, err) {
+			return nil
+		}
 		return fmt.Errorf("list %s: %w", path.Join(s.dir, dir), err)
 	}
 	defer d.Close()
@@ -42,7 +51,7 @@ func (s *Spool) walkDir(ctx context.Context, dir string, stat bool, fn func(lett
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := s.visit(d, dir, ent, stat, fn); err != nil {
+			if err := s.visit(d, dir, ent, stat, u, fn); err != nil {
 				return err
 			}
 		}
@@ -50,13 +59,14 @@ func (s *Spool) walkDir(ctx context.Context, dir string, stat bool, fn func(lett
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("list %s: %w", dir, err)
+			u.Add(dir, err)
+			return nil
 		}
 	}
 }
 
 // visit handles one entry of the control directory d (at dir) for walkControl.
-func (s *Spool) visit(d *os.File, dir string, ent fs.DirEntry, stat bool, fn func(letter byte, id, rel string, st *unix.Stat_t) error) error {
+func (s *Spool) visit(d *os.File, dir string, ent fs.DirEntry, stat bool, u *mqsql.Unreadables, fn func(letter byte, id, rel string, st *unix.Stat_t) error) error {
 	letter, id, ok := parseName(ent.Name())
 	if _, control := queueOfLetter(letter); !ok || !control {
 		return nil
@@ -70,7 +80,8 @@ func (s *Spool) visit(d *os.File, dir string, ent fs.DirEntry, stat bool, fn fun
 	}
 	var st unix.Stat_t
 	if err := unix.Fstatat(int(d.Fd()), ent.Name(), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return nil // gone since listing
+		u.Add(rel, err) // unless it is gone since listing
+		return nil
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		s.warn(fmt.Errorf("skip %s: not a regular file (mode %o)", rel, st.Mode))
@@ -79,14 +90,18 @@ func (s *Spool) visit(d *os.File, dir string, ent fs.DirEntry, stat bool, fn fun
 	return fn(letter, id, rel, &st)
 }
 
-// Walk lists every control file (qf, hf, Qf), stat'ed. Entry.Queue is what the file's letter
-// says before it is read: Hold for hf, Corrupt for Qf, Incoming for qf (ReadWithin tells
-// incoming, deferred and active apart).
+// Walk lists every control file (qf, hf, Qf), stat'ed, with whether a queue runner holds its
+// lock (Stamp.Locked) as /proc/locks says at the walk's start. Entry.Queue is what the file's
+// letter says before it is read: Hold for hf, Corrupt for Qf, Incoming for qf (ReadWithin
+// tells incoming, deferred and active apart). Without /proc/locks (a container without
+// /proc) no message is taken for locked, and ReadWithin warns once.
 func (s *Spool) Walk(ctx context.Context, fn func(mqsql.Entry) error) error {
-	_, _ = s.locks.current(true) // the reads after a walk see locks as they are now
+	locks, _ := s.locks.current(true) // the reads after a walk see locks as they are now
 	return s.walkControl(ctx, true, func(letter byte, id, rel string, st *unix.Stat_t) error {
 		q, _ := queueOfLetter(letter)
-		return fn(mqsql.Entry{Queue: q, QueueID: id, File: fileInfo(rel, st)})
+		e := mqsql.Entry{Queue: q, QueueID: id, File: fileInfo(rel, st), NoLog: true}
+		e.File.Locked = lockedNow(locks, q, st)
+		return fn(e)
 	})
 }
 
@@ -97,84 +112,59 @@ func (s *Spool) WalkParallel(ctx context.Context, fn func(mqsql.Entry) error) er
 }
 
 // WalkForRead is Walk without the stat of each file when the directory listing gives its type
-// (Entry.Lazy: ReadWithin stats the opened file).
+// (Entry.Lazy: ReadWithin stats the opened file and tests its lock).
 func (s *Spool) WalkForRead(ctx context.Context, fn func(mqsql.Entry) error) error {
-	_, _ = s.locks.current(true)
+	locks, _ := s.locks.current(true) // ReadWithin warns when it cannot be read
 	return s.walkControl(ctx, false, func(letter byte, id, rel string, st *unix.Stat_t) error {
 		q, _ := queueOfLetter(letter)
-		e := mqsql.Entry{Queue: q, QueueID: id, File: mqsql.FileInfo{Path: rel}, Lazy: st == nil}
+		e := mqsql.Entry{Queue: q, QueueID: id, File: mqsql.FileInfo{Path: rel}, Lazy: st == nil, NoLog: true}
 		if st != nil {
 			e.File = fileInfo(rel, st)
+			e.File.Locked = lockedNow(locks, q, st)
 		}
 		return fn(e)
 	})
 }
 
-// EachDelayLogStamp calls fn with the lock stamp of every control file a queue runner holds
-// (see HasDelayLog): messages that are not locked have no second stamp.
-func (s *Spool) EachDelayLogStamp(ctx context.Context, fn func(id string, st mqsql.LogStamp)) error {
-	locks, err := s.locks.current(true)
-	if err != nil || len(locks) == 0 {
-		return err
-	}
-	return s.walkControl(ctx, true, func(letter byte, id, rel string, st *unix.Stat_t) error {
-		if letter != letterLost && locks[keyOf(st)] {
-			fn(id, lockStamp)
-		}
-		return nil
-	})
+// EachDelayLogStamp lists no log: Sendmail keeps none per message (its lock is the Stamp's
+// Locked).
+func (s *Spool) EachDelayLogStamp(context.Context, func(id string, st mqsql.LogStamp)) error {
+	return nil
 }
 
-// DelayLogStamps is EachDelayLogStamp into a map.
-func (s *Spool) DelayLogStamps(ctx context.Context) (map[string]mqsql.LogStamp, error) {
-	out := map[string]mqsql.LogStamp{}
-	err := s.EachDelayLogStamp(ctx, func(id string, st mqsql.LogStamp) { out[id] = st })
-	return out, err
+// DelayLogStamps is EachDelayLogStamp into a map: empty.
+func (s *Spool) DelayLogStamps(context.Context) (map[string]mqsql.LogStamp, error) {
+	return map[string]mqsql.LogStamp{}, nil
 }
 
 // Stat looks at rel, one place where id's control file may be, and returns it as a walk
 // would list it; false when no control file of id is there. A link on the way is warned
-// about and taken as no file.
-func (s *Spool) Stat(q mqsql.Queue, id, rel string) (mqsql.Entry, bool) {
+// about and taken as no file; any other failure to look is an *mqsql.UnreadableError.
+func (s *Spool) Stat(q mqsql.Queue, id, rel string) (mqsql.Entry, bool, error) {
 	_, name := splitRel(rel)
 	letter, nameID, ok := parseName(name)
 	fq, control := queueOfLetter(letter)
 	if !ok || !control || nameID != id {
-		return mqsql.Entry{}, false
+		return mqsql.Entry{}, false, nil
 	}
 	st, err := s.root.Lstat(rel)
 	if err != nil {
 		if errors.Is(err, saferoot.ErrSymlink) {
 			s.warn(fmt.Errorf("skip %s: %w", rel, err))
 		}
-		return mqsql.Entry{}, false
+		return mqsql.Entry{}, false, mqsql.Unreadable(rel, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return mqsql.Entry{}, false
+		return mqsql.Entry{}, false, nil
 	}
-	return mqsql.Entry{Queue: fq, QueueID: id, File: fileInfo(rel, &st)}, true
+	locks, _ := s.locks.current(false) // none without /proc/locks, as ReadWithin says
+	e := mqsql.Entry{Queue: fq, QueueID: id, File: fileInfo(rel, &st), NoLog: true}
+	e.File.Locked = lockedNow(locks, fq, &st)
+	return e, true, nil
 }
 
-// StatLog returns id's lock stamp when a queue runner holds its qf or hf; false otherwise.
-func (s *Spool) StatLog(id string) (mqsql.LogStamp, bool) {
-	if !ValidQueueID(id) {
-		return mqsql.LogStamp{}, false
-	}
-	locks, err := s.locks.current(false)
-	if err != nil {
-		return mqsql.LogStamp{}, false
-	}
-	for _, p := range s.Locations(id) {
-		if p.Queue == mqsql.Corrupt {
-			continue
-		}
-		st, err := s.root.Lstat(p.Path)
-		if err == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && locks[keyOf(&st)] {
-			return lockStamp, true
-		}
-	}
-	return mqsql.LogStamp{}, false
-}
+// StatLog finds no log: Sendmail keeps none per message.
+func (s *Spool) StatLog(string) (mqsql.LogStamp, bool) { return mqsql.NoLog, false }
 
 // ListDir lists the directory rel (relative to the queue) through the link-safe root.
 func (s *Spool) ListDir(rel string) ([]fs.DirEntry, error) { return s.root.ReadDir(rel) }
