@@ -83,12 +83,12 @@ func (w *Writer) replan(ctx context.Context, p *Plan) (map[actionKey]mqsql.Targe
 		return nil, err
 	}
 	defer st.Close()
-	planned, err := g.PlanWrite(ctx, st)
+	planned, err := g.PlanWrite(ctx, st, w.Spool.Meaning())
 	if err != nil {
 		return nil, err
 	}
 	out := map[actionKey]mqsql.Target{}
-	for _, a := range w.withoutRedundantFlush(planned.Actions) {
+	for _, a := range planned.Actions {
 		if a.Skip == "" {
 			out[actionKey{keyOf(a.Target), a.Op}] = a.Target
 		}
@@ -116,7 +116,10 @@ func (s plannedFiles) Walk(ctx context.Context, fn func(mqsql.Entry) error) erro
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			e, ok := s.Spool.Stat(t.Queue, t.QueueID, t.Path)
+			e, ok, err := s.Spool.Stat(t.Queue, t.QueueID, t.Path)
+			if err != nil {
+				return err // a file that cannot be looked at is not acted on
+			}
 			if !ok {
 				continue
 			}
