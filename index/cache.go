@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/mqsql/mqsql/internal/safefile"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,17 +35,21 @@ const bootIDFile = "/proc/sys/kernel/random/boot_id"
 // holds it. Like a temporary index it is never fsynced (it can always be rebuilt from the
 // spool): a process that dies leaves SQLite's journal or WAL to roll it back, and a cache last
 // written before the machine restarted, whose unsynced pages may be lost, is removed and
-// rebuilt. dir is created 0700 when missing and must not let other users add files.
+// rebuilt. dir is created 0700 when missing (see safefile.MkdirPrivate): it must be the
+// caller's, not a link, in a parent only the caller or root may change, and it is checked
+// before the lock file is opened or a file is removed in it, never after.
 func OpenCache(ctx context.Context, dir, name string, opts ...Option) (*Index, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	d, err := safefile.MkdirPrivate(dir)
+	if err != nil {
 		return nil, fmt.Errorf("cache index: %w", err)
 	}
-	path := filepath.Join(dir, name)
-	lock, err := lockCache(path + cacheLockSuffix)
+	defer d.Close()
+	path := filepath.Join(d.Path(), name)
+	lock, err := lockCache(d, name+cacheLockSuffix)
 	if err != nil {
 		return nil, err
 	}
-	if err := forgetOtherBoot(lock, path); err != nil {
+	if err := forgetOtherBoot(lock, d, name); err != nil {
 		lock.Close()
 		return nil, err
 	}
@@ -53,7 +58,7 @@ func OpenCache(ctx context.Context, dir, name string, opts ...Option) (*Index, e
 	var foreign *ForeignError
 	if err != nil && !errors.As(err, &foreign) {
 		// A cache SQLite cannot use (damaged, or cut short by a full disk) is only a cache.
-		if rerr := removeIndexFiles(path); rerr == nil {
+		if rerr := removeIndexFiles(d, name); rerr == nil {
 			ix, err = Open(ctx, path, append(opts, private)...)
 		}
 	}
@@ -83,9 +88,11 @@ func (ix *Index) forgetEvents(ctx context.Context) error {
 	return nil
 }
 
-// lockCache opens and locks the cache's lock file without waiting.
-func lockCache(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+// lockCache opens and locks the cache's lock file name in d without waiting: never through a
+// link, and a FIFO or anything but a regular file of the caller's is refused without blocking.
+func lockCache(d *safefile.Dir, name string) (*os.File, error) {
+	path := d.Join(name)
+	f, err := d.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("cache index: %w", err)
 	}
@@ -100,9 +107,9 @@ func lockCache(path string) (*os.File, error) {
 	return f, nil
 }
 
-// forgetOtherBoot removes the cache at path unless lock records the current boot, and then
+// forgetOtherBoot removes the cache name in d unless lock records the current boot, and then
 // records it: from now on this boot writes the cache.
-func forgetOtherBoot(lock *os.File, path string) error {
+func forgetOtherBoot(lock *os.File, d *safefile.Dir, name string) error {
 	boot, err := os.ReadFile(bootIDFile)
 	if err != nil {
 		return fmt.Errorf("cache index: %w", err)
@@ -115,7 +122,7 @@ func forgetOtherBoot(lock *os.File, path string) error {
 	if bytes.Equal(bytes.TrimSpace(seen), boot) {
 		return nil
 	}
-	if err := removeIndexFiles(path); err != nil {
+	if err := removeIndexFiles(d, name); err != nil {
 		return err
 	}
 	if err := lock.Truncate(0); err != nil {
@@ -127,10 +134,10 @@ func forgetOtherBoot(lock *os.File, path string) error {
 	return nil
 }
 
-// removeIndexFiles removes an index file and the files SQLite keeps beside it.
-func removeIndexFiles(path string) error {
+// removeIndexFiles removes the index file name of d and the files SQLite keeps beside it.
+func removeIndexFiles(d *safefile.Dir, name string) error {
 	for _, suffix := range indexFiles {
-		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := d.Remove(name + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("cache index: %w", err)
 		}
 	}

@@ -55,7 +55,25 @@ func OpenDirect(ctx context.Context, sp mqsql.Spool, opts ...Option) (*Index, er
 		ix.db.Close()
 		return nil, fmt.Errorf("create direct schema: %w", err)
 	}
+	if err := ix.declareDirectQueues(ctx, sp.Meaning()); err != nil {
+		ix.db.Close()
+		return nil, err
+	}
 	return ix, nil
+}
+
+// declareDirectQueues fills the direct database's queues table with the driver's queues, as
+// a load of an index does: the views (qshape, the totals) read it.
+func (ix *Index) declareDirectQueues(ctx context.Context, m *mqsql.Meaning) error {
+	tx, err := ix.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("declare the queues: %w", err)
+	}
+	defer tx.Rollback()
+	if err := declareQueues(ctx, tx, m); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Direct reports whether ix answers from the spool (OpenDirect) rather than from stored rows.
@@ -67,13 +85,21 @@ const (
 	directRcptsModule = "mqsql_queue_recipients"
 )
 
-var createTableRE = regexp.MustCompile(`(?i)^\s*CREATE\s+TABLE\s+(\w+)`)
+// directQueuesTable is the one real table of a direct database: the driver's queues, which
+// OpenDirect writes as a load of an index does.
+const directQueuesTable = "queues"
+
+var (
+	createTableRE = regexp.MustCompile(`(?i)^\s*CREATE\s+TABLE\s+(\w+)`)
+	createViewRE  = regexp.MustCompile(`(?i)^\s*CREATE\s+VIEW\s+(\w+)`)
+)
 
 // directSchema is schema.sql's base tables as virtual tables, and its views over them.
 func directSchema() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE VIRTUAL TABLE queue_files USING %s;\n", directFilesModule)
 	fmt.Fprintf(&b, "CREATE VIRTUAL TABLE queue_recipients USING %s;\n", directRcptsModule)
+	fmt.Fprintf(&b, "%s;\n", tableStatement(directQueuesTable))
 	tables, _ := schemaParts()
 	for _, st := range statements(tables) {
 		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(stripComments(st))), "CREATE VIEW") {
@@ -97,17 +123,42 @@ func tableStatement(name string) string {
 }
 
 // IndexOnlyTables lists schema.sql's tables that only an index keeps (events, intents, the
-// running totals): a statement naming one cannot be answered by a direct database.
+// running totals, the delivery history), and the views that read one of them: a statement
+// naming one cannot be answered by a direct database.
 func IndexOnlyTables() []string {
 	tables, _ := schemaParts()
+	only := map[string]bool{}
 	var out []string
+	views := map[string]string{}
 	for _, st := range statements(tables) {
-		m := createTableRE.FindStringSubmatch(stripComments(st))
-		if m != nil && m[1] != "queue_files" && m[1] != "queue_recipients" {
+		text := stripComments(st)
+		if m := createTableRE.FindStringSubmatch(text); m != nil && m[1] != "queue_files" && m[1] != "queue_recipients" && m[1] != directQueuesTable {
+			only[strings.ToLower(m[1])] = true
 			out = append(out, m[1])
+		} else if m := createViewRE.FindStringSubmatch(text); m != nil {
+			views[strings.ToLower(m[1])] = text
+		}
+	}
+	for added := true; added; { // a view over such a view needs an index too
+		added = false
+		for name, text := range views {
+			if !only[name] && namesAny(text, only) {
+				only[name], added = true, true
+				out = append(out, name)
+			}
 		}
 	}
 	return out
+}
+
+// namesAny reports whether text names one of names (lower case) as a word or quoted name.
+func namesAny(text string, names map[string]bool) bool {
+	for _, t := range Tokens(text) {
+		if (t.Kind == TokenWord || t.Kind == TokenQuoted) && names[strings.ToLower(t.Value(text))] {
+			return true
+		}
+	}
+	return false
 }
 
 // statements splits SQL text at its semicolons, as SQLite's tokenizer draws them.

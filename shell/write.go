@@ -15,7 +15,10 @@ import (
 // operations, and the user's safety settings for them. The write itself is package write's;
 // the session only shows the plan, asks and prints the outcome.
 type Writes struct {
-	Spool    mqsql.Operator
+	Spool mqsql.Operator
+	// Read is the spool each planned message is read again from before it is changed (see
+	// write.Writer.Read).
+	Read     mqsql.Spool
 	Executor mqsql.Executor
 	// Backend names the executor in reports and the audit log ("postsuper", "direct").
 	Backend string
@@ -48,7 +51,7 @@ var (
 // writer is the session's write path for one statement.
 func (s *Session) writer() *write.Writer {
 	w := s.Writes
-	return &write.Writer{Guard: s.Guard, Spool: w.Spool, Executor: w.Executor, Backend: w.Backend,
+	return &write.Writer{Guard: s.Guard, Spool: w.Spool, Read: w.Read, Executor: w.Executor, Backend: w.Backend,
 		Force: w.Force, ForceHint: s.forceHint(), BackupBase: w.BackupBase, NoBackup: w.NoBackup, Clock: w.Clock, Intend: w.Intend,
 		Warn: func(err error) { fmt.Fprintf(output.Escaping(s.Err), "mqsql: warning: %v\n", err) }}
 }

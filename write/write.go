@@ -19,7 +19,11 @@ type Writer struct {
 	// Guard classified the statement and plans it on the session's connection.
 	Guard *index.Guard
 	// Spool is the driver's write side: the re-check and the backups.
-	Spool    mqsql.Operator
+	Spool mqsql.Operator
+	// Read is the spool the planned messages are read again from right before anything is
+	// changed, to check each still matches the statement (see recheck); nil skips that
+	// check, for tests of the rest.
+	Read     mqsql.Spool
 	Executor mqsql.Executor
 	// Backend names the executor in reports and the audit log ("postsuper", "direct").
 	Backend string
@@ -111,6 +115,13 @@ func (w *Writer) Execute(ctx context.Context, p *Plan) (*Report, error) {
 	now := w.Clock.Now().UTC()
 	rec := mqsql.AuditRecord{ID: mqsql.NewAuditID(now), Time: now, SQL: p.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
 	rep := &Report{Outcomes: p.skipped(), AuditID: rec.ID}
+	changed, err := w.recheck(ctx, p)
+	if err != nil {
+		rec.Error = err.Error()
+		w.audit(rec)
+		return rep, fmt.Errorf("nothing was changed: %w", err)
+	}
+	rep.Outcomes = append(rep.Outcomes, changed...)
 	backup, notSaved, err := w.backup(ctx, p)
 	rep.Outcomes = append(rep.Outcomes, notSaved...)
 	if backup != nil {

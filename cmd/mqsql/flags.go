@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"strconv"
@@ -32,6 +33,11 @@ type QueryCommand struct {
 	// another process's watcher (followCache), which then stands in db: this run reads it and
 	// never claims it (that watcher holds the cache's lock).
 	followsCache bool
+	// catchUpLog reads the mail log into this run's index from where the last run stopped; set
+	// when this process keeps the index (no watcher does), nil once done. Reading a busy log
+	// costs seconds (4 s for a 345,000-line mail.log), so a run pays for it only when one of
+	// its statements reads the history (withHistory).
+	catchUpLog func(ctx context.Context)
 }
 
 // flags defines the query runner's flags, each once, into c.

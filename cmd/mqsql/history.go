@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,6 +77,29 @@ func readHistory(ctx context.Context, h historyFlags, driver mqsql.Driver, ix *i
 	}
 	if st.Unreadable > 0 {
 		fmt.Fprintf(stderr, "mqsql: warning: %d lines of the mail log could not be read and were left out (log_positions.unreadable)\n", st.Unreadable)
+	}
+}
+
+// historyNames are the tables and views of the delivery history: a statement that names one
+// of them needs the mail log read first.
+var historyNames = []string{"deliveries", "log_messages", "log_positions", "timeline", "delivered"}
+
+// withHistory returns the guard's observer for a one-shot run: before the first statement
+// that reads the delivery history, the log is caught up (catchUp); then next observes.
+func (c *QueryCommand) withHistory(ctx context.Context, next func(index.Statement)) func(index.Statement) {
+	return func(st index.Statement) {
+		if slices.ContainsFunc(historyNames, func(name string) bool { return readsTable(st, name) }) {
+			c.catchUp(ctx)
+		}
+		next(st)
+	}
+}
+
+// catchUp reads the mail log into the index once, if this run keeps the index.
+func (c *QueryCommand) catchUp(ctx context.Context) {
+	if c.catchUpLog != nil {
+		c.catchUpLog(ctx)
+		c.catchUpLog = nil
 	}
 }
 

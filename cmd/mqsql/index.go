@@ -38,7 +38,7 @@ func (c *QueryCommand) openIndex(ctx context.Context, sp mqsql.QueueDir, warning
 		ix.Close()
 		return nil, nil, err
 	}
-	readHistory(ctx, c.history, c.spool.driver, ix, sp, c.stderr)
+	c.catchUpLog = func(ctx context.Context) { readHistory(ctx, c.history, c.spool.driver, ix, sp, c.stderr) }
 	return ix, nil, nil
 }
 

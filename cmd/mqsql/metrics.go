@@ -21,6 +21,7 @@ type metricsFlags struct {
 	webConfig       string
 	file            string
 	deferredDomains int
+	maxConnections  int
 
 	defs []metrics.Definition // read from file when the flags are parsed
 }
@@ -29,6 +30,7 @@ func addMetricsFlags(fs *flag.FlagSet, m *metricsFlags) {
 	fs.StringVar(&m.listen, "listen", "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9989); read-only")
 	fs.StringVar(&m.webConfig, "web.config.file", "", "Prometheus web configuration file for the metrics endpoint: TLS and basic authentication")
 	fs.StringVar(&m.file, "metrics", "", "file of further metrics defined in SQL (see mqsql(1), METRICS)")
+	fs.IntVar(&m.maxConnections, "web.max-connections", metrics.DefaultMaxConnections, "most connections the metrics endpoint keeps open at once; others wait")
 	fs.IntVar(&m.deferredDomains, "deferred-domains", metrics.DefaultTopDomains, "how many recipient domains mqsql_deferred_recipients names; the rest are domain=\"other\"")
 }
 
@@ -43,6 +45,9 @@ func checkMetricsFlags(m *metricsFlags) error {
 	}
 	if _, _, err := net.SplitHostPort(m.listen); err != nil {
 		return fmt.Errorf("--listen %s: %w: give HOST:PORT, or :PORT for every address (e.g. --listen :9481, as exporters take it)", m.listen, err)
+	}
+	if m.maxConnections < 1 {
+		return fmt.Errorf("--web.max-connections must be at least 1, got %d", m.maxConnections)
 	}
 	if m.deferredDomains < 1 {
 		return fmt.Errorf("--deferred-domains must be at least 1, got %d", m.deferredDomains)
@@ -86,7 +91,7 @@ func openMetrics(ctx context.Context, m *metricsFlags, ix *index.Index, logger *
 		sqlc.Close()
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
-	return &metricsServer{flags: m, l: l, sql: sqlc}, nil
+	return &metricsServer{flags: m, l: metrics.LimitConnections(l, m.maxConnections), sql: sqlc}, nil
 }
 
 // serve starts the SQL-defined metrics that run on an interval and answers scrapes of ix and

@@ -64,6 +64,7 @@ func (c *QueryCommand) Run(ctx context.Context, args []string) error {
 	defer closeSession()
 	if c.sql == "" && isTerminal(c.stdin) {
 		stopInterrupt()
+		c.catchUp(replCtx)
 		return c.repl(replCtx, ix, sp, s)
 	}
 	var in io.Reader = c.stdin
@@ -107,14 +108,14 @@ func (c *QueryCommand) repl(ctx context.Context, ix *index.Index, sp mqsql.Queue
 func (c *QueryCommand) keepOneShot(ctx context.Context, ix *index.Index, sp mqsql.QueueDir, s *shell.Session, followed *index.OwnerInfo) func() {
 	if c.db == "" {
 		if s.Guard != nil {
-			s.Guard.Observe = eventsNotice(c.db, c.followsCache, c.stderr, nil)
+			s.Guard.Observe = c.withHistory(ctx, eventsNotice(c.db, c.followsCache, c.stderr, nil))
 		}
 		return func() {}
 	}
 	k := newKeeper(ctx, c.db, c.live, ix, sp, c.stderr, followed, false)
 	s.Live, s.BeforeStatement = k, k.BeforeStatement
 	if s.Guard != nil {
-		s.Guard.Observe = eventsNotice(c.db, c.followsCache, c.stderr, k.watched)
+		s.Guard.Observe = c.withHistory(ctx, eventsNotice(c.db, c.followsCache, c.stderr, k.watched))
 	}
 	return k.stop
 }

@@ -17,7 +17,7 @@ import (
 // one it was asked to act on.
 func newWrites(ctx context.Context, o writeFlags, ix *index.Index, sp mqsql.QueueDir) *shell.Writes {
 	w := &shell.Writes{
-		Spool: sp, DryRun: o.dryRun, Yes: o.yes, Force: o.force,
+		Spool: sp, Read: sp, DryRun: o.dryRun, Yes: o.yes, Force: o.force,
 		BackupBase: o.backupDir, NoBackup: o.noBackup, Clock: clock, Intend: ix.RecordIntents,
 		Refresh: func(ctx context.Context) error {
 			_, err := ix.Sync(ctx, sp)

@@ -44,7 +44,16 @@ type Header struct {
 
 // NewHeader is the Header of a backup of sqlText on the queue spool of mta, made at now.
 func NewHeader(user, sqlText, spool, mta string, now time.Time) Header {
-	return Header{Time: now.UTC(), User: user, SQL: sqlText, Spool: spool, MTA: mta, Archive: ArchiveName}
+	return Header{Time: now.UTC(), User: user, SQL: sqlText, Spool: AbsSpool(spool), MTA: mta, Archive: ArchiveName}
+}
+
+// AbsSpool is the spool directory as a manifest records it: absolute, so that a backup made
+// with --spool ./queue says which queue it was made of wherever restore is run from.
+func AbsSpool(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
 
 // Message is what every driver's manifest says of one message: where it was and who sent it

@@ -12,21 +12,46 @@ import (
 )
 
 // MkdirPrivate creates the directory at path (mode 0700) or opens it when it exists, for a
-// directory mqsql keeps for itself such as the backup base. Missing parents are created 0700
-// as os.MkdirAll does; the parent must pass OpenDir's check, the directory itself must not be
-// a link and must belong to the caller, and a looser mode of the caller's is tightened to
-// 0700 on its descriptor.
+// directory mqsql keeps for itself such as the backup base or the cache. Missing parents are
+// created 0700 as os.MkdirAll does, but each in a parent opened and checked first: the nearest
+// parent that exists must pass OpenDir's check, and every directory made below it, the last
+// one too, must not be a link and must belong to the caller (a looser mode of the caller's is
+// tightened to 0700 on its descriptor). Nothing is created, removed or opened in a directory
+// another user may change: root with XDG_CACHE_HOME or TMPDIR in a user's tree is refused
+// instead of being led through that user's links.
 func MkdirPrivate(path string) (*Dir, error) {
 	path = filepath.Clean(path)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	parent, err := OpenDir(filepath.Dir(path))
+	base, missing := nearestExisting(filepath.Dir(path))
+	d, err := OpenDir(base)
 	if err != nil {
 		return nil, err
 	}
-	defer parent.Close()
-	return parent.Mkdir(filepath.Base(path))
+	for _, name := range append(missing, filepath.Base(path)) {
+		sub, err := d.Mkdir(name)
+		d.Close()
+		if err != nil {
+			return nil, err
+		}
+		d = sub
+	}
+	return d, nil
+}
+
+// nearestExisting splits dir into its nearest part that exists and the names below it that
+// do not, in order.
+func nearestExisting(dir string) (string, []string) {
+	var missing []string
+	for {
+		if _, err := os.Lstat(dir); err == nil || !errors.Is(err, os.ErrNotExist) {
+			return dir, missing
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return dir, missing
+		}
+		missing = append([]string{filepath.Base(dir)}, missing...)
+		dir = parent
+	}
 }
 
 // Mkdir creates the directory name in d (0700) or opens it when it exists, with the checks

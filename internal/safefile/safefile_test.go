@@ -87,6 +87,20 @@ func TestDirs(t *testing.T) {
 	if _, err := safefile.MkdirPrivate(theirs); !errors.Is(err, safefile.ErrUnsafe) {
 		t.Errorf("another user's directory as a private one: %v", err)
 	}
+	if _, err := safefile.MkdirPrivate(filepath.Join(theirs, "a", "b")); !errors.Is(err, safefile.ErrUnsafe) {
+		t.Errorf("a private directory below another user's: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(theirs, "a")); err == nil {
+		t.Error("a parent was made in another user's directory")
+	}
+	deep, err := safefile.MkdirPrivate(filepath.Join(tmp, "x", "y", "z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deep.Close()
+	if st, err := os.Stat(filepath.Join(tmp, "x", "y")); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("missing parent: %v, %v", st, err)
+	}
 	open := filepath.Join(tmp, "open")
 	os.Mkdir(open, 0o777)
 	os.Chmod(open, 0o777)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/syscmd"
 )
 
 // Executor acts on a live Exim spool through Exim's own commands (mqsql.Executor): exim -Mrm,
@@ -243,12 +244,7 @@ func (x *Executor) binary() (string, error) {
 	if x.Exim != "" {
 		return x.Exim, nil
 	}
-	for _, name := range []string{"exim4", "exim", "/usr/sbin/exim4", "/usr/sbin/exim", "/usr/local/sbin/exim"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("exim not found (tried exim4 and exim in PATH, /usr/sbin, /usr/local/sbin)")
+	return syscmd.FindFirst("exim4", "exim")
 }
 
 func outcomeOf(t mqsql.Target, op mqsql.Op, r mqsql.Result, detail string) mqsql.Outcome {

@@ -64,7 +64,7 @@ func NewBackup(base, sqlText, spoolDir string, now time.Time) (*Backup, error) {
 		return nil, err
 	}
 	b := &Backup{Dir: f.Dir, w: f}
-	b.manifest = Manifest{Time: now.UTC(), User: mqsql.CurrentUser(), SQL: sqlText, Spool: spoolDir, Archive: ArchiveName}
+	b.manifest = Manifest{Time: now.UTC(), User: mqsql.CurrentUser(), SQL: sqlText, Spool: backupfolder.AbsSpool(spoolDir), Archive: ArchiveName}
 	return b, nil
 }
 
@@ -106,8 +106,7 @@ func (b *Backup) Save(t mqsql.Target) error {
 	if err := b.w.Add(name, data); err != nil {
 		return fmt.Errorf("back up %s: %w", t.Path, err)
 	}
-	entry := BackedUpMessage{Message: backupfolder.MessageOf(t), QueueFile: name, SHA256: backupfolder.SHA256(data)}
-	entry.Recipients = recipientsOf(data)
+	entry := BackedUpMessage{Message: messageOfCopy(t, data), QueueFile: name, SHA256: backupfolder.SHA256(data)}
 	for _, log := range []string{"defer", "bounce", "trace"} {
 		logData, err := sp.readFile(sp.cfg.RelPath(log, t.QueueID), 0)
 		if errors.Is(err, os.ErrNotExist) {
@@ -148,10 +147,8 @@ func (sp *Spool) readFile(rel string, inode uint64) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
-// recipientsOf lists the pending recipients recorded in a queue file's bytes.
-func recipientsOf(data []byte) []string {
-	var m mqsql.Message
-	_ = parseQueueFile(bytesReaderAt(data), int64(len(data)), &m, nil)
+// pendingOf is the addresses of m's pending recipients.
+func pendingOf(m mqsql.Message) []string {
 	var rs []string
 	for _, r := range m.Recipients {
 		if r.Status == mqsql.Pending {
@@ -159,4 +156,16 @@ func recipientsOf(data []byte) []string {
 		}
 	}
 	return rs
+}
+
+// messageOfCopy is the manifest's entry for t, whose saved copy is data: the sender,
+// subject, arrival time and recipients are the copy's, never the plan's, which came from an
+// index row that may be stale or forged (restore checks the manifest against the copy). Where
+// it was (queue, path, ID) is the plan's, which the copy was read from and checked against.
+func messageOfCopy(t mqsql.Target, data []byte) backupfolder.Message {
+	var m mqsql.Message
+	_ = parseQueueFile(bytesReaderAt(data), int64(len(data)), &m, nil)
+	e := backupfolder.MessageOf(t)
+	e.Sender, e.Subject, e.ArrivalTime, e.Recipients = m.Sender, m.Subject, m.ArrivalTime, pendingOf(m)
+	return e
 }

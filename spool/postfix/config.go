@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/mqsql/mqsql/internal/syscmd"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -31,10 +32,11 @@ func DefaultConfig() Config {
 	}
 }
 
-// LoadConfig asks postconf for the queue settings. Without postconf on the PATH it returns
-// DefaultConfig and no error: a copied spool on a machine without Postfix is a normal use.
+// LoadConfig asks postconf (syscmd.Find: /usr/sbin first, PATH only as a fallback) for the
+// queue settings. Without postconf it returns DefaultConfig and no error: a copied spool on a
+// machine without Postfix is a normal use.
 func LoadConfig(ctx context.Context) (Config, error) {
-	path, err := exec.LookPath("postconf")
+	path, err := syscmd.Find("postconf")
 	if err != nil {
 		return DefaultConfig(), nil
 	}

@@ -2,11 +2,11 @@ package postfix
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"sync"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/syscmd"
 )
 
 // Driver is Postfix as mqsql's commands see it (mqsql.Driver). It asks postconf once per run
@@ -28,7 +28,7 @@ func (d *Driver) Name() string { return "postfix" }
 
 // Installed reports whether Postfix's postconf is on this machine.
 func (d *Driver) Installed() bool {
-	_, err := exec.LookPath("postconf")
+	_, err := syscmd.Find("postconf")
 	return err == nil
 }
 
@@ -77,10 +77,7 @@ func (s *Spool) Executor(includeActive bool) (mqsql.Executor, string) {
 }
 
 func postsuperInstalled() bool {
-	if _, err := exec.LookPath("postsuper"); err == nil {
-		return true
-	}
-	_, err := exec.LookPath("/usr/sbin/postsuper")
+	_, err := syscmd.Find("postsuper")
 	return err == nil
 }
 

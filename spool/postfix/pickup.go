@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/syscmd"
 )
 
 // This file is what follows a restore on a live Postfix: pickup takes the copies from
@@ -32,9 +33,7 @@ func DescribeNew(r mqsql.Restored, newIDs map[string]string, live bool) string {
 // shared by two restored messages, or found in two new files, is left unmapped rather than
 // guessed. Held mail is put back on hold by its new ID.
 func (sp *Spool) AwaitPickup(ctx context.Context, restored []mqsql.Restored, pre map[string]bool, wait time.Duration) map[string]string {
-	if path, err := exec.LookPath("postkick"); err == nil {
-		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
-	} else if path, err := exec.LookPath("/usr/sbin/postkick"); err == nil {
+	if path, err := syscmd.Find("postkick"); err == nil {
 		_ = exec.CommandContext(ctx, path, "public", "pickup", "W").Run()
 	}
 	want := map[string]int{}
@@ -93,7 +92,7 @@ func HoldAgain(ctx context.Context, restored []mqsql.Restored, newIDs map[string
 		if r.Queue != string(mqsql.Hold) || id == "" || !ValidQueueID(id) {
 			continue
 		}
-		out, err := exec.CommandContext(ctx, "postsuper", "-h", id).CombinedOutput()
+		out, err := postsuperHold(ctx, id)
 		if err != nil {
 			err = fmt.Errorf("postsuper -h %s: %v: %s", id, err, strings.TrimSpace(string(out)))
 		}
@@ -106,4 +105,13 @@ func HoldAgain(ctx context.Context, restored []mqsql.Restored, newIDs map[string
 func logIdentOfRestored(r mqsql.Restored) string {
 	li, _ := r.Ref.(string)
 	return li
+}
+
+// postsuperHold puts id on hold with the system's postsuper (syscmd.Find).
+func postsuperHold(ctx context.Context, id string) ([]byte, error) {
+	path, err := syscmd.Find("postsuper")
+	if err != nil {
+		return nil, err
+	}
+	return exec.CommandContext(ctx, path, "-h", id).CombinedOutput()
 }

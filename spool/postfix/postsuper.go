@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mqsql/mqsql"
+	"github.com/mqsql/mqsql/internal/syscmd"
 )
 
 // Postsuper acts on the live Postfix queue through Postfix's own commands, so that every
@@ -152,16 +153,7 @@ func lookCommand(path, name string) (string, error) {
 	if path != "" {
 		return path, nil
 	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		for _, dir := range []string{"/usr/sbin/", "/usr/local/sbin/"} {
-			if p, err2 := exec.LookPath(dir + name); err2 == nil {
-				return p, nil
-			}
-		}
-		return "", fmt.Errorf("%s not found: %w", name, err)
-	}
-	return p, nil
+	return syscmd.Find(name)
 }
 
 func failAll(op mqsql.Op, targets []mqsql.Target, why string) []mqsql.Outcome {
