@@ -70,3 +70,24 @@ func TestScrapeDuringWrite(t *testing.T) {
 		t.Errorf("scrape while a write is in progress (log %q):\n%s", l.String(), got)
 	}
 }
+
+// TestEmptyQueueHasNoOldest checks that a queue without mail has no oldest-arrival series
+// (rather than 0, the year 1970, which every alert would have to guard against), while each
+// queue with mail has one.
+func TestEmptyQueueHasNoOldest(t *testing.T) {
+	got := scrape(t, metrics.NewCollector(context.Background(), sampleIndex(t), metrics.Options{}))
+	empty := 0
+	for _, q := range []string{"active", "corrupt", "deferred", "hold", "incoming", "maildrop"} {
+		isEmpty := strings.Contains(got, sprintf("\nmqsql_queue_messages{queue=%q} 0\n", q))
+		hasOldest := strings.Contains(got, sprintf("\nmqsql_queue_oldest_arrival_timestamp_seconds{queue=%q} ", q))
+		if isEmpty {
+			empty++
+		}
+		if hasOldest == isEmpty {
+			t.Errorf("queue %s: empty %v, oldest-arrival series %v", q, isEmpty, hasOldest)
+		}
+	}
+	if empty == 0 {
+		t.Fatal("the sample has no empty queue: the test checks nothing")
+	}
+}

@@ -12,7 +12,7 @@ var (
 	queueSize = prometheus.NewDesc("mqsql_queue_size_bytes",
 		"Sum of the message sizes in the queue (postqueue's message_size).", []string{"queue"}, nil)
 	queueOldest = prometheus.NewDesc("mqsql_queue_oldest_arrival_timestamp_seconds",
-		"Arrival time of the oldest message in the queue, unix seconds; 0 when the queue is empty.", []string{"queue"}, nil)
+		"Arrival time of the oldest message in the queue, unix seconds; no series when the queue is empty.", []string{"queue"}, nil)
 	queueAge = prometheus.NewDesc("mqsql_queue_message_age_seconds",
 		"Ages of the messages in the queue at scrape time, in qshape's buckets (5 to 1280 minutes).", []string{"queue"}, nil)
 	deferredRecipients = prometheus.NewDesc("mqsql_deferred_recipients",

@@ -24,7 +24,7 @@ type queueStats struct {
 	messages   uint64
 	recipients int64
 	bytes      int64
-	oldest     int64 // unix seconds; 0 when empty
+	oldest     int64 // unix seconds; not sent when the queue is empty
 	ageSum     float64
 	buckets    map[float64]uint64 // cumulative, by AgeBuckets bound
 }
@@ -34,7 +34,9 @@ func (q queueStats) send(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(queueMessages, prometheus.GaugeValue, float64(q.messages), l)
 	ch <- prometheus.MustNewConstMetric(queueRecipients, prometheus.GaugeValue, float64(q.recipients), l)
 	ch <- prometheus.MustNewConstMetric(queueSize, prometheus.GaugeValue, float64(q.bytes), l)
-	ch <- prometheus.MustNewConstMetric(queueOldest, prometheus.GaugeValue, float64(q.oldest), l)
+	if q.messages > 0 { // an empty queue has no oldest message: no series, never 0 (1970)
+		ch <- prometheus.MustNewConstMetric(queueOldest, prometheus.GaugeValue, float64(q.oldest), l)
+	}
 	ch <- prometheus.MustNewConstHistogram(queueAge, q.messages, q.ageSum, q.buckets, l)
 }
 

@@ -54,6 +54,8 @@ type Interactive struct {
 // 0: errors inside the REPL were shown and the user went on.
 func (in *Interactive) Run(ctx context.Context) int {
 	s := in.Session
+	s.interactive = true
+	defer func() { s.interactive = false }()
 	if s.Confirm == nil {
 		s.Confirm = in.confirm
 		defer func() { s.Confirm = nil }()

@@ -55,7 +55,8 @@ type Session struct {
 	redirect *redirect // .output or .once: where results go instead of Out
 	terminal *bool     // whether the original Out is a terminal; nil until first asked
 
-	stale bool // a write changed the spool since the index was brought up to date
+	stale       bool // a write changed the spool since the index was brought up to date
+	interactive bool // statements come from the REPL's prompt (Interactive.Run)
 }
 
 // Live is what a session can ask of an index that is kept current by watching the spool.
@@ -69,6 +70,11 @@ type Live interface {
 
 // Exec runs one SQL statement and prints its result set, if it has one.
 func (s *Session) Exec(ctx context.Context, stmt string) error {
+	return s.withNameHint(ctx, s.exec(ctx, stmt))
+}
+
+// exec is Exec without the hint for unknown names.
+func (s *Session) exec(ctx context.Context, stmt string) error {
 	if s.BeforeStatement != nil {
 		if err := s.BeforeStatement(ctx); err != nil {
 			return err

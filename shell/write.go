@@ -52,8 +52,20 @@ var (
 func (s *Session) writer() *write.Writer {
 	w := s.Writes
 	return &write.Writer{Guard: s.Guard, Spool: w.Spool, Read: w.Read, Executor: w.Executor, Backend: w.Backend,
-		Force: w.Force, BackupBase: w.BackupBase, NoBackup: w.NoBackup, Clock: w.Clock, Intend: w.Intend,
+		Force: w.Force, ForceHint: s.forceHint(), BackupBase: w.BackupBase, NoBackup: w.NoBackup, Clock: w.Clock, Intend: w.Intend,
 		Warn: func(err error) { fmt.Fprintf(output.Escaping(s.Err), "mqsql: warning: %v\n", err) }}
+}
+
+// replForceHint is what forces a write in the REPL, whose prompt takes no --force.
+const replForceHint = `leave the REPL and run the statement as mqsql --force "..." (or start the REPL with mqsql --force)`
+
+// forceHint is what the user of this session does to force a refused write ("": the
+// command line's --force).
+func (s *Session) forceHint() string {
+	if s.interactive {
+		return replForceHint
+	}
+	return ""
 }
 
 // execWrite plans a write statement, shows the plan, gets it confirmed and has it carried out.

@@ -29,6 +29,10 @@ type Writer struct {
 	Backend string
 	// Force allows a write without a WHERE clause.
 	Force bool
+	// ForceHint says, in the words of the caller's interface, what the user does to force a
+	// refused write; "" is "add --force" (the command line). The REPL cannot take --force at
+	// its prompt, so it says what works there instead.
+	ForceHint string
 	// BackupBase is where each delete's backup folder is made and the audit log is kept.
 	BackupBase string
 	// NoBackup deletes without keeping copies (the audit log is still written).
@@ -46,7 +50,7 @@ type Writer struct {
 // Errors a write can end with.
 var (
 	// ErrNoWhere: a write without WHERE and without --force.
-	ErrNoWhere = errors.New("refused: a DELETE or UPDATE without WHERE acts on every message in the queue; add a WHERE clause, or --force if that is really what you mean")
+	ErrNoWhere = errors.New("refused: a DELETE or UPDATE without WHERE acts on every message in the queue")
 	// ErrReturning: a write with RETURNING, which would print rows that are not what happens.
 	ErrReturning = errors.New("refused: RETURNING is not supported on DELETE or UPDATE of messages, which change the queue, not rows; remove it: the plan lists every message (--dry-run shows them all, --format json gives queue_id, queue, sender, arrival_time and recipients of each)")
 	// ErrNotConfirmed: the plan was shown but nobody confirmed it (no --yes in batch mode).
@@ -69,7 +73,7 @@ func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
 		return nil, ErrReturning
 	}
 	if !w.Force && !HasWhere(st.SQL) {
-		return nil, ErrNoWhere
+		return nil, fmt.Errorf("%w; add a WHERE clause, or %s if that is really what you mean", ErrNoWhere, w.forceHint())
 	}
 	planned, err := w.Guard.PlanWrite(ctx, st, w.Spool.Meaning())
 	if err != nil {
@@ -87,12 +91,20 @@ func (w *Writer) Plan(ctx context.Context, st index.Statement) (*Plan, error) {
 		return nil, err
 	}
 	if !WhereNamesTarget(st.SQL, cols) {
-		return nil, fmt.Errorf("%w: the WHERE clause names no column of messages, so it cannot tell one message from another (it would act on all %s messages it matched); add a condition on messages' own columns (e.g. WHERE sender = '...', or messages.queue_id IN (...)), or add --force if that is really what you mean", ErrUnrestricted, thousands(n))
+		return nil, fmt.Errorf("%w: the WHERE clause names no column of messages, so it cannot tell one message from another (it would act on all %s messages it matched); add a condition on messages' own columns (e.g. WHERE sender = '...', or messages.queue_id IN (...)), or %s if that is really what you mean", ErrUnrestricted, thousands(n), w.forceHint())
 	}
 	if p.All {
-		return nil, fmt.Errorf("%w: the plan covers all %s %s that %s can apply to, so the WHERE clause does not restrict it; add --force if that is really what you mean, or narrow the WHERE clause", ErrUnrestricted, thousands(n), plural(n, "message", "messages"), p.verbs())
+		return nil, fmt.Errorf("%w: the plan covers all %s %s that %s can apply to, so the WHERE clause does not restrict it; %s if that is really what you mean, or narrow the WHERE clause", ErrUnrestricted, thousands(n), plural(n, "message", "messages"), p.verbs(), w.forceHint())
 	}
 	return p, nil
+}
+
+// forceHint is what the user does to force a refused write.
+func (w *Writer) forceHint() string {
+	if w.ForceHint == "" {
+		return "add --force"
+	}
+	return w.ForceHint
 }
 
 // Execute carries out a confirmed plan: it backs up what will be deleted, applies each group

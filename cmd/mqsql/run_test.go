@@ -38,6 +38,7 @@ func TestRun(t *testing.T) {
 		{name: "stdin batch goes on after an error", stdin: "SELECT 1 AS a;\nSELECT nope FROM nowhere;\nSELECT 3 AS c;\n", code: 1, stdout: "a\n1\nc\n3\n", stderr: "near line 2: SQL logic error: no such table: nowhere"},
 		{name: "bail stops", args: []string{"--bail"}, stdin: "SELECT nope FROM nowhere;\nSELECT 3 AS c;\n", code: 1, stderr: "no such table"},
 		{name: "sql error", args: []string{"SELECT * FROM nosuch"}, code: 1, stderr: "no such table: nosuch"},
+		{name: "unknown column hint", args: []string{"SELECT sendr FROM messages"}, code: 1, stderr: "no such column: sendr (1) (did you mean sender?)"},
 		{name: "two arguments", args: []string{"SELECT", "1"}, code: 2, stderr: "quote the statement"},
 		{name: "flags after the SQL", args: []string{senderQuery, "--format", "json"}, golden: "senders-json"},
 		{name: "flags on both sides", args: []string{"--format", "csv", "SELECT 1 AS a", "--header=false"}, stdout: "1\n"},
