@@ -29,7 +29,7 @@ func TestInvalidUTF8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defs := string(example) + "\nname: test_senders\nhelp: Senders \xff.\ntype: gauge\nquery: SELECT sender, count(*) FROM messages GROUP BY sender\n"
+	defs := string(example) + "\nname: test_senders\nhelp: Senders \xff.\ntype: gauge\nquery: SELECT coalesce(sender, '(unreadable)') AS sender, count(*) FROM messages GROUP BY 1\n"
 	var l logs
 	var f fakeTicker
 	c := metrics.NewCollector(context.Background(), ix, metrics.Options{TopDomains: 3, Logf: l.logf})

@@ -116,6 +116,9 @@ func (w *Writer) Execute(ctx context.Context, p *Plan) (*Report, error) {
 	rec := mqsql.AuditRecord{ID: mqsql.NewAuditID(now), Time: now, SQL: p.SQL, Spool: w.Spool.Dir(), Backend: w.Backend, Plan: p.counts()}
 	rep := &Report{Outcomes: p.skipped(), AuditID: rec.ID}
 	changed, err := w.recheck(ctx, p)
+	if err != nil && ctx.Err() != nil {
+		return w.interruptedBefore(ctx, p, rep, rec)
+	}
 	if err != nil {
 		rec.Error = err.Error()
 		w.audit(rec)
@@ -153,6 +156,26 @@ func (w *Writer) Execute(ctx context.Context, p *Plan) (*Report, error) {
 		return rep, ErrInterrupted
 	}
 	return rep, nil
+}
+
+// interruptedBefore ends a write interrupted before it changed anything (while its messages
+// were read again): every planned message is reported not reached, and the audit log records
+// the interruption, as it does one between messages.
+func (w *Writer) interruptedBefore(ctx context.Context, p *Plan, rep *Report, rec mqsql.AuditRecord) (*Report, error) {
+	for _, g := range p.Groups {
+		for _, t := range g.Targets {
+			rep.Outcomes = append(rep.Outcomes, mqsql.Outcome{
+				Action: mqsql.Action{Target: t, Op: g.Op},
+				Result: mqsql.Skipped,
+				Detail: "not reached: " + ctx.Err().Error(),
+			})
+		}
+	}
+	rep.Interrupted = true
+	rep.Counts = countResults(rep.Outcomes)
+	rec.Interrupted, rec.Outcomes = true, rep.Counts
+	w.audit(rec)
+	return rep, ErrInterrupted
 }
 
 // Report is how a write ended: one outcome per planned message and where the copies went.

@@ -317,7 +317,9 @@ func TestNoDeleteWithoutCopy(t *testing.T) {
 	s.Confirm = func(string) (bool, error) { return true, os.Rename(filepath.Join(dir, planned), away) }
 	s.Writes.Executor = &movingBack{Executor: s.Writes.Executor, from: away, to: filepath.Join(dir, planned)}
 	err = s.Exec(ctx, "DELETE FROM messages WHERE queue_id = '"+id+"'")
-	if !exists(dir, planned) {
+	// The re-check right before acting may already see the message elsewhere and skip it
+	// (then it stays where it was moved); either way it must still be there.
+	if !exists(dir, planned) && !exists(dir, filepath.Join("hold", id)) {
 		t.Fatalf("a message without a copy in the backup was deleted (err %v)\n%s\n%s", err, out.String(), errb.String())
 	}
 	if !strings.Contains(out.String(), "Done: 0, skipped: 1, failed: 0.") {
