@@ -1,7 +1,6 @@
 package exim_test
 
 import (
-	"database/sql"
 	"maps"
 	"slices"
 	"strings"
@@ -30,11 +29,11 @@ func TestQshapeAgreesWithEximBP(t *testing.T) {
 			if strings.HasPrefix(r, "D ") || strings.HasPrefix(r, "+D ") {
 				continue
 			}
-			rcpts[domainOf(t, db, strings.TrimSpace(r))]++
+			rcpts[testindex.QshapeDomain(t, db, strings.TrimSpace(r))]++
 			n++
 		}
 		if n > 0 {
-			senders[domainOf(t, db, m.Sender)]++
+			senders[testindex.QshapeDomain(t, db, m.Sender)]++
 		}
 		pending += n
 	}
@@ -45,7 +44,7 @@ func TestQshapeAgreesWithEximBP(t *testing.T) {
 		view string
 		want map[string]int64
 	}{{"qshape", rcpts}, {"qshape_senders", senders}} {
-		got, totals := viewByDomain(t, db, v.view)
+		got, totals := testindex.QshapeByDomain(t, db, v.view)
 		if !maps.Equal(got, v.want) {
 			t.Errorf("%s by domain differs from exim -bp:\n got %v\nwant %v", v.view, got, v.want)
 		}
@@ -57,44 +56,6 @@ func TestQshapeAgreesWithEximBP(t *testing.T) {
 		}
 	}
 	t.Logf("%d messages, %d pending recipients, %d recipient domains", len(listed), pending, len(rcpts))
-}
-
-// domainOf files an address as the qshape views do (qshape_domain).
-func domainOf(t *testing.T, db *sql.DB, addr string) string {
-	t.Helper()
-	var d string
-	if err := db.QueryRow(`SELECT qshape_domain(?)`, addr).Scan(&d); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-// viewByDomain reads a qshape view: the totals by domain over all queues, and the TOTAL
-// row of each queue.
-func viewByDomain(t *testing.T, db *sql.DB, view string) (byDomain, totals map[string]int64) {
-	t.Helper()
-	rows, err := db.Query(`SELECT queue, domain, total FROM ` + view)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	byDomain, totals = map[string]int64{}, map[string]int64{}
-	for rows.Next() {
-		var queue, domain string
-		var n int64
-		if err := rows.Scan(&queue, &domain, &n); err != nil {
-			t.Fatal(err)
-		}
-		if domain == "TOTAL" {
-			totals[queue] = n
-		} else {
-			byDomain[domain] += n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return byDomain, totals
 }
 
 func sum(m map[string]int64) int64 {

@@ -2,7 +2,6 @@ package sendmail_test
 
 import (
 	"context"
-	"database/sql"
 	"maps"
 	"testing"
 	"time"
@@ -43,10 +42,10 @@ func TestQshapeAgreesWithMailq(t *testing.T) {
 	var pending int64
 	for _, l := range listed {
 		for _, r := range l.Recipients {
-			rcpts[domainOf(t, db, sendmailtest.Unbracket(r.Address))]++
+			rcpts[testindex.QshapeDomain(t, db, sendmailtest.Unbracket(r.Address))]++
 		}
 		if len(l.Recipients) > 0 {
-			senders[domainOf(t, db, sendmailtest.NullSender(l.Sender))]++
+			senders[testindex.QshapeDomain(t, db, sendmailtest.NullSender(l.Sender))]++
 		}
 		pending += int64(len(l.Recipients))
 	}
@@ -57,7 +56,7 @@ func TestQshapeAgreesWithMailq(t *testing.T) {
 		view string
 		want map[string]int64
 	}{{"qshape", rcpts}, {"qshape_senders", senders}} {
-		got, totals := viewByDomain(t, db, v.view)
+		got, totals := testindex.QshapeByDomain(t, db, v.view)
 		if !maps.Equal(got, v.want) {
 			t.Errorf("%s by domain differs from mailq:\n got %v\nwant %v", v.view, got, v.want)
 		}
@@ -76,42 +75,4 @@ func TestQshapeAgreesWithMailq(t *testing.T) {
 		}
 	}
 	t.Logf("%d messages, %d recipients, %d recipient domains", len(listed), pending, len(rcpts))
-}
-
-// domainOf files an address as the qshape views do (qshape_domain).
-func domainOf(t *testing.T, db *sql.DB, addr string) string {
-	t.Helper()
-	var d string
-	if err := db.QueryRow(`SELECT qshape_domain(?)`, addr).Scan(&d); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-// viewByDomain reads a qshape view: the totals by domain over all queues, and the TOTAL
-// row of each queue.
-func viewByDomain(t *testing.T, db *sql.DB, view string) (byDomain, totals map[string]int64) {
-	t.Helper()
-	rows, err := db.Query(`SELECT queue, domain, total FROM ` + view)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	byDomain, totals = map[string]int64{}, map[string]int64{}
-	for rows.Next() {
-		var queue, domain string
-		var n int64
-		if err := rows.Scan(&queue, &domain, &n); err != nil {
-			t.Fatal(err)
-		}
-		if domain == "TOTAL" {
-			totals[queue] = n
-		} else {
-			byDomain[domain] += n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return byDomain, totals
 }
